@@ -1,0 +1,190 @@
+//! One server entry, as every format writes it, and its conversion into a [`ServerSpec`].
+
+use super::expand::{self, Context};
+use super::{build_headers, build_url, check_server_name, ConfigError, HttpTarget, Launch};
+use super::{ServerSpec, Transport};
+use indexmap::IndexMap;
+use serde::Deserialize;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Field names an [`Entry`] knows; JSON formats written for other tools drop the rest.
+pub const KNOWN_FIELDS: &[&str] = &[
+    "command",
+    "args",
+    "env",
+    "env_file",
+    "envFile",
+    "cwd",
+    "url",
+    "transport",
+    "type",
+    "headers",
+    "prefix",
+    "request_timeout",
+    "disabled",
+];
+
+/// A server entry (`[servers.NAME]` in TOML, an `mcpServers`/`servers` member in JSON).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Program to run (stdio), or to start before connecting (with `url`).
+    pub command: Option<String>,
+    /// Its arguments.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Extra environment variables for the process (`${VAR}` expands).
+    #[serde(default)]
+    pub env: IndexMap<String, String>,
+    /// A dotenv file whose variables are added to `env`.
+    #[serde(default, alias = "envFile")]
+    pub env_file: Option<String>,
+    /// Working directory of the process.
+    pub cwd: Option<String>,
+    /// Endpoint of a network upstream.
+    pub url: Option<String>,
+    /// `stdio`, `http` (alias `streamable-http`, `streamableHttp`) or `sse`; inferred when absent.
+    #[serde(default, alias = "type")]
+    pub transport: Option<String>,
+    /// Headers for a network upstream (`${VAR}` expands).
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    /// Whether exposed names carry the server prefix (default true).
+    pub prefix: Option<bool>,
+    /// Request deadline for this server, e.g. `"30s"`.
+    #[serde(default, with = "humantime_serde")]
+    pub request_timeout: Option<Duration>,
+    /// Skip this server (Claude Desktop's `disabled`).
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+impl Entry {
+    /// Convert into a runtime spec; `None` when the entry is disabled.
+    pub fn into_spec(
+        self,
+        name: &str,
+        file: &str,
+        path: &str,
+        ctx: &Context,
+    ) -> Result<Option<ServerSpec>, ConfigError> {
+        check_server_name(name, file, path)?;
+        if self.disabled {
+            return Ok(None);
+        }
+        let field = |f: &str| format!("{path}.{f}");
+        let launch = match &self.command {
+            Some(cmd) => Some(self.launch(cmd, file, path, ctx)?),
+            None => None,
+        };
+        let kind = match self.transport.as_deref() {
+            None if self.url.is_none() => "stdio",
+            None if self.url.as_deref().is_some_and(|u| u.trim_end_matches('/').ends_with("/sse")) => {
+                "sse"
+            }
+            None => "http",
+            Some("stdio") => "stdio",
+            Some("http" | "streamable-http" | "streamableHttp" | "streamable_http") => "http",
+            Some("sse") => "sse",
+            Some(other) => {
+                return Err(ConfigError::invalid(
+                    file,
+                    &field("transport"),
+                    format!("unknown transport {other:?}; expected \"stdio\", \"http\" or \"sse\""),
+                ))
+            }
+        };
+        let transport = match (kind, launch, &self.url) {
+            ("stdio", Some(l), None) => return Ok(Some(self.spec(name, Transport::Stdio(l), None))),
+            ("stdio", _, Some(_)) => {
+                return Err(ConfigError::invalid(
+                    file,
+                    &field("url"),
+                    "a stdio server takes \"command\", not \"url\"",
+                ))
+            }
+            ("stdio", None, None) => {
+                return Err(ConfigError::invalid(
+                    file,
+                    path,
+                    "needs \"command\" (a stdio server) or \"url\" (a network server)",
+                ))
+            }
+            (_, launch, Some(url)) => {
+                let target = HttpTarget {
+                    url: build_url(url, file, &field("url"), ctx)?,
+                    headers: build_headers(
+                        &self.headers.clone().into_iter().collect::<Vec<_>>(),
+                        file,
+                        &field("headers"),
+                        ctx,
+                    )?,
+                };
+                let t = if kind == "sse" {
+                    Transport::Sse(target)
+                } else {
+                    Transport::StreamableHttp(target)
+                };
+                (t, launch)
+            }
+            (_, _, None) => {
+                return Err(ConfigError::invalid(
+                    file,
+                    &field("url"),
+                    format!("a {kind} server needs \"url\""),
+                ))
+            }
+        };
+        Ok(Some(self.spec(name, transport.0, transport.1)))
+    }
+
+    fn spec(&self, name: &str, transport: Transport, launch: Option<Launch>) -> ServerSpec {
+        ServerSpec {
+            name: Arc::from(name),
+            prefix: self.prefix.unwrap_or(true),
+            transport,
+            launch,
+            request_timeout: self.request_timeout,
+        }
+    }
+
+    fn launch(&self, cmd: &str, file: &str, path: &str, ctx: &Context) -> Result<Launch, ConfigError> {
+        let field = |f: &str| format!("{path}.{f}");
+        let program = ctx.expand(cmd, file, &field("command"))?;
+        if program.trim().is_empty() {
+            return Err(ConfigError::invalid(file, &field("command"), "is empty"));
+        }
+        let args = self
+            .args
+            .iter()
+            .enumerate()
+            .map(|(i, a)| ctx.expand(a, file, &format!("{path}.args[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut env = Vec::new();
+        if let Some(f) = &self.env_file {
+            let p = expand::tilde(&ctx.expand(f, file, &field("env_file"))?);
+            let iter = dotenvy::from_path_iter(&p).map_err(|e| {
+                ConfigError::invalid(file, &field("env_file"), format!("{}: {e}", p.display()))
+            })?;
+            for item in iter {
+                env.push(item.map_err(|e| {
+                    ConfigError::invalid(file, &field("env_file"), format!("{}: {e}", p.display()))
+                })?);
+            }
+        }
+        for (k, v) in &self.env {
+            env.push((k.clone(), ctx.expand(v, file, &format!("{path}.env.{k}"))?));
+        }
+        let cwd = match &self.cwd {
+            Some(c) => Some(expand::tilde(&ctx.expand(c, file, &field("cwd"))?)),
+            None => None,
+        };
+        Ok(Launch {
+            program,
+            args,
+            env,
+            cwd,
+        })
+    }
+}

@@ -1,0 +1,243 @@
+//! Configuration: read a file in any supported format and parse it into runtime types.
+//!
+//! Formats are detected from the content: `switchboard.toml`, Claude Desktop's
+//! `claude_desktop_config.json` (`mcpServers`), VS Code's `.vscode/mcp.json` (`servers`), and the
+//! seed-004 server registry (`~/.mcp-servers.json`). All of them end up as one [`Config`].
+
+mod default;
+mod entry;
+mod error;
+mod expand;
+mod json;
+mod toml;
+
+pub use error::ConfigError;
+
+use reqwest::header::{HeaderName, HeaderValue};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use url::Url;
+
+/// Protocol revisions of the `initialize` generation, oldest first.
+pub const PROTOCOL_VERSIONS: &[&str] = &["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
+
+/// The newest revision the gateway speaks.
+pub const LATEST_PROTOCOL_VERSION: &str = "2025-11-25";
+
+/// A whole, valid configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where it came from (a path, or `<embedded default>`), for messages.
+    pub source: String,
+    /// Gateway-wide settings.
+    pub gateway: GatewaySettings,
+    /// Upstream servers, in the order the file lists them (this order breaks name ties).
+    pub servers: Vec<ServerSpec>,
+}
+
+/// Gateway-wide settings (`[gateway]`).
+#[derive(Debug, Clone)]
+pub struct GatewaySettings {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Between server prefix and tool name in exposed names.
+    pub separator: String,
+    /// Longest exposed name; longer ones are shortened deterministically.
+    pub max_name_len: usize,
+    /// Extra `Origin` values allowed besides loopback origins.
+    pub allowed_origins: Vec<String>,
+    /// Extra `Host` values allowed besides loopback hosts (needed when listening beyond loopback).
+    pub allowed_hosts: Vec<String>,
+    /// Largest request body accepted on `/mcp`.
+    pub max_body_bytes: usize,
+    /// Default deadline for one upstream request.
+    pub request_timeout: Duration,
+    /// How long an upstream may take to start and initialize.
+    pub startup_timeout: Duration,
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        GatewaySettings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8931)),
+            separator: "__".into(),
+            max_name_len: 64,
+            allowed_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
+            max_body_bytes: 4 * 1024 * 1024,
+            request_timeout: Duration::from_secs(60),
+            startup_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// One upstream MCP server.
+#[derive(Debug, Clone)]
+pub struct ServerSpec {
+    /// Name as configured; also the prefix of its exposed names.
+    pub name: Arc<str>,
+    /// Whether exposed names carry the `{name}{separator}` prefix.
+    pub prefix: bool,
+    /// How to reach it.
+    pub transport: Transport,
+    /// A process the gateway starts before connecting over the network (seed-004 registry servers).
+    pub launch: Option<Launch>,
+    /// Per-server request deadline, overriding the gateway default.
+    pub request_timeout: Option<Duration>,
+}
+
+/// How an upstream is reached.
+#[derive(Debug, Clone)]
+pub enum Transport {
+    /// A child process speaking JSON-RPC lines on stdin/stdout.
+    Stdio(Launch),
+    /// Streamable HTTP (2025-03-26 and later).
+    StreamableHttp(HttpTarget),
+    /// The legacy HTTP+SSE transport (2024-11-05).
+    Sse(HttpTarget),
+}
+
+impl Transport {
+    /// A short name for logs and listings.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Transport::Stdio(_) => "stdio",
+            Transport::StreamableHttp(_) => "http",
+            Transport::Sse(_) => "sse",
+        }
+    }
+}
+
+/// A network upstream: URL and headers (header values are marked sensitive and never logged).
+#[derive(Debug, Clone)]
+pub struct HttpTarget {
+    /// Endpoint URL.
+    pub url: Url,
+    /// Headers sent with every request.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+/// A process to start.
+#[derive(Clone)]
+pub struct Launch {
+    /// Program (looked up in `PATH` when it has no slash).
+    pub program: String,
+    /// Arguments.
+    pub args: Vec<String>,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
+    /// Working directory.
+    pub cwd: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Launch {
+    // Environment values often hold secrets: show names only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.env.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("Launch")
+            .field("program", &self.program)
+            .field("args", &self.args)
+            .field("env", &names)
+            .field("cwd", &self.cwd)
+            .finish()
+    }
+}
+
+impl Launch {
+    /// The command line, for listings.
+    pub fn display(&self) -> String {
+        std::iter::once(self.program.as_str())
+            .chain(self.args.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+impl Config {
+    /// Load from a file, detecting its format.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            file: file.clone(),
+            source,
+        })?;
+        let ctx = expand::Context::for_file(path);
+        Self::parse(&text, &file, &ctx)
+    }
+
+    /// The embedded default: built-in demo servers run as children of this binary.
+    pub fn embedded_default() -> Result<Config, ConfigError> {
+        default::config()
+    }
+
+    /// Parse text whose format is detected from the content.
+    fn parse(text: &str, file: &str, ctx: &expand::Context) -> Result<Config, ConfigError> {
+        if text.trim_start().starts_with('{') {
+            json::parse(text, file, ctx)
+        } else {
+            toml::parse(text, file, ctx)
+        }
+    }
+
+    /// The effective request timeout for a server.
+    pub fn request_timeout(&self, server: &ServerSpec) -> Duration {
+        server
+            .request_timeout
+            .unwrap_or(self.gateway.request_timeout)
+    }
+}
+
+/// Check a server name: non-empty, and unique names are enforced by the map it came from.
+fn check_server_name(name: &str, file: &str, path: &str) -> Result<(), ConfigError> {
+    if name.is_empty() || name.chars().any(|c| c.is_control()) {
+        return Err(ConfigError::invalid(
+            file,
+            path,
+            "a server name must be non-empty and printable",
+        ));
+    }
+    Ok(())
+}
+
+/// Build header pairs, expanding `${VAR}` and marking values sensitive.
+fn build_headers(
+    headers: &[(String, String)],
+    file: &str,
+    path: &str,
+    ctx: &expand::Context,
+) -> Result<Vec<(HeaderName, HeaderValue)>, ConfigError> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            let field = format!("{path}.{k}");
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| ConfigError::invalid(file, &field, "not a valid HTTP header name"))?;
+            let value = ctx.expand(v, file, &field)?;
+            let mut value = HeaderValue::from_str(&value).map_err(|_| {
+                ConfigError::invalid(file, &field, "not a valid HTTP header value")
+            })?;
+            value.set_sensitive(true);
+            Ok((name, value))
+        })
+        .collect()
+}
+
+/// Parse and check an upstream URL.
+fn build_url(raw: &str, file: &str, path: &str, ctx: &expand::Context) -> Result<Url, ConfigError> {
+    let s = ctx.expand(raw, file, path)?;
+    let url = Url::parse(&s)
+        .map_err(|e| ConfigError::invalid(file, path, format!("not a valid URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ConfigError::invalid(
+            file,
+            path,
+            format!("scheme must be http or https, not {:?}", url.scheme()),
+        ));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,119 @@
+//! `switchboard.toml`: the native format.
+
+use super::entry::Entry;
+use super::expand::Context;
+use super::{Config, ConfigError, GatewaySettings};
+use indexmap::IndexMap;
+use serde::Deserialize;
+use std::time::Duration;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    gateway: GatewaySpec,
+    #[serde(default)]
+    servers: IndexMap<String, Entry>,
+}
+
+/// `[gateway]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySpec {
+    listen: Option<String>,
+    separator: Option<String>,
+    max_name_len: Option<usize>,
+    #[serde(default)]
+    allowed_origins: Vec<String>,
+    #[serde(default)]
+    allowed_hosts: Vec<String>,
+    max_body_bytes: Option<usize>,
+    #[serde(default, with = "humantime_serde")]
+    request_timeout: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    startup_timeout: Option<Duration>,
+}
+
+impl GatewaySpec {
+    /// Parse into runtime settings.
+    pub fn build(self, file: &str) -> Result<GatewaySettings, ConfigError> {
+        let mut g = GatewaySettings::default();
+        if let Some(l) = self.listen {
+            g.listen = l.parse().map_err(|_| {
+                ConfigError::invalid(
+                    file,
+                    "gateway.listen",
+                    format!("{l:?} is not an address like \"127.0.0.1:8931\""),
+                )
+            })?;
+        }
+        if let Some(s) = self.separator {
+            if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) {
+                return Err(ConfigError::invalid(
+                    file,
+                    "gateway.separator",
+                    "must be non-empty and use only letters, digits, '_', '-' or '.'",
+                ));
+            }
+            g.separator = s;
+        }
+        if let Some(n) = self.max_name_len {
+            if !(16..=128).contains(&n) {
+                return Err(ConfigError::invalid(
+                    file,
+                    "gateway.max_name_len",
+                    format!("{n} is out of range 16..=128"),
+                ));
+            }
+            g.max_name_len = n;
+        }
+        if let Some(n) = self.max_body_bytes {
+            if n < 1024 {
+                return Err(ConfigError::invalid(
+                    file,
+                    "gateway.max_body_bytes",
+                    "must be at least 1024",
+                ));
+            }
+            g.max_body_bytes = n;
+        }
+        g.allowed_origins = self.allowed_origins;
+        g.allowed_hosts = self.allowed_hosts;
+        if let Some(t) = self.request_timeout {
+            g.request_timeout = t;
+        }
+        if let Some(t) = self.startup_timeout {
+            g.startup_timeout = t;
+        }
+        Ok(g)
+    }
+}
+
+/// Parse a TOML configuration.
+pub fn parse(text: &str, file: &str, ctx: &Context) -> Result<Config, ConfigError> {
+    let de = toml::Deserializer::parse(text)
+        .map_err(|e| ConfigError::invalid(file, ".", first_line(&e.to_string())))?;
+    let parsed: File =
+        serde_path_to_error::deserialize(de).map_err(|e| ConfigError::from_path_error(file, e))?;
+    let gateway = parsed.gateway.build(file)?;
+    let mut servers = Vec::with_capacity(parsed.servers.len());
+    for (name, entry) in parsed.servers {
+        let path = format!("servers.{name}");
+        if let Some(spec) = entry.into_spec(&name, file, &path, ctx)? {
+            servers.push(spec);
+        }
+    }
+    Ok(Config {
+        source: file.to_string(),
+        gateway,
+        servers,
+    })
+}
+
+fn first_line(s: &str) -> String {
+    s.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
+}

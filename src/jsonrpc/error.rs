@@ -1,0 +1,77 @@
+//! JSON-RPC error codes and the gateway's own error value.
+
+use serde_json::value::RawValue;
+
+/// Error codes used on the wire.
+pub mod code {
+    /// Invalid JSON.
+    pub const PARSE_ERROR: i64 = -32700;
+    /// Not a valid JSON-RPC request.
+    pub const INVALID_REQUEST: i64 = -32600;
+    /// Method does not exist or is not offered.
+    pub const METHOD_NOT_FOUND: i64 = -32601;
+    /// Invalid method parameters (also: unknown tool, bad cursor).
+    pub const INVALID_PARAMS: i64 = -32602;
+    /// Internal error (an upstream failed, the gateway failed).
+    pub const INTERNAL_ERROR: i64 = -32603;
+    /// The request timed out (as the TypeScript and Python SDKs use it).
+    pub const REQUEST_TIMEOUT: i64 = -32001;
+    /// Resource not found (MCP, up to 2025-11-25).
+    pub const RESOURCE_NOT_FOUND: i64 = -32002;
+    /// Unsupported protocol version (MCP 2026-07-28).
+    pub const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
+}
+
+/// An error the gateway answers with: code, message and optional raw `data`.
+#[derive(Debug, Clone)]
+pub struct RpcError {
+    /// JSON-RPC code.
+    pub code: i64,
+    /// Human-readable message that names the problem.
+    pub message: String,
+    /// Optional structured detail.
+    pub data: Option<Box<RawValue>>,
+}
+
+impl RpcError {
+    /// An error without data.
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        RpcError {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    /// Attach structured data.
+    pub fn with_data(mut self, data: serde_json::Value) -> Self {
+        self.data = serde_json::value::to_raw_value(&data).ok();
+        self
+    }
+
+    /// -32601 naming the method.
+    pub fn method_not_found(method: &str) -> Self {
+        Self::new(
+            code::METHOD_NOT_FOUND,
+            format!("method not found: {method:?} is not offered by this gateway"),
+        )
+    }
+
+    /// -32602 with a message.
+    pub fn invalid_params(message: impl Into<String>) -> Self {
+        Self::new(code::INVALID_PARAMS, message)
+    }
+
+    /// -32603 with a message.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(code::INTERNAL_ERROR, message)
+    }
+}
+
+impl std::fmt::Display for RpcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.code)
+    }
+}
+
+impl std::error::Error for RpcError {}
