@@ -1,0 +1,167 @@
+//! Streamable HTTP upstream: POST each message, read a JSON or SSE answer, keep the session.
+
+use super::{Peer, UpstreamError};
+use crate::config::HttpTarget;
+use bytes::Bytes;
+use eventsource_stream::Eventsource;
+use futures::StreamExt;
+use parking_lot::RwLock;
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
+use reqwest::StatusCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// `Mcp-Session-Id`
+pub const SESSION_HEADER: &str = "mcp-session-id";
+/// `MCP-Protocol-Version`
+pub const VERSION_HEADER: &str = "mcp-protocol-version";
+
+/// The sending side of a streamable HTTP upstream.
+pub struct HttpLink {
+    client: reqwest::Client,
+    target: HttpTarget,
+    /// Configured headers, built once.
+    headers: HeaderMap,
+    session: RwLock<Option<HeaderValue>>,
+    version: RwLock<Option<HeaderValue>>,
+    peer: Arc<Peer>,
+    server: Arc<str>,
+}
+
+impl HttpLink {
+    /// A link over a shared HTTP client (connections are pooled and kept alive).
+    pub fn new(client: reqwest::Client, target: &HttpTarget, peer: Arc<Peer>, server: Arc<str>) -> Self {
+        let mut headers: HeaderMap = target.headers.iter().cloned().collect();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json, text/event-stream"));
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        HttpLink {
+            client,
+            target: target.clone(),
+            headers,
+            session: RwLock::new(None),
+            version: RwLock::new(None),
+            peer,
+            server,
+        }
+    }
+
+    /// Forget the session (before re-initializing).
+    pub fn reset_session(&self) {
+        *self.session.write() = None;
+        *self.version.write() = None;
+    }
+
+    /// Send `MCP-Protocol-Version` from now on.
+    pub fn set_version(&self, version: &str) {
+        *self.version.write() = HeaderValue::from_str(version).ok();
+    }
+
+    fn with_session(&self, mut req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        if let Some(s) = self.session.read().clone() {
+            req = req.header(SESSION_HEADER, s);
+        }
+        if let Some(v) = self.version.read().clone() {
+            req = req.header(VERSION_HEADER, v);
+        }
+        req
+    }
+
+    /// POST one message. For a request (`id` given), its answer is delivered to the peer before
+    /// this returns; anything else the upstream streams along the way is delivered too.
+    pub async fn send(&self, msg: Bytes, id: Option<u64>) -> Result<(), UpstreamError> {
+        let had_session = self.session.read().is_some();
+        let req = self.client.post(self.target.url.clone()).headers(self.headers.clone()).body(msg);
+        let resp = self.with_session(req).send().await.map_err(transport)?;
+        if let Some(sid) = resp.headers().get(SESSION_HEADER) {
+            if self.session.read().as_ref() != Some(sid) {
+                *self.session.write() = Some(sid.clone());
+            }
+        }
+        let status = resp.status();
+        if status == StatusCode::NOT_FOUND && had_session {
+            return Err(UpstreamError::SessionExpired);
+        }
+        let content_type = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if content_type.starts_with("text/event-stream") {
+            return self.read_stream(resp).await;
+        }
+        let body = resp.bytes().await.map_err(transport)?;
+        if id.is_none() || status == StatusCode::ACCEPTED {
+            return if status.is_success() {
+                Ok(())
+            } else {
+                Err(UpstreamError::Transport(format!("HTTP {status} for a notification")))
+            };
+        }
+        // A JSON-RPC answer, even at a 4xx status, is the upstream's real answer: pass it on.
+        if content_type.starts_with("application/json") && self.peer.deliver(body.clone()).is_ok() {
+            return Ok(());
+        }
+        let shown = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+        Err(UpstreamError::Transport(format!("HTTP {status}: {shown}")))
+    }
+
+    /// Deliver every message of an SSE response.
+    async fn read_stream(&self, resp: reqwest::Response) -> Result<(), UpstreamError> {
+        let mut events = resp.bytes_stream().eventsource();
+        while let Some(ev) = events.next().await {
+            let ev = ev.map_err(|e| UpstreamError::Transport(format!("SSE stream: {e}")))?;
+            if ev.data.is_empty() {
+                continue; // priming event (id only) or keep-alive
+            }
+            if let Err(why) = self.peer.deliver(Bytes::from(ev.data)) {
+                tracing::warn!(server = %self.server, "ignoring an SSE event that is not JSON-RPC ({why})");
+            }
+        }
+        Ok(())
+    }
+
+    /// Keep the standalone GET stream open for server-initiated messages while the peer lives.
+    pub async fn listen(self: Arc<Self>) {
+        let mut backoff = Duration::from_millis(500);
+        while !self.peer.is_closed() {
+            let req = self
+                .client
+                .get(self.target.url.clone())
+                .headers(self.target.headers.iter().cloned().collect())
+                .header(ACCEPT, "text/event-stream");
+            match self.with_session(req).send().await {
+                Ok(r) if r.status() == StatusCode::METHOD_NOT_ALLOWED => return,
+                Ok(r) if r.status().is_success() => {
+                    backoff = Duration::from_millis(500);
+                    let _ = self.read_stream(r).await;
+                }
+                Ok(r) if r.status().is_client_error() => return,
+                Ok(_) | Err(_) => {}
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(30));
+        }
+    }
+
+    /// End the upstream session (DELETE), best effort.
+    pub async fn close(&self) {
+        if self.session.read().is_none() {
+            return;
+        }
+        let req = self.client.delete(self.target.url.clone()).headers(self.target.headers.iter().cloned().collect());
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.with_session(req).send()).await;
+    }
+}
+
+pub(super) fn transport(e: reqwest::Error) -> UpstreamError {
+    // reqwest's Display omits the cause chain ("error sending request"); include it.
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(&e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    UpstreamError::Transport(msg)
+}

@@ -1,0 +1,177 @@
+//! The client half of one upstream connection: our request ids, the pending table, and demux of
+//! what the upstream sends (responses to us; its own requests and notifications).
+
+use super::UpstreamError;
+use crate::jsonrpc::{self, Kind, Outcome};
+use bytes::Bytes;
+use dashmap::DashMap;
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// An upstream's answer to one request: the whole message buffer and where its payload sits.
+///
+/// Keeping the buffer and a range avoids copying the payload: the gateway splices it into the
+/// downstream response as raw text.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    buf: Bytes,
+    payload: Range<usize>,
+    is_error: bool,
+}
+
+impl Reply {
+    /// The raw `result` (or `error` object) JSON text.
+    pub fn payload(&self) -> &str {
+        // The range was taken from a &str borrowed out of this very buffer.
+        std::str::from_utf8(&self.buf[self.payload.clone()]).expect("payload is a JSON slice")
+    }
+
+    /// Whether this is a JSON-RPC error response.
+    pub fn is_error(&self) -> bool {
+        self.is_error
+    }
+}
+
+type Waiter = oneshot::Sender<Result<Reply, UpstreamError>>;
+
+/// Shared state between the request path and the task(s) reading from the upstream.
+pub struct Peer {
+    next_id: AtomicU64,
+    pending: DashMap<u64, Waiter>,
+    /// Requests and notifications the upstream sends us.
+    inbound: mpsc::UnboundedSender<Bytes>,
+    closed: AtomicBool,
+}
+
+impl Peer {
+    /// A new peer, and the receiver of what the upstream sends unprompted.
+    pub fn new() -> (Arc<Peer>, mpsc::UnboundedReceiver<Bytes>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let peer = Peer {
+            next_id: AtomicU64::new(1),
+            pending: DashMap::new(),
+            inbound: tx,
+            closed: AtomicBool::new(false),
+        };
+        (Arc::new(peer), rx)
+    }
+
+    /// Reserve an id and a slot for its answer.
+    pub fn register(&self) -> Result<(u64, oneshot::Receiver<Result<Reply, UpstreamError>>), UpstreamError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(UpstreamError::Closed);
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        self.pending.insert(id, tx);
+        // Closed between the check and the insert: make sure the waiter is answered.
+        if self.closed.load(Ordering::Acquire) {
+            self.pending.remove(&id);
+            return Err(UpstreamError::Closed);
+        }
+        Ok((id, rx))
+    }
+
+    /// Give up on a request (timeout, send failure); a late answer is then dropped.
+    pub fn forget(&self, id: u64) {
+        self.pending.remove(&id);
+    }
+
+    /// Answer one pending request with an error (a transport that knows which request failed).
+    pub fn fail(&self, id: u64, err: UpstreamError) {
+        if let Some((_, tx)) = self.pending.remove(&id) {
+            let _ = tx.send(Err(err));
+        }
+    }
+
+    /// Whether the connection is closed.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// The connection ended: answer every pending request at once, refuse new ones.
+    pub fn close(&self, err: UpstreamError) {
+        self.closed.store(true, Ordering::Release);
+        let ids: Vec<u64> = self.pending.iter().map(|e| *e.key()).collect();
+        for id in ids {
+            self.fail(id, err.clone());
+        }
+    }
+
+    /// Route one message from the upstream. Returns an error for garbage (logged by the caller).
+    pub fn deliver(&self, buf: Bytes) -> Result<(), String> {
+        let msg = jsonrpc::parse(&buf).map_err(|e| e.to_string())?;
+        let kind = msg.kind().map_err(|e| e.to_string())?;
+        match kind {
+            Kind::Response { id, outcome } => {
+                let Ok(n) = id.get().parse::<u64>() else {
+                    return Err(format!("response to an id we never sent: {}", id.get()));
+                };
+                let (payload, is_error) = match outcome {
+                    Outcome::Result(r) => (r.get(), false),
+                    Outcome::Error(e) => (e.get(), true),
+                };
+                let start = payload.as_ptr() as usize - buf.as_ptr() as usize;
+                let reply = Reply {
+                    payload: start..start + payload.len(),
+                    is_error,
+                    buf: buf.clone(),
+                };
+                match self.pending.remove(&n) {
+                    Some((_, tx)) => {
+                        let _ = tx.send(Ok(reply));
+                        Ok(())
+                    }
+                    // Late answer after a timeout or cancellation: nobody waits for it any more.
+                    None => Ok(()),
+                }
+            }
+            Kind::Request { .. } | Kind::Notification { .. } => {
+                let _ = self.inbound.send(buf.clone());
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn matches_responses_by_id_and_keeps_payload_raw() {
+        let (peer, mut inbound) = Peer::new();
+        let (a, ra) = peer.register().unwrap();
+        let (b, rb) = peer.register().unwrap();
+        peer.deliver(Bytes::from(format!(
+            r#"{{"jsonrpc":"2.0","id":{b},"result":{{"x": 1.0}}}}"#
+        )))
+        .unwrap();
+        peer.deliver(Bytes::from(format!(
+            r#"{{"jsonrpc":"2.0","id":{a},"error":{{"code":-1,"message":"m"}}}}"#
+        )))
+        .unwrap();
+        let rb = rb.await.unwrap().unwrap();
+        assert_eq!(rb.payload(), r#"{"x": 1.0}"#);
+        assert!(!rb.is_error());
+        let ra = ra.await.unwrap().unwrap();
+        assert!(ra.is_error());
+        peer.deliver(Bytes::from_static(br#"{"jsonrpc":"2.0","method":"notifications/message"}"#))
+            .unwrap();
+        assert!(inbound.recv().await.is_some());
+        assert!(peer.deliver(Bytes::from_static(b"garbage")).is_err());
+    }
+
+    #[tokio::test]
+    async fn close_answers_every_pending_request() {
+        let (peer, _rx) = Peer::new();
+        let (_, r1) = peer.register().unwrap();
+        let (_, r2) = peer.register().unwrap();
+        peer.close(UpstreamError::Closed);
+        assert!(matches!(r1.await.unwrap(), Err(UpstreamError::Closed)));
+        assert!(matches!(r2.await.unwrap(), Err(UpstreamError::Closed)));
+        assert!(peer.register().is_err());
+    }
+}

@@ -1,0 +1,76 @@
+//! Child processes that never outlive the gateway.
+//!
+//! Each child leads its own process group (so wrappers such as `npx` or `sh -c` are stopped with
+//! everything they started) and gets a parent-death signal (so it dies even when the gateway is
+//! killed with SIGKILL and has no chance to clean up).
+
+use crate::config::Launch;
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::{Child, Command};
+
+/// How long a child gets after its stdin closes, and again after SIGTERM.
+const GRACE: Duration = Duration::from_secs(2);
+
+/// Start `launch`; `pipes` gives it stdin/stdout pipes (stdio upstreams).
+pub fn spawn(launch: &Launch, pipes: bool) -> std::io::Result<Child> {
+    let mut cmd = Command::new(&launch.program);
+    cmd.args(&launch.args)
+        .envs(launch.env.iter().map(|(k, v)| (k, v)))
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .process_group(0);
+    if pipes {
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+    } else {
+        cmd.stdin(Stdio::null()).stdout(Stdio::null());
+    }
+    if let Some(dir) = &launch.cwd {
+        cmd.current_dir(dir);
+    }
+    die_with_parent(&mut cmd);
+    cmd.spawn()
+}
+
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn die_with_parent(cmd: &mut Command) {
+    // SAFETY: the closure runs between fork and exec and only makes the prctl(2) system call,
+    // which is async-signal-safe; it touches no memory shared with the parent. The signal is
+    // sent when the thread that spawned the child exits: children are spawned from tokio worker
+    // threads, which live as long as the runtime, i.e. the gateway.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::sys::prctl::set_pdeathsig(Some(Signal::SIGKILL)).map_err(std::io::Error::from)
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_cmd: &mut Command) {
+    // Elsewhere the process group and kill_on_drop cover graceful exits only.
+}
+
+/// Stop a child the polite way: its stdin must already be closed; then SIGTERM, then SIGKILL,
+/// each to the whole process group. The group is killed at the end in any case, so nothing the
+/// child started is left behind.
+pub async fn stop(child: &mut Child, name: &str) {
+    // The group id is the child's pid (process_group(0)); read it before `wait` reaps the child.
+    let Some(pgid) = child.id().map(|p| Pid::from_raw(p as i32)) else {
+        return;
+    };
+    if let Ok(Ok(status)) = tokio::time::timeout(GRACE, child.wait()).await {
+        tracing::debug!(server = name, %status, "child exited after stdin closed");
+    } else {
+        let _ = killpg(pgid, Signal::SIGTERM);
+        if let Ok(Ok(status)) = tokio::time::timeout(GRACE, child.wait()).await {
+            tracing::debug!(server = name, %status, "child exited after SIGTERM");
+        } else {
+            tracing::warn!(server = name, "child ignored SIGTERM; sending SIGKILL");
+        }
+    }
+    let _ = killpg(pgid, Signal::SIGKILL);
+    let _ = child.wait().await;
+}

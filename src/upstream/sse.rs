@@ -1,0 +1,111 @@
+//! Legacy HTTP+SSE upstream (2024-11-05): a GET event stream that names an endpoint to POST to.
+
+use super::http::transport;
+use super::{Peer, UpstreamError};
+use crate::config::HttpTarget;
+use bytes::Bytes;
+use eventsource_stream::Eventsource;
+use futures::StreamExt;
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use url::Url;
+
+/// The sending side of a legacy SSE upstream.
+pub struct SseLink {
+    client: reqwest::Client,
+    endpoint: Url,
+    headers: HeaderMap,
+    reader: JoinHandle<()>,
+}
+
+impl SseLink {
+    /// Open the stream and wait for its `endpoint` event.
+    pub async fn connect(
+        client: reqwest::Client,
+        target: &HttpTarget,
+        peer: Arc<Peer>,
+        server: Arc<str>,
+        wait: Duration,
+    ) -> Result<Self, UpstreamError> {
+        let headers: HeaderMap = target.headers.iter().cloned().collect();
+        let resp = client
+            .get(target.url.clone())
+            .headers(headers.clone())
+            .header(ACCEPT, "text/event-stream")
+            .send()
+            .await
+            .map_err(transport)?;
+        if !resp.status().is_success() {
+            return Err(UpstreamError::Transport(format!(
+                "GET {} answered HTTP {}",
+                target.url,
+                resp.status()
+            )));
+        }
+        let mut events = resp.bytes_stream().eventsource();
+        let first = tokio::time::timeout(wait, async {
+            while let Some(ev) = events.next().await {
+                let ev = ev.map_err(|e| UpstreamError::Transport(format!("SSE stream: {e}")))?;
+                if ev.event == "endpoint" {
+                    return Ok(ev.data);
+                }
+            }
+            Err(UpstreamError::Transport("SSE stream ended before its endpoint event".into()))
+        })
+        .await
+        .map_err(|_| UpstreamError::Protocol("no endpoint event on the SSE stream".into()))??;
+        let endpoint = target
+            .url
+            .join(first.trim())
+            .map_err(|e| UpstreamError::Protocol(format!("bad endpoint {first:?}: {e}")))?;
+        let reader = tokio::spawn(async move {
+            while let Some(ev) = events.next().await {
+                match ev {
+                    Ok(ev) if ev.event == "message" || ev.event.is_empty() => {
+                        if let Err(why) = peer.deliver(Bytes::from(ev.data)) {
+                            tracing::warn!(server = %server, "ignoring an SSE event that is not JSON-RPC ({why})");
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(server = %server, error = %e, "SSE stream failed");
+                        break;
+                    }
+                }
+            }
+            peer.close(UpstreamError::Transport("SSE stream ended".into()));
+        });
+        let mut post_headers = headers;
+        post_headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        Ok(SseLink {
+            client,
+            endpoint,
+            headers: post_headers,
+            reader,
+        })
+    }
+
+    /// POST one message; answers arrive on the stream.
+    pub async fn send(&self, msg: Bytes) -> Result<(), UpstreamError> {
+        let resp = self
+            .client
+            .post(self.endpoint.clone())
+            .headers(self.headers.clone())
+            .body(msg)
+            .send()
+            .await
+            .map_err(transport)?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(UpstreamError::Transport(format!("POST answered HTTP {}", resp.status())))
+        }
+    }
+
+    /// Close the stream.
+    pub fn close(&self) {
+        self.reader.abort();
+    }
+}
