@@ -1,5 +1,25 @@
 //! switchboard: one MCP endpoint over many MCP servers.
+//!
+//! # Layout
+//! Modules follow a request from the client to an upstream server and back:
+//!
+//! - [`downstream`]: the faces clients reach (streamable HTTP at `/mcp`), with Origin/Host/Accept
+//!   checks and the HTTP status of every rejection.
+//! - [`session`]: one downstream session: negotiated version, client capabilities, its stream.
+//! - [`gateway`]: the core shared by every face: the methods it answers and the catalog it keeps.
+//! - [`catalog`]: the merged tool catalog, exposed names, and the lookup back to (server, tool).
+//! - [`upstream`]: the connectors (stdio child actor, streamable HTTP, legacy SSE), the handshake,
+//!   and the pool of configured servers.
+//! - [`jsonrpc`]: envelopes parsed just enough to route, payloads kept as raw JSON.
+//! - [`config`]: every supported file format parsed into runtime types.
+//! - [`cli`] and [`demo`]: the command line and the built-in demo server.
 #![deny(unsafe_code)]
+pub mod catalog;
+pub mod cli;
 pub mod config;
+pub mod demo;
+pub mod downstream;
+pub mod gateway;
 pub mod jsonrpc;
+pub mod session;
 pub mod upstream;

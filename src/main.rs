@@ -1,1 +1,30 @@
-fn main(){}
+//! The `switchboard` binary. Run with: `cargo run --release -- serve` (see `--help`).
+
+use clap::Parser;
+use std::process::ExitCode;
+use switchboard::cli::{self, Cli, Command, LogFormat};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The demo server and `tools` print to stdout: keep their logs quiet unless asked.
+    let default_level = match cli.command {
+        Command::Serve { .. } => "info",
+        Command::Tools { .. } | Command::DemoServer { .. } => "warn",
+    };
+    let filter = EnvFilter::try_from_env("SWITCHBOARD_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(default_level));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Human => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("switchboard: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(cli::run(cli))
+}

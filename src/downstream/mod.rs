@@ -1,0 +1,35 @@
+//! Downstream faces: how clients reach the gateway (streamable HTTP at `/mcp`).
+
+mod guard;
+mod http;
+mod reply;
+
+use crate::gateway::Gateway;
+use axum::routing::get;
+use axum::{Json, Router};
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+pub use http::SESSION_HEADER;
+
+/// The HTTP application, without a socket (tests drive it with `oneshot`).
+pub fn app(gw: Arc<Gateway>) -> Router {
+    Router::new()
+        .route("/mcp", get(http::get).post(http::post).delete(http::delete))
+        .route("/health", get(health))
+        .with_state(gw)
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Serve until `shutdown` resolves.
+pub async fn serve(
+    gw: Arc<Gateway>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(gw)).with_graceful_shutdown(shutdown).await
+}
