@@ -62,7 +62,9 @@ pub enum Command {
 pub fn load_config(path: Option<&Path>) -> Result<Config, crate::config::ConfigError> {
     match path {
         Some(p) => Config::load(p),
-        None if Path::new("switchboard.toml").exists() => Config::load(Path::new("switchboard.toml")),
+        None if Path::new("switchboard.toml").exists() => {
+            Config::load(Path::new("switchboard.toml"))
+        }
         None => {
             tracing::info!("no --config and no ./switchboard.toml: running the embedded default (demo servers \"text\" and \"math\")");
             Config::embedded_default()
@@ -85,7 +87,10 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
 }
 
-async fn start(path: Option<&Path>, listen: Option<SocketAddr>) -> Result<std::sync::Arc<Gateway>, String> {
+async fn start(
+    path: Option<&Path>,
+    listen: Option<SocketAddr>,
+) -> Result<std::sync::Arc<Gateway>, String> {
     let mut config = load_config(path).map_err(|e| e.to_string())?;
     if let Some(addr) = listen {
         config.gateway.listen = addr;
@@ -113,7 +118,9 @@ async fn serve(path: Option<&Path>, listen: Option<SocketAddr>) -> ExitCode {
     };
     let bound = listener.local_addr().unwrap_or(addr);
     if !bound.ip().is_loopback() && gw.config.gateway.allowed_hosts.is_empty() {
-        tracing::warn!("listening beyond loopback without gateway.allowed_hosts: Host headers are not checked");
+        tracing::warn!(
+            "listening beyond loopback without gateway.allowed_hosts: Host headers are not checked"
+        );
     }
     tracing::info!(
         tools = gw.catalog().tools().len(),
@@ -157,13 +164,34 @@ async fn tools(path: Option<&Path>, json: bool) -> ExitCode {
             .iter()
             .map(|t| serde_json::json!({"name": &*t.exposed, "server": &*t.server_name, "tool": &*t.original, "description": t.description}))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        );
     } else {
-        let width = catalog.tools().iter().map(|t| t.exposed.len()).max().unwrap_or(4).max(4);
-        let swidth = catalog.tools().iter().map(|t| t.server_name.len()).max().unwrap_or(6).max(6);
+        let width = catalog
+            .tools()
+            .iter()
+            .map(|t| t.exposed.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let swidth = catalog
+            .tools()
+            .iter()
+            .map(|t| t.server_name.len())
+            .max()
+            .unwrap_or(6)
+            .max(6);
         println!("{:width$}  {:swidth$}  DESCRIPTION", "NAME", "SERVER");
         for t in catalog.tools() {
-            let desc = t.description.as_deref().unwrap_or("").lines().next().unwrap_or("");
+            let desc = t
+                .description
+                .as_deref()
+                .unwrap_or("")
+                .lines()
+                .next()
+                .unwrap_or("");
             let desc: String = desc.chars().take(80).collect();
             println!("{:width$}  {:swidth$}  {desc}", t.exposed, t.server_name);
         }

@@ -73,7 +73,11 @@ pub struct Catalog {
 
 impl Catalog {
     /// Merge the sources (in configuration order: earlier servers win name ties).
-    pub fn build(sources: &[Source<'_>], separator: &str, max_len: usize) -> (Catalog, Vec<Collision>) {
+    pub fn build(
+        sources: &[Source<'_>],
+        separator: &str,
+        max_len: usize,
+    ) -> (Catalog, Vec<Collision>) {
         let mut tools: Vec<Tool> = Vec::new();
         let mut by_name: HashMap<Arc<str>, usize> = HashMap::new();
         let mut collisions = Vec::new();
@@ -84,11 +88,15 @@ impl Catalog {
                     tracing::warn!(server = %src.server, tool = %def.name, "upstream lists this tool twice; keeping the first");
                     continue;
                 }
-                let mut name = naming::exposed(src.server, src.prefix, separator, &def.name, max_len);
+                let mut name =
+                    naming::exposed(src.server, src.prefix, separator, &def.name, max_len);
                 if let Some(&winner) = by_name.get(name.as_str()) {
                     let kept_by = tools[winner].server_name.clone();
                     let renamed = naming::disambiguate(&name, src.server, &def.name, max_len);
-                    let kept_prefixed = sources.iter().find(|s| *s.server == kept_by).is_some_and(|s| s.prefix);
+                    let kept_prefixed = sources
+                        .iter()
+                        .find(|s| *s.server == kept_by)
+                        .is_some_and(|s| s.prefix);
                     collisions.push(Collision {
                         name: name.clone(),
                         kept_by,
@@ -115,7 +123,8 @@ impl Catalog {
                 });
             }
         }
-        let mut list_result = String::with_capacity(16 + tools.iter().map(|t| t.json.get().len() + 1).sum::<usize>());
+        let mut list_result =
+            String::with_capacity(16 + tools.iter().map(|t| t.json.get().len() + 1).sum::<usize>());
         list_result.push_str(r#"{"tools":["#);
         for (i, t) in tools.iter().enumerate() {
             if i > 0 {

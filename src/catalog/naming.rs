@@ -5,7 +5,13 @@
 pub fn prefix_of(server: &str) -> String {
     server
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -67,8 +73,14 @@ mod tests {
 
     #[test]
     fn prefixes_and_sanitizes() {
-        assert_eq!(exposed("time", true, "__", "get_current_time", 64), "time__get_current_time");
-        assert_eq!(exposed("my server.v2", true, "__", "x", 64), "my_server_v2__x");
+        assert_eq!(
+            exposed("time", true, "__", "get_current_time", 64),
+            "time__get_current_time"
+        );
+        assert_eq!(
+            exposed("my server.v2", true, "__", "x", 64),
+            "my_server_v2__x"
+        );
         assert_eq!(exposed("time", false, "__", "now", 64), "now");
     }
 

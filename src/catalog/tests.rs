@@ -3,7 +3,9 @@
 use super::*;
 
 fn tool(name: &str, extra: &str) -> ToolDef {
-    let raw = format!(r#"{{"name":"{name}","description":"d {name}","inputSchema":{{"type":"object"}}{extra}}}"#);
+    let raw = format!(
+        r#"{{"name":"{name}","description":"d {name}","inputSchema":{{"type":"object"}}{extra}}}"#
+    );
     ToolDef {
         name: Arc::from(name),
         raw: Arc::from(RawValue::from_string(raw).unwrap()),
@@ -13,19 +15,33 @@ fn tool(name: &str, extra: &str) -> ToolDef {
 #[test]
 fn merges_with_prefixes_and_maps_back() {
     let (a, b): (Arc<str>, Arc<str>) = (Arc::from("everything"), Arc::from("time"));
-    let ta = [tool("echo", r#","futureField":{"keep":[1.50]}"#), tool("add", "")];
+    let ta = [
+        tool("echo", r#","futureField":{"keep":[1.50]}"#),
+        tool("add", ""),
+    ];
     let tb = [tool("get_current_time", "")];
     let (cat, collisions) = Catalog::build(
         &[
-            Source { server: &a, prefix: true, tools: &ta },
-            Source { server: &b, prefix: true, tools: &tb },
+            Source {
+                server: &a,
+                prefix: true,
+                tools: &ta,
+            },
+            Source {
+                server: &b,
+                prefix: true,
+                tools: &tb,
+            },
         ],
         "__",
         64,
     );
     assert!(collisions.is_empty());
     let echo = cat.get("everything__echo").unwrap();
-    assert_eq!((&*echo.server_name, &*echo.original, echo.server), ("everything", "echo", 0));
+    assert_eq!(
+        (&*echo.server_name, &*echo.original, echo.server),
+        ("everything", "echo", 0)
+    );
     assert_eq!(
         echo.json.get(),
         r#"{"name":"everything__echo","description":"d echo","inputSchema":{"type":"object"},"futureField":{"keep":[1.50]}}"#
@@ -42,8 +58,16 @@ fn collisions_are_reported_never_dropped() {
     let t = [tool("echo", "")];
     let (cat, collisions) = Catalog::build(
         &[
-            Source { server: &a, prefix: false, tools: &t },
-            Source { server: &b, prefix: false, tools: &t },
+            Source {
+                server: &a,
+                prefix: false,
+                tools: &t,
+            },
+            Source {
+                server: &b,
+                prefix: false,
+                tools: &t,
+            },
         ],
         "__",
         64,
@@ -65,8 +89,16 @@ fn prefixed_and_unprefixed_can_collide_too() {
     let tb = [tool("x", "")];
     let (_, collisions) = Catalog::build(
         &[
-            Source { server: &a, prefix: false, tools: &ta },
-            Source { server: &b, prefix: true, tools: &tb },
+            Source {
+                server: &a,
+                prefix: false,
+                tools: &ta,
+            },
+            Source {
+                server: &b,
+                prefix: true,
+                tools: &tb,
+            },
         ],
         "__",
         64,

@@ -80,7 +80,11 @@ impl Entry {
         };
         let kind = match self.transport.as_deref() {
             None if self.url.is_none() => "stdio",
-            None if self.url.as_deref().is_some_and(|u| u.trim_end_matches('/').ends_with("/sse")) => {
+            None if self
+                .url
+                .as_deref()
+                .is_some_and(|u| u.trim_end_matches('/').ends_with("/sse")) =>
+            {
                 "sse"
             }
             None => "http",
@@ -96,7 +100,9 @@ impl Entry {
             }
         };
         let transport = match (kind, launch, &self.url) {
-            ("stdio", Some(l), None) => return Ok(Some(self.spec(name, Transport::Stdio(l), None))),
+            ("stdio", Some(l), None) => {
+                return Ok(Some(self.spec(name, Transport::Stdio(l), None)))
+            }
             ("stdio", _, Some(_)) => {
                 return Err(ConfigError::invalid(
                     file,
@@ -149,7 +155,13 @@ impl Entry {
         }
     }
 
-    fn launch(&self, cmd: &str, file: &str, path: &str, ctx: &Context) -> Result<Launch, ConfigError> {
+    fn launch(
+        &self,
+        cmd: &str,
+        file: &str,
+        path: &str,
+        ctx: &Context,
+    ) -> Result<Launch, ConfigError> {
         let field = |f: &str| format!("{path}.{f}");
         let program = ctx.expand(cmd, file, &field("command"))?;
         if program.trim().is_empty() {

@@ -28,7 +28,11 @@ impl ConfigError {
     pub fn invalid(file: &str, path: &str, message: impl Into<String>) -> Self {
         ConfigError::Invalid {
             file: file.to_string(),
-            path: if path.is_empty() { ".".into() } else { path.to_string() },
+            path: if path.is_empty() {
+                ".".into()
+            } else {
+                path.to_string()
+            },
             message: message.into(),
         }
     }

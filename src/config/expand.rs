@@ -130,7 +130,10 @@ mod tests {
         assert_eq!(e("a$$b $x").unwrap(), "a$b $x");
         let err = e("${SB_SURELY_UNSET}").unwrap_err().to_string();
         assert!(err.contains("SB_SURELY_UNSET is not set"), "{err}");
-        assert!(e("${input:key}").unwrap_err().to_string().contains("input:key"));
+        assert!(e("${input:key}")
+            .unwrap_err()
+            .to_string()
+            .contains("input:key"));
         assert!(e("${open").is_err());
     }
 }

@@ -48,7 +48,9 @@ pub fn parse(text: &str, file: &str, ctx: &Context) -> Result<Config, ConfigErro
         Format::VsCode => ("servers", &doc["servers"]),
         Format::Registry => ("", &Value::Object(doc.clone())),
     };
-    let members = members.as_object().expect("detect() checked it is an object");
+    let members = members
+        .as_object()
+        .expect("detect() checked it is an object");
     let mut servers = Vec::with_capacity(members.len());
     for (name, value) in members {
         let path = if key.is_empty() {
@@ -121,7 +123,11 @@ fn registry_entry(
         if let Ok(iter) = dotenvy::from_path_iter(&p) {
             for item in iter {
                 env.push(item.map_err(|e| {
-                    ConfigError::invalid(file, &format!("{path}.env_file"), format!("{}: {e}", p.display()))
+                    ConfigError::invalid(
+                        file,
+                        &format!("{path}.env_file"),
+                        format!("{}: {e}", p.display()),
+                    )
                 })?);
             }
         }

@@ -215,9 +215,8 @@ fn build_headers(
             let name = HeaderName::from_bytes(k.as_bytes())
                 .map_err(|_| ConfigError::invalid(file, &field, "not a valid HTTP header name"))?;
             let value = ctx.expand(v, file, &field)?;
-            let mut value = HeaderValue::from_str(&value).map_err(|_| {
-                ConfigError::invalid(file, &field, "not a valid HTTP header value")
-            })?;
+            let mut value = HeaderValue::from_str(&value)
+                .map_err(|_| ConfigError::invalid(file, &field, "not a valid HTTP header value"))?;
             value.set_sensitive(true);
             Ok((name, value))
         })

@@ -110,15 +110,24 @@ fn errors_name_file_field_and_problem() {
     let e = err("[servers.a]\ncommand = \"x\"\ncomand = \"y\"\n");
     assert!(e.contains("servers.a") && e.contains("comand"), "{e}");
     let e = err("[servers.a]\nurl = \"ftp://x\"\n");
-    assert!(e.contains("servers.a.url") && e.contains("http or https"), "{e}");
+    assert!(
+        e.contains("servers.a.url") && e.contains("http or https"),
+        "{e}"
+    );
     let e = err("[servers.a]\nurl = \"http://x/\"\nheaders = { A = \"${SB_UNSET_VAR}\" }\n");
-    assert!(e.contains("servers.a.headers.A") && e.contains("SB_UNSET_VAR"), "{e}");
+    assert!(
+        e.contains("servers.a.headers.A") && e.contains("SB_UNSET_VAR"),
+        "{e}"
+    );
     let e = err("[servers.a]\nargs = []\n");
     assert!(e.contains("servers.a") && e.contains("needs"), "{e}");
     let e = err("[gateway]\nlisten = \"nowhere\"\n");
     assert!(e.contains("gateway.listen"), "{e}");
     let e = err("[servers.a]\ncommand = \"x\"\ntransport = \"carrier-pigeon\"\n");
-    assert!(e.contains("servers.a.transport") && e.contains("carrier-pigeon"), "{e}");
+    assert!(
+        e.contains("servers.a.transport") && e.contains("carrier-pigeon"),
+        "{e}"
+    );
     let e = err("this is = = not toml");
     assert!(e.starts_with("test.conf: .:"), "{e}");
     let e = err(r#"{"server_keywords": {}}"#);

@@ -48,7 +48,11 @@ impl GatewaySpec {
             })?;
         }
         if let Some(s) = self.separator {
-            if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) {
+            if s.is_empty()
+                || !s
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+            {
                 return Err(ConfigError::invalid(
                     file,
                     "gateway.separator",

@@ -89,7 +89,10 @@ fn stats(args: &Value) -> Result<String, String> {
         .and_then(Value::as_array)
         .ok_or("argument \"numbers\" (an array of numbers) is required")?
         .iter()
-        .map(|v| v.as_f64().ok_or("every element of \"numbers\" must be a number"))
+        .map(|v| {
+            v.as_f64()
+                .ok_or("every element of \"numbers\" must be a number")
+        })
         .collect::<Result<_, _>>()?;
     if nums.is_empty() {
         return Err("\"numbers\" is empty".into());

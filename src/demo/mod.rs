@@ -18,7 +18,9 @@ pub async fn run(kit: Kit) -> std::io::Result<()> {
         if line.trim().is_empty() {
             continue;
         }
-        let Some(answer) = answer(kit, &line) else { continue };
+        let Some(answer) = answer(kit, &line) else {
+            continue;
+        };
         let mut text = answer.to_string();
         text.push('\n');
         out.write_all(text.as_bytes()).await?;
@@ -56,7 +58,9 @@ fn answer(kit: Kit, line: &str) -> Option<Value> {
             let args = params.get("arguments").cloned().unwrap_or(json!({}));
             match kit.call(name, &args) {
                 Some(Ok(text)) => Ok(json!({ "content": [{ "type": "text", "text": text }] })),
-                Some(Err(problem)) => Ok(json!({ "content": [{ "type": "text", "text": problem }], "isError": true })),
+                Some(Err(problem)) => {
+                    Ok(json!({ "content": [{ "type": "text", "text": problem }], "isError": true }))
+                }
                 None => Err((-32602, format!("unknown tool: {name:?}"))),
             }
         }
@@ -80,8 +84,16 @@ mod tests {
     fn answers_the_lifecycle_and_tools() {
         let init = answer(Kit::Text, r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18"}}"#).unwrap();
         assert_eq!(init["result"]["protocolVersion"], "2025-06-18");
-        assert!(answer(Kit::Text, r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).is_none());
-        let list = answer(Kit::Math, r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#).unwrap();
+        assert!(answer(
+            Kit::Text,
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#
+        )
+        .is_none());
+        let list = answer(
+            Kit::Math,
+            r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
+        )
+        .unwrap();
         assert!(list["result"]["tools"].as_array().unwrap().len() >= 3);
         let call = answer(Kit::Math, r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"add","arguments":{"a":2,"b":40}}}"#).unwrap();
         assert_eq!(call["result"]["content"][0]["text"], "42");

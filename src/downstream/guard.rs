@@ -32,10 +32,13 @@ pub fn origin_and_host(headers: &HeaderMap, g: &GatewaySettings) -> Result<(), R
     }
     let enforce = !g.allowed_hosts.is_empty() || g.listen.ip().is_loopback();
     if enforce {
-        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
         let name = host_name(host);
-        let allowed = is_loopback_name(name)
-            || g.allowed_hosts.iter().any(|h| h == host || h == name);
+        let allowed =
+            is_loopback_name(name) || g.allowed_hosts.iter().any(|h| h == host || h == name);
         if !allowed {
             return Err(Rejection::new(
                 StatusCode::FORBIDDEN,
@@ -70,9 +73,15 @@ pub fn accept_for_post(headers: &HeaderMap) -> Result<Wants, Rejection> {
         .split(',')
         .map(|r| r.split(';').next().unwrap_or("").trim())
         .collect();
-    if ranges.iter().any(|r| matches!(*r, "application/json" | "application/*" | "*/*")) {
+    if ranges
+        .iter()
+        .any(|r| matches!(*r, "application/json" | "application/*" | "*/*"))
+    {
         Ok(Wants::Json)
-    } else if ranges.iter().any(|r| matches!(*r, "text/event-stream" | "text/*")) {
+    } else if ranges
+        .iter()
+        .any(|r| matches!(*r, "text/event-stream" | "text/*"))
+    {
         Ok(Wants::EventStream)
     } else {
         Err(Rejection::new(
@@ -84,7 +93,10 @@ pub fn accept_for_post(headers: &HeaderMap) -> Result<Wants, Rejection> {
 
 /// A GET must accept an event stream.
 pub fn accept_for_get(headers: &HeaderMap) -> Result<(), Rejection> {
-    let accept = headers.get(header::ACCEPT).and_then(|a| a.to_str().ok()).unwrap_or("");
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .unwrap_or("");
     if accept.contains("text/event-stream") || accept.contains("*/*") {
         Ok(())
     } else {
@@ -97,7 +109,10 @@ pub fn accept_for_get(headers: &HeaderMap) -> Result<(), Rejection> {
 
 /// A POST body must be JSON.
 pub fn content_type(headers: &HeaderMap) -> Result<(), Rejection> {
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|c| c.to_str().ok()).unwrap_or("");
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|c| c.to_str().ok())
+        .unwrap_or("");
     let mime = ct.split(';').next().unwrap_or("").trim();
     if mime.eq_ignore_ascii_case("application/json") {
         Ok(())
@@ -111,7 +126,10 @@ pub fn content_type(headers: &HeaderMap) -> Result<(), Rejection> {
 
 /// `MCP-Protocol-Version`, when present, must be one the gateway speaks.
 pub fn protocol_version(headers: &HeaderMap) -> Result<(), Rejection> {
-    match headers.get("mcp-protocol-version").map(|v| v.to_str().unwrap_or("")) {
+    match headers
+        .get("mcp-protocol-version")
+        .map(|v| v.to_str().unwrap_or(""))
+    {
         None => Ok(()),
         Some(v) if PROTOCOL_VERSIONS.contains(&v) => Ok(()),
         Some(v) => Err(Rejection::new(
@@ -132,7 +150,12 @@ mod tests {
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         pairs
             .iter()
-            .map(|(k, v)| (header::HeaderName::from_static(k), HeaderValue::from_static(v)))
+            .map(|(k, v)| {
+                (
+                    header::HeaderName::from_static(k),
+                    HeaderValue::from_static(v),
+                )
+            })
             .collect()
     }
 
@@ -141,9 +164,18 @@ mod tests {
         let g = GatewaySettings::default();
         let ok = |h: &[(&'static str, &'static str)]| origin_and_host(&headers(h), &g).is_ok();
         assert!(ok(&[("host", "127.0.0.1:8931")]));
-        assert!(ok(&[("host", "localhost:8931"), ("origin", "http://localhost:3000")]));
-        assert!(ok(&[("host", "[::1]:8931"), ("origin", "http://[::1]:5173")]));
-        assert!(!ok(&[("host", "127.0.0.1:8931"), ("origin", "https://evil.example")]));
+        assert!(ok(&[
+            ("host", "localhost:8931"),
+            ("origin", "http://localhost:3000")
+        ]));
+        assert!(ok(&[
+            ("host", "[::1]:8931"),
+            ("origin", "http://[::1]:5173")
+        ]));
+        assert!(!ok(&[
+            ("host", "127.0.0.1:8931"),
+            ("origin", "https://evil.example")
+        ]));
         assert!(!ok(&[("host", "evil.example:8931")]));
         assert!(!ok(&[("host", "127.0.0.1:8931"), ("origin", "null")]));
     }

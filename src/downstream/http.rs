@@ -28,15 +28,28 @@ pub async fn post(State(gw): State<Arc<Gateway>>, headers: HeaderMap, body: Body
     }
 }
 
-async fn handle_post(gw: &Arc<Gateway>, headers: &HeaderMap, body: Body) -> Result<Response, Rejection> {
+async fn handle_post(
+    gw: &Arc<Gateway>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, Rejection> {
     let g = &gw.config.gateway;
     guard::origin_and_host(headers, g)?;
     let wants = guard::accept_for_post(headers)?;
     guard::content_type(headers)?;
     let body = read_body(headers, body, g.max_body_bytes).await?;
-    let msg = jsonrpc::parse(&body).map_err(|e| Rejection::rpc(StatusCode::BAD_REQUEST, RpcError::new(e.code(), e.to_string())))?;
+    let msg = jsonrpc::parse(&body).map_err(|e| {
+        Rejection::rpc(
+            StatusCode::BAD_REQUEST,
+            RpcError::new(e.code(), e.to_string()),
+        )
+    })?;
     let kind = msg.kind().map_err(|e| {
-        Rejection::rpc(StatusCode::BAD_REQUEST, RpcError::new(e.code(), e.to_string())).with_id(msg.id.map(|i| i.get()))
+        Rejection::rpc(
+            StatusCode::BAD_REQUEST,
+            RpcError::new(e.code(), e.to_string()),
+        )
+        .with_id(msg.id.map(|i| i.get()))
     })?;
     let (id, method, params) = match kind {
         Kind::Request { id, method, params } => (id.get(), method, params),
@@ -61,7 +74,8 @@ async fn handle_post(gw: &Arc<Gateway>, headers: &HeaderMap, body: Body) -> Resu
     }
     let session = session_of(gw, headers).map_err(|r| r.with_id(Some(id)))?;
     let span = tracing::debug_span!("request", session = %session.id, id, method);
-    let answer = tracing::Instrument::instrument(gw.handle(&session, id, method, params), span).await;
+    let answer =
+        tracing::Instrument::instrument(gw.handle(&session, id, method, params), span).await;
     Ok(respond(answer, wants, None))
 }
 
@@ -100,7 +114,10 @@ fn initialize(gw: &Gateway, id: &str, params: Option<&RawValue>, wants: Wants) -
 fn discover_unsupported(params: Option<&RawValue>) -> Rejection {
     let requested = params
         .and_then(|p| serde_json::from_str::<serde_json::Value>(p.get()).ok())
-        .and_then(|v| v.pointer("/_meta/io.modelcontextprotocol~1protocolVersion").cloned())
+        .and_then(|v| {
+            v.pointer("/_meta/io.modelcontextprotocol~1protocolVersion")
+                .cloned()
+        })
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_else(|| "2026-07-28".into());
     let err = RpcError::new(
@@ -140,7 +157,9 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    axum::body::to_bytes(body, limit).await.map_err(|_| too_large())
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large())
 }
 
 /// The session a request names: 400 without the header, 404 for an unknown or ended one.
@@ -174,12 +193,22 @@ pub async fn get(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
     if !session.attach_stream(tx) {
-        return Rejection::new(StatusCode::CONFLICT, "this session already has an open GET stream").into_response();
+        return Rejection::new(
+            StatusCode::CONFLICT,
+            "this session already has an open GET stream",
+        )
+        .into_response();
     }
     let events = tokio_stream::wrappers::ReceiverStream::new(rx).map(|msg| {
-        Ok::<_, Infallible>(SseEvent::default().event("message").data(String::from_utf8_lossy(&msg)))
+        Ok::<_, Infallible>(
+            SseEvent::default()
+                .event("message")
+                .data(String::from_utf8_lossy(&msg)),
+        )
     });
-    Sse::new(events).keep_alive(KeepAlive::default()).into_response()
+    Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }
 
 /// DELETE /mcp: end a session.

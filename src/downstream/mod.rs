@@ -31,5 +31,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(gw)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app(gw))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -54,7 +54,13 @@ impl Gateway {
     }
 
     /// Answer one request of an initialized session; the result is the whole response message.
-    pub async fn handle(&self, _session: &Session, id: &str, method: &str, params: Option<&RawValue>) -> Bytes {
+    pub async fn handle(
+        &self,
+        _session: &Session,
+        id: &str,
+        method: &str,
+        params: Option<&RawValue>,
+    ) -> Bytes {
         match method {
             "ping" => jsonrpc::response_result(id, "{}"),
             "tools/list" => self.tools_list(id, params),
@@ -81,23 +87,31 @@ impl Gateway {
         }
     }
 
-    async fn call_tool(&self, params: Option<&RawValue>) -> Result<crate::upstream::Reply, RpcError> {
-        let params = params.ok_or_else(|| RpcError::invalid_params("tools/call needs params with a \"name\""))?;
+    async fn call_tool(
+        &self,
+        params: Option<&RawValue>,
+    ) -> Result<crate::upstream::Reply, RpcError> {
+        let params = params
+            .ok_or_else(|| RpcError::invalid_params("tools/call needs params with a \"name\""))?;
         let name = serde_json::from_str::<CallParams>(params.get())
             .map_err(|e| RpcError::invalid_params(format!("tools/call params: {e}")))?
             .name;
         let catalog = self.catalog();
-        let tool = catalog
-            .get(&name)
-            .ok_or_else(|| RpcError::invalid_params(format!("unknown tool: {name:?}")).with_data(serde_json::json!({"tool": name})))?;
+        let tool = catalog.get(&name).ok_or_else(|| {
+            RpcError::invalid_params(format!("unknown tool: {name:?}"))
+                .with_data(serde_json::json!({"tool": name}))
+        })?;
         let upstream = &self.pool.all()[tool.server];
-        let conn = upstream.connection().map_err(|e| upstream_error(&tool.server_name, "tools/call", e))?;
+        let conn = upstream
+            .connection()
+            .map_err(|e| upstream_error(&tool.server_name, "tools/call", e))?;
         let forwarded: Cow<'_, str> = if tool.original == tool.exposed {
             Cow::Borrowed(params.get())
         } else {
             let mut obj: IndexMap<Cow<'_, str>, &RawValue> = serde_json::from_str(params.get())
                 .map_err(|e| RpcError::invalid_params(format!("tools/call params: {e}")))?;
-            let original = serde_json::value::to_raw_value(&*tool.original).expect("a string serializes");
+            let original =
+                serde_json::value::to_raw_value(&*tool.original).expect("a string serializes");
             obj.insert(Cow::Borrowed("name"), &original);
             Cow::Owned(serde_json::to_string(&obj).expect("raw values serialize"))
         };
@@ -113,8 +127,11 @@ fn upstream_error(server: &str, method: &str, e: UpstreamError) -> RpcError {
         UpstreamError::Timeout(_) => jsonrpc::code::REQUEST_TIMEOUT,
         _ => jsonrpc::code::INTERNAL_ERROR,
     };
-    RpcError::new(code, format!("upstream server {server:?} failed on {method}: {e}"))
-        .with_data(serde_json::json!({ "server": server }))
+    RpcError::new(
+        code,
+        format!("upstream server {server:?} failed on {method}: {e}"),
+    )
+    .with_data(serde_json::json!({ "server": server }))
 }
 
 #[cfg(test)]
@@ -125,7 +142,10 @@ mod tests {
     fn negotiates_versions() {
         assert_eq!(negotiate_version(Some("2025-06-18")), "2025-06-18");
         assert_eq!(negotiate_version(Some("2024-11-05")), "2024-11-05");
-        assert_eq!(negotiate_version(Some("1999-01-01")), LATEST_PROTOCOL_VERSION);
+        assert_eq!(
+            negotiate_version(Some("1999-01-01")),
+            LATEST_PROTOCOL_VERSION
+        );
         assert_eq!(negotiate_version(None), LATEST_PROTOCOL_VERSION);
     }
 }

@@ -109,14 +109,17 @@ async fn watch_upstreams(gw: std::sync::Weak<Gateway>, mut events: mpsc::Unbound
         let Some(gw) = gw.upgrade() else { return };
         match ev {
             Event::ToolsChanged(server) => {
-                let Some(up) = gw.pool.by_name(&server) else { continue };
+                let Some(up) = gw.pool.by_name(&server) else {
+                    continue;
+                };
                 if up.connection().is_err() {
                     continue; // closed meanwhile (shutting down, or it died): nothing to refresh
                 }
                 match up.refresh_tools().await {
                     Ok(()) => {
                         gw.rebuild_catalog();
-                        let note = crate::jsonrpc::notification("notifications/tools/list_changed", None);
+                        let note =
+                            crate::jsonrpc::notification("notifications/tools/list_changed", None);
                         for s in gw.sessions.all() {
                             s.push(note.clone());
                         }

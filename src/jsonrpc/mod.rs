@@ -52,7 +52,10 @@ pub enum Kind<'m> {
         params: Option<&'m RawValue>,
     },
     /// A response to a request we sent.
-    Response { id: &'m RawValue, outcome: Outcome<'m> },
+    Response {
+        id: &'m RawValue,
+        outcome: Outcome<'m>,
+    },
 }
 
 /// A response's payload.
@@ -106,7 +109,9 @@ pub fn parse(buf: &[u8]) -> Result<Message<'_>, ParseError> {
         }),
         _ => match serde_json::from_slice::<serde::de::IgnoredAny>(buf) {
             Err(e) => Err(ParseError::Json(e)),
-            Ok(_) => Err(ParseError::Invalid("a JSON-RPC message must be a JSON object")),
+            Ok(_) => Err(ParseError::Invalid(
+                "a JSON-RPC message must be a JSON object",
+            )),
         },
     }
 }
@@ -180,8 +185,14 @@ mod tests {
         let r = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
         assert_eq!(kind_of(r).unwrap(), "request ping");
         let n = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
-        assert_eq!(kind_of(n).unwrap(), "notification notifications/initialized");
-        assert_eq!(kind_of(r#"{"jsonrpc":"2.0","id":"a","result":{}}"#).unwrap(), "result");
+        assert_eq!(
+            kind_of(n).unwrap(),
+            "notification notifications/initialized"
+        );
+        assert_eq!(
+            kind_of(r#"{"jsonrpc":"2.0","id":"a","result":{}}"#).unwrap(),
+            "result"
+        );
         assert_eq!(
             kind_of(r#"{"jsonrpc":"2.0","id":"a","error":{"code":1,"message":"x"}}"#).unwrap(),
             "error"
@@ -194,7 +205,10 @@ mod tests {
         assert_eq!(kind_of("[1,"), Err(code::PARSE_ERROR));
         assert_eq!(kind_of("[]"), Err(code::INVALID_REQUEST));
         assert_eq!(kind_of("42"), Err(code::INVALID_REQUEST));
-        assert_eq!(kind_of(r#"{"id":1,"method":"x"}"#), Err(code::INVALID_REQUEST));
+        assert_eq!(
+            kind_of(r#"{"id":1,"method":"x"}"#),
+            Err(code::INVALID_REQUEST)
+        );
         assert_eq!(
             kind_of(r#"{"jsonrpc":"2.0","id":{},"method":"x"}"#),
             Err(code::INVALID_REQUEST)

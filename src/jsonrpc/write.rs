@@ -88,7 +88,10 @@ mod tests {
     #[test]
     fn splices_parts_verbatim() {
         let r = response_result("\"a\"", r#"{"x": 1.50}"#);
-        assert_eq!(&r[..], br#"{"jsonrpc":"2.0","id":"a","result":{"x": 1.50}}"#);
+        assert_eq!(
+            &r[..],
+            br#"{"jsonrpc":"2.0","id":"a","result":{"x": 1.50}}"#
+        );
         let e = error_message(None, &RpcError::new(-32700, "bad \"json\""));
         let v: serde_json::Value = serde_json::from_slice(&e).unwrap();
         assert_eq!(v["error"]["message"], "bad \"json\"");
@@ -99,6 +102,9 @@ mod tests {
             br#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"t"}}"#
         );
         let n = notification("notifications/initialized", None);
-        assert_eq!(&n[..], br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
+        assert_eq!(
+            &n[..],
+            br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#
+        );
     }
 }

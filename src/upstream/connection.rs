@@ -55,7 +55,8 @@ impl Connection {
         let server = spec.name.clone();
         let (peer, inbound) = Peer::new();
         let mut launched = None;
-        if let (Some(launch), false) = (&spec.launch, matches!(spec.transport, Transport::Stdio(_))) {
+        if let (Some(launch), false) = (&spec.launch, matches!(spec.transport, Transport::Stdio(_)))
+        {
             let mut child = process::spawn(launch, false).map_err(|e| {
                 UpstreamError::Spawn(format!("cannot start {:?}: {e}", launch.program))
             })?;
@@ -65,15 +66,28 @@ impl Connection {
             launched = Some(child);
         }
         let link = match &spec.transport {
-            Transport::Stdio(launch) => Link::Stdio(StdioLink::spawn(server.clone(), launch, peer.clone())?),
-            Transport::StreamableHttp(target) => {
-                Link::Http(Arc::new(HttpLink::new(http, target, peer.clone(), server.clone())))
+            Transport::Stdio(launch) => {
+                Link::Stdio(StdioLink::spawn(server.clone(), launch, peer.clone())?)
             }
+            Transport::StreamableHttp(target) => Link::Http(Arc::new(HttpLink::new(
+                http,
+                target,
+                peer.clone(),
+                server.clone(),
+            ))),
             Transport::Sse(target) => {
                 // A launched server needs a moment to listen: retry until the startup deadline.
                 let deadline = tokio::time::Instant::now() + startup;
                 loop {
-                    match SseLink::connect(http.clone(), target, peer.clone(), server.clone(), startup).await {
+                    match SseLink::connect(
+                        http.clone(),
+                        target,
+                        peer.clone(),
+                        server.clone(),
+                        startup,
+                    )
+                    .await
+                    {
                         Ok(l) => break Link::Sse(l),
                         Err(e) if launched.is_none() || tokio::time::Instant::now() >= deadline => {
                             return Err(e)
@@ -140,7 +154,11 @@ impl Connection {
     }
 
     /// Send a request and wait for its answer, within the connection's default deadline.
-    pub async fn request(&self, method: &str, params: Option<&str>) -> Result<Reply, UpstreamError> {
+    pub async fn request(
+        &self,
+        method: &str,
+        params: Option<&str>,
+    ) -> Result<Reply, UpstreamError> {
         self.request_within(method, params, self.timeout).await
     }
 
@@ -164,7 +182,11 @@ impl Connection {
 
     /// One exchange, no re-initialization (the handshake itself uses this).
     pub(super) async fn request_once(
-        &self, method: &str, params: Option<&str>, deadline: Duration) -> Result<Reply, UpstreamError> {
+        &self,
+        method: &str,
+        params: Option<&str>,
+        deadline: Duration,
+    ) -> Result<Reply, UpstreamError> {
         let (id, rx) = self.peer.register()?;
         let msg = jsonrpc::request(id, method, params);
         let exchange = async {
@@ -179,7 +201,9 @@ impl Connection {
             }
             Err(_) => {
                 self.peer.forget(id);
-                let params = format!(r#"{{"requestId":{id},"reason":"timed out in the gateway after {deadline:?}"}}"#);
+                let params = format!(
+                    r#"{{"requestId":{id},"reason":"timed out in the gateway after {deadline:?}"}}"#
+                );
                 let _ = tokio::time::timeout(
                     Duration::from_secs(1),
                     self.notify("notifications/cancelled", Some(&params)),
@@ -241,7 +265,9 @@ async fn serve_inbound(
 ) {
     while let Some(buf) = inbound.recv().await {
         let Some(conn) = conn.upgrade() else { return };
-        let Ok(msg) = jsonrpc::parse(&buf) else { continue };
+        let Ok(msg) = jsonrpc::parse(&buf) else {
+            continue;
+        };
         match msg.kind() {
             Ok(Kind::Request { id, method, .. }) => {
                 let answer = if method == "ping" {

@@ -112,7 +112,10 @@ pub async fn list_tools(conn: &Connection) -> Result<Vec<ToolDef>, UpstreamError
             .map(|c| serde_json::json!({ "cursor": c }).to_string());
         let reply = conn.request("tools/list", params.as_deref()).await?;
         if reply.is_error() {
-            return Err(UpstreamError::Protocol(format!("tools/list failed: {}", reply.payload())));
+            return Err(UpstreamError::Protocol(format!(
+                "tools/list failed: {}",
+                reply.payload()
+            )));
         }
         let page: ToolsPage = serde_json::from_str(reply.payload())
             .map_err(|e| UpstreamError::Protocol(format!("bad tools/list result: {e}")))?;
@@ -122,7 +125,9 @@ pub async fn list_tools(conn: &Connection) -> Result<Vec<ToolDef>, UpstreamError
                     name: Arc::from(t.name.as_ref()),
                     raw: Arc::from(raw),
                 }),
-                Err(e) => tracing::warn!(server = %conn.server(), "skipping a tool without a name: {e}"),
+                Err(e) => {
+                    tracing::warn!(server = %conn.server(), "skipping a tool without a name: {e}")
+                }
             }
         }
         match page.next_cursor {
@@ -130,5 +135,7 @@ pub async fn list_tools(conn: &Connection) -> Result<Vec<ToolDef>, UpstreamError
             _ => return Ok(tools),
         }
     }
-    Err(UpstreamError::Protocol(format!("tools/list did not end after {MAX_PAGES} pages")))
+    Err(UpstreamError::Protocol(format!(
+        "tools/list did not end after {MAX_PAGES} pages"
+    )))
 }

@@ -30,9 +30,17 @@ pub struct HttpLink {
 
 impl HttpLink {
     /// A link over a shared HTTP client (connections are pooled and kept alive).
-    pub fn new(client: reqwest::Client, target: &HttpTarget, peer: Arc<Peer>, server: Arc<str>) -> Self {
+    pub fn new(
+        client: reqwest::Client,
+        target: &HttpTarget,
+        peer: Arc<Peer>,
+        server: Arc<str>,
+    ) -> Self {
         let mut headers: HeaderMap = target.headers.iter().cloned().collect();
-        headers.insert(ACCEPT, HeaderValue::from_static("application/json, text/event-stream"));
+        headers.insert(
+            ACCEPT,
+            HeaderValue::from_static("application/json, text/event-stream"),
+        );
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         HttpLink {
             client,
@@ -70,7 +78,11 @@ impl HttpLink {
     /// this returns; anything else the upstream streams along the way is delivered too.
     pub async fn send(&self, msg: Bytes, id: Option<u64>) -> Result<(), UpstreamError> {
         let had_session = self.session.read().is_some();
-        let req = self.client.post(self.target.url.clone()).headers(self.headers.clone()).body(msg);
+        let req = self
+            .client
+            .post(self.target.url.clone())
+            .headers(self.headers.clone())
+            .body(msg);
         let resp = self.with_session(req).send().await.map_err(transport)?;
         if let Some(sid) = resp.headers().get(SESSION_HEADER) {
             if self.session.read().as_ref() != Some(sid) {
@@ -95,7 +107,9 @@ impl HttpLink {
             return if status.is_success() {
                 Ok(())
             } else {
-                Err(UpstreamError::Transport(format!("HTTP {status} for a notification")))
+                Err(UpstreamError::Transport(format!(
+                    "HTTP {status} for a notification"
+                )))
             };
         }
         // A JSON-RPC answer, even at a 4xx status, is the upstream's real answer: pass it on.
@@ -149,7 +163,10 @@ impl HttpLink {
         if self.session.read().is_none() {
             return;
         }
-        let req = self.client.delete(self.target.url.clone()).headers(self.target.headers.iter().cloned().collect());
+        let req = self
+            .client
+            .delete(self.target.url.clone())
+            .headers(self.target.headers.iter().cloned().collect());
         let _ = tokio::time::timeout(Duration::from_secs(2), self.with_session(req).send()).await;
     }
 }

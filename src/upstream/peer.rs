@@ -59,7 +59,9 @@ impl Peer {
     }
 
     /// Reserve an id and a slot for its answer.
-    pub fn register(&self) -> Result<(u64, oneshot::Receiver<Result<Reply, UpstreamError>>), UpstreamError> {
+    pub fn register(
+        &self,
+    ) -> Result<(u64, oneshot::Receiver<Result<Reply, UpstreamError>>), UpstreamError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(UpstreamError::Closed);
         }
@@ -158,8 +160,10 @@ mod tests {
         assert!(!rb.is_error());
         let ra = ra.await.unwrap().unwrap();
         assert!(ra.is_error());
-        peer.deliver(Bytes::from_static(br#"{"jsonrpc":"2.0","method":"notifications/message"}"#))
-            .unwrap();
+        peer.deliver(Bytes::from_static(
+            br#"{"jsonrpc":"2.0","method":"notifications/message"}"#,
+        ))
+        .unwrap();
         assert!(inbound.recv().await.is_some());
         assert!(peer.deliver(Bytes::from_static(b"garbage")).is_err());
     }

@@ -49,7 +49,12 @@ impl Upstream {
         Ok(())
     }
 
-    async fn start(&self, http: reqwest::Client, startup: Duration, events: mpsc::UnboundedSender<Event>) {
+    async fn start(
+        &self,
+        http: reqwest::Client,
+        startup: Duration,
+        events: mpsc::UnboundedSender<Event>,
+    ) {
         let name = &self.spec.name;
         let opened = Connection::open(&self.spec, http, startup, self.timeout, events).await;
         let result = match opened {
@@ -141,9 +146,13 @@ impl Pool {
 
     /// Stop every upstream (children get stdin closed, SIGTERM, SIGKILL).
     pub async fn shutdown(&self) {
-        let stops = self.upstreams.iter().filter_map(|u| u.conn.swap(None)).map(|c| async move {
-            c.shutdown().await;
-        });
+        let stops = self
+            .upstreams
+            .iter()
+            .filter_map(|u| u.conn.swap(None))
+            .map(|c| async move {
+                c.shutdown().await;
+            });
         futures::future::join_all(stops).await;
     }
 }

@@ -52,7 +52,9 @@ impl SseLink {
                     return Ok(ev.data);
                 }
             }
-            Err(UpstreamError::Transport("SSE stream ended before its endpoint event".into()))
+            Err(UpstreamError::Transport(
+                "SSE stream ended before its endpoint event".into(),
+            ))
         })
         .await
         .map_err(|_| UpstreamError::Protocol("no endpoint event on the SSE stream".into()))??;
@@ -100,7 +102,10 @@ impl SseLink {
         if resp.status().is_success() {
             Ok(())
         } else {
-            Err(UpstreamError::Transport(format!("POST answered HTTP {}", resp.status())))
+            Err(UpstreamError::Transport(format!(
+                "POST answered HTTP {}",
+                resp.status()
+            )))
         }
     }
 

@@ -21,7 +21,11 @@ pub struct StdioLink {
 
 impl StdioLink {
     /// Start the child and its tasks.
-    pub fn spawn(server: Arc<str>, launch: &Launch, peer: Arc<Peer>) -> Result<Self, UpstreamError> {
+    pub fn spawn(
+        server: Arc<str>,
+        launch: &Launch,
+        peer: Arc<Peer>,
+    ) -> Result<Self, UpstreamError> {
         let mut child = process::spawn(launch, true)
             .map_err(|e| UpstreamError::Spawn(format!("cannot start {:?}: {e}", launch.program)))?;
         let stdin = child.stdin.take().expect("stdin is piped");
@@ -101,7 +105,11 @@ async fn read_stdout(stdout: impl AsyncRead + Unpin, peer: Arc<Peer>, server: Ar
     let mut line = Vec::with_capacity(4096);
     loop {
         line.clear();
-        match (&mut reader).take(MAX_LINE as u64).read_until(b'\n', &mut line).await {
+        match (&mut reader)
+            .take(MAX_LINE as u64)
+            .read_until(b'\n', &mut line)
+            .await
+        {
             Ok(0) => break,
             Ok(_) => {}
             Err(e) => {

@@ -1,0 +1,62 @@
+//! Micro-benchmarks of the per-request hot path. Run with: `cargo bench --bench hot_path`.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use serde_json::value::RawValue;
+use std::hint::black_box;
+use std::sync::Arc;
+use switchboard::catalog::{Catalog, Source};
+use switchboard::jsonrpc;
+use switchboard::upstream::ToolDef;
+
+fn envelope(c: &mut Criterion) {
+    let call = br#"{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"everything__echo","arguments":{"message":"hello world, this is a typical short tool call"}}}"#;
+    c.bench_function("parse tools/call envelope", |b| {
+        b.iter(|| {
+            let m = jsonrpc::parse(black_box(call)).unwrap();
+            black_box(m.kind().is_ok())
+        })
+    });
+    let result = r#"{"content":[{"type":"text","text":"Echo: hello world"}],"isError":false}"#;
+    c.bench_function("splice response", |b| {
+        b.iter(|| black_box(jsonrpc::response_result(black_box("42"), black_box(result))))
+    });
+}
+
+fn lookup(c: &mut Criterion) {
+    let servers: Vec<Arc<str>> = (0..50).map(|i| Arc::from(format!("server{i}"))).collect();
+    let tools: Vec<Vec<ToolDef>> = (0..50)
+        .map(|_| {
+            (0..100)
+                .map(|t| {
+                    let raw = format!(r#"{{"name":"tool_{t}","description":"Tool number {t}","inputSchema":{{"type":"object"}}}}"#);
+                    ToolDef { name: Arc::from(format!("tool_{t}")), raw: Arc::from(RawValue::from_string(raw).unwrap()) }
+                })
+                .collect()
+        })
+        .collect();
+    let sources: Vec<Source<'_>> = servers
+        .iter()
+        .zip(&tools)
+        .map(|(s, t)| Source {
+            server: s,
+            prefix: true,
+            tools: t,
+        })
+        .collect();
+    let (catalog, _) = Catalog::build(&sources, "__", 64);
+    c.bench_function("lookup exposed name (5,000 tools)", |b| {
+        b.iter(|| {
+            black_box(
+                catalog
+                    .get(black_box("server37__tool_42"))
+                    .map(|t| t.server),
+            )
+        })
+    });
+    c.bench_function("build catalog (50 x 100 tools)", |b| {
+        b.iter(|| black_box(Catalog::build(&sources, "__", 64).0.tools().len()))
+    });
+}
+
+criterion_group!(benches, envelope, lookup);
+criterion_main!(benches);

@@ -1,0 +1,186 @@
+//! End to end: real upstream servers (server-everything over stdio, streamable HTTP and SSE;
+//! mcp-server-time over stdio) behind the gateway, driven by the official Python SDK client.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::process::Command;
+
+/// Run the Python SDK client against `url`, calling each (tool, args) pair.
+fn python_client(url: &str, calls: &[(&str, &str)]) -> Value {
+    let mut cmd = Command::new(python());
+    cmd.arg(client_script("py_client.py")).arg(url);
+    for (tool, args) in calls {
+        cmd.arg(tool).arg(args);
+    }
+    let out = cmd.output().expect("python runs");
+    assert!(
+        out.status.success(),
+        "python client failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("client prints JSON")
+}
+
+fn tool_names(v: &Value) -> Vec<String> {
+    v["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Check the standard pair of calls went through and answered what the real servers answer.
+fn assert_echo_and_time(result: &Value, echo: &str, time: &str) {
+    let names = tool_names(result);
+    assert!(
+        names.iter().any(|n| n == echo),
+        "{echo} missing from {names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n == time),
+        "{time} missing from {names:?}"
+    );
+    let calls = result["calls"].as_array().unwrap();
+    assert_eq!(calls[0]["is_error"], false, "{result}");
+    assert!(
+        calls[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("hello through the gateway"),
+        "{result}"
+    );
+    assert_eq!(calls[1]["is_error"], false, "{result}");
+    let time_json: Value =
+        serde_json::from_str(calls[1]["text"].as_str().unwrap()).expect("time answers JSON");
+    assert_eq!(time_json["timezone"], "UTC", "{result}");
+    assert!(time_json["datetime"].as_str().is_some(), "{result}");
+}
+
+const ECHO_ARGS: &str = r#"{"message": "hello through the gateway"}"#;
+const TIME_ARGS: &str = r#"{"timezone": "UTC"}"#;
+
+#[test]
+fn python_sdk_through_toml_config_over_every_transport() {
+    let (_http, http_port) = everything_http("streamableHttp");
+    let (_sse, sse_port) = everything_http("sse");
+    let config = format!(
+        r#"
+[servers.everything]
+command = "node"
+args = ["{js}", "stdio"]
+
+[servers.time]
+command = "{time}"
+
+[servers.evhttp]
+url = "http://127.0.0.1:{http_port}/mcp"
+
+[servers.evsse]
+url = "http://127.0.0.1:{sse_port}/sse"
+transport = "sse"
+"#,
+        js = everything_js().display(),
+        time = time_server().display(),
+    );
+    let gw = Gateway::start("switchboard.toml", &config);
+    let result = python_client(
+        &gw.url,
+        &[
+            ("everything__echo", ECHO_ARGS),
+            ("time__get_current_time", TIME_ARGS),
+            ("evhttp__echo", ECHO_ARGS),
+            ("evsse__echo", ECHO_ARGS),
+        ],
+    );
+    assert_echo_and_time(&result, "everything__echo", "time__get_current_time");
+    // The Python SDK probes server/discover first, then falls back to initialize.
+    assert_eq!(result["version"], "2025-11-25");
+    let names = tool_names(&result);
+    for prefix in ["everything__", "time__", "evhttp__", "evsse__"] {
+        assert!(
+            names.iter().any(|n| n.starts_with(prefix)),
+            "no {prefix} tools in {names:?}"
+        );
+    }
+    let calls = result["calls"].as_array().unwrap();
+    for call in &calls[2..] {
+        assert_eq!(call["is_error"], false, "{result}");
+        assert!(
+            call["text"]
+                .as_str()
+                .unwrap()
+                .contains("hello through the gateway"),
+            "{result}"
+        );
+    }
+}
+
+#[test]
+fn claude_desktop_config_loads_unchanged() {
+    let config = serde_json::json!({
+        "mcpServers": {
+            "everything": { "command": "node", "args": [everything_js(), "stdio"] },
+            "time": { "command": time_server(), "args": [], "env": { "TZ": "UTC" } },
+            "unused": { "command": "does-not-exist", "disabled": true }
+        },
+        "globalShortcut": "Ctrl+Space"
+    });
+    let gw = Gateway::start("claude_desktop_config.json", &config.to_string());
+    let result = python_client(
+        &gw.url,
+        &[
+            ("everything__echo", ECHO_ARGS),
+            ("time__get_current_time", TIME_ARGS),
+        ],
+    );
+    assert_echo_and_time(&result, "everything__echo", "time__get_current_time");
+    assert!(!tool_names(&result).iter().any(|n| n.starts_with("unused")));
+}
+
+#[test]
+fn vscode_config_loads_unchanged() {
+    let (_http, http_port) = everything_http("streamableHttp");
+    let config = serde_json::json!({
+        "inputs": [],
+        "servers": {
+            "everything": { "type": "http", "url": format!("http://127.0.0.1:{http_port}/mcp") },
+            "time": { "type": "stdio", "command": time_server(), "args": [] }
+        }
+    });
+    let gw = Gateway::start(".vscode/mcp.json", &config.to_string());
+    let result = python_client(
+        &gw.url,
+        &[
+            ("everything__echo", ECHO_ARGS),
+            ("time__get_current_time", TIME_ARGS),
+        ],
+    );
+    assert_echo_and_time(&result, "everything__echo", "time__get_current_time");
+}
+
+#[test]
+fn a_failing_upstream_does_not_block_the_others() {
+    let config = format!(
+        r#"
+[servers.broken]
+command = "/nonexistent/mcp-server"
+
+[servers.time]
+command = "{time}"
+"#,
+        time = time_server().display(),
+    );
+    let gw = Gateway::start("switchboard.toml", &config);
+    let result = python_client(&gw.url, &[("time__get_current_time", TIME_ARGS)]);
+    let names = tool_names(&result);
+    assert!(names.iter().all(|n| !n.starts_with("broken")), "{names:?}");
+    assert_eq!(result["calls"][0]["is_error"], false);
+    let log = gw.log();
+    assert!(
+        log.contains("broken") && log.contains("/nonexistent/mcp-server"),
+        "the log says why:\n{log}"
+    );
+}
