@@ -184,3 +184,71 @@ command = "{time}"
         "the log says why:\n{log}"
     );
 }
+
+#[test]
+fn seed_registry_server_is_launched_and_reached_over_sse() {
+    let port = free_port();
+    let registry = serde_json::json!({
+        "everything": {
+            "name": "Everything (SSE)",
+            "path": std::env::temp_dir(),
+            "command": format!("exec node {} sse", everything_js().display()),
+            "port": port,
+            "env": { "PORT": port.to_string() },
+            "dependencies": {},
+            "health_check": format!("curl http://localhost:{port}/health")
+        }
+    });
+    let gw = Gateway::start("mcp-servers.json", &registry.to_string());
+    let result = python_client(&gw.url, &[("everything__echo", ECHO_ARGS)]);
+    assert_eq!(result["calls"][0]["is_error"], false, "{result}");
+    assert!(result["calls"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("hello through the gateway"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_http_session_is_reinitialized_transparently() {
+    let port = free_port();
+    let start_upstream = || {
+        let child = Command::new("node")
+            .arg(everything_js())
+            .arg("streamableHttp")
+            .env("PORT", port.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_port(port, std::time::Duration::from_secs(30));
+        Proc { child }
+    };
+    let upstream = start_upstream();
+    let config = format!("[servers.everything]\nurl = \"http://127.0.0.1:{port}/mcp\"\n");
+    let gw = Gateway::start("switchboard.toml", &config);
+    let mut client = RawClient::new(&gw.url);
+    client.initialize().await;
+    let echo = serde_json::json!({"name": "everything__echo", "arguments": {"message": "before"}});
+    let r = client.request(1, "tools/call", echo).await;
+    assert!(
+        r["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("before"),
+        "{r}"
+    );
+    // Restart the upstream: it forgets every session and answers the old one with 404.
+    drop(upstream);
+    let _upstream = start_upstream();
+    let echo = serde_json::json!({"name": "everything__echo", "arguments": {"message": "after"}});
+    let r = client.request(2, "tools/call", echo).await;
+    assert!(
+        r["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("after"),
+        "{r}\n{}",
+        gw.log()
+    );
+    assert!(gw.log().contains("re-initializing"), "{}", gw.log());
+}

@@ -103,6 +103,11 @@ impl HttpLink {
             return self.read_stream(resp).await;
         }
         let body = resp.bytes().await.map_err(transport)?;
+        // The spec says 404 for an unknown session, but servers built on the TypeScript SDK's
+        // examples (server-everything among them) answer 400 "No valid session ID provided".
+        if status == StatusCode::BAD_REQUEST && had_session && mentions_session(&body) {
+            return Err(UpstreamError::SessionExpired);
+        }
         if id.is_none() || status == StatusCode::ACCEPTED {
             return if status.is_success() {
                 Ok(())
@@ -181,4 +186,10 @@ pub(super) fn transport(e: reqwest::Error) -> UpstreamError {
         src = s.source();
     }
     UpstreamError::Transport(msg)
+}
+
+/// Whether a 400 body is about the session (rather than about the request itself).
+fn mentions_session(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(&body[..body.len().min(512)]).to_ascii_lowercase();
+    text.contains("session")
 }
