@@ -123,7 +123,7 @@ async fn serve(path: Option<&Path>, listen: Option<SocketAddr>) -> ExitCode {
         );
     }
     tracing::info!(
-        tools = gw.catalog().tools().len(),
+        tools = gw.catalog().tools.items().len(),
         servers = gw.pool.all().len(),
         "switchboard listening on http://{bound}/mcp"
     );
@@ -160,7 +160,8 @@ async fn tools(path: Option<&Path>, json: bool) -> ExitCode {
     let catalog = gw.catalog();
     if json {
         let rows: Vec<_> = catalog
-            .tools()
+            .tools
+            .items()
             .iter()
             .map(|t| serde_json::json!({"name": &*t.exposed, "server": &*t.server_name, "tool": &*t.original, "description": t.description}))
             .collect();
@@ -170,21 +171,23 @@ async fn tools(path: Option<&Path>, json: bool) -> ExitCode {
         );
     } else {
         let width = catalog
-            .tools()
+            .tools
+            .items()
             .iter()
             .map(|t| t.exposed.len())
             .max()
             .unwrap_or(4)
             .max(4);
         let swidth = catalog
-            .tools()
+            .tools
+            .items()
             .iter()
             .map(|t| t.server_name.len())
             .max()
             .unwrap_or(6)
             .max(6);
         println!("{:width$}  {:swidth$}  DESCRIPTION", "NAME", "SERVER");
-        for t in catalog.tools() {
+        for t in catalog.tools.items() {
             let desc = t
                 .description
                 .as_deref()

@@ -1,48 +1,130 @@
-//! Downstream sessions: what each client negotiated, and its server-to-client stream.
+//! Downstream sessions: what each client negotiated, its stream, and what is in flight for it.
 
+use crate::upstream::Connection;
 use bytes::Bytes;
 use dashmap::DashMap;
 use rand::RngCore;
+use serde::Deserialize;
 use serde_json::value::RawValue;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use tokio::sync::mpsc;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+use tokio::sync::{mpsc, oneshot};
 
-/// One downstream client session.
+/// What `initialize` settled.
 #[derive(Debug)]
-pub struct Session {
-    /// `Mcp-Session-Id`: 128 random bits as hex (visible ASCII, unguessable).
-    pub id: Arc<str>,
-    /// The protocol version negotiated at `initialize`.
-    pub protocol_version: &'static str,
+pub struct Negotiated {
+    /// Protocol version.
+    pub version: &'static str,
     /// `clientInfo`, raw.
     pub client_info: Option<Box<RawValue>>,
-    /// The client's declared capabilities, raw (what the gateway may advertise upstream).
-    pub client_capabilities: Option<Box<RawValue>>,
-    /// Set by `notifications/initialized`.
-    pub initialized: AtomicBool,
-    /// The open standalone stream (GET), if any.
-    stream: parking_lot::Mutex<Option<mpsc::Sender<Bytes>>>,
+    /// The client's capabilities, raw (declared upstream on per-session connections).
+    pub capabilities: String,
+    /// Which server-to-client requests the client accepts.
+    pub accepts: Accepts,
+}
+
+/// Client capabilities that decide whether a server-to-client request may be relayed.
+#[derive(Debug, Default, Clone, Copy, Deserialize)]
+#[serde(default)]
+pub struct Accepts {
+    /// `sampling`
+    #[serde(deserialize_with = "present")]
+    pub sampling: bool,
+    /// `elicitation`
+    #[serde(deserialize_with = "present")]
+    pub elicitation: bool,
+    /// `roots`
+    #[serde(deserialize_with = "present")]
+    pub roots: bool,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(!serde_json::Value::deserialize(d)?.is_null())
+}
+
+impl Accepts {
+    /// Whether the client accepts a server-to-client request `method`.
+    pub fn allows(&self, method: &str) -> bool {
+        match method {
+            "sampling/createMessage" => self.sampling,
+            "elicitation/create" => self.elicitation,
+            "roots/list" => self.roots,
+            "ping" => true,
+            _ => false,
+        }
+    }
+}
+
+/// One downstream client session.
+pub struct Session {
+    /// `Mcp-Session-Id` (or the legacy SSE `sessionId`): 128 random bits as hex.
+    pub id: Arc<str>,
+    negotiated: OnceLock<Negotiated>,
+    initialized: AtomicBool,
+    /// The stream for messages not tied to one request (GET stream, legacy SSE stream, stdout).
+    outbox: parking_lot::Mutex<Option<mpsc::Sender<Bytes>>>,
+    next_id: AtomicU64,
+    /// Server-to-client requests relayed to this client, by the id we gave them.
+    awaiting: DashMap<String, oneshot::Sender<Bytes>>,
+    /// Cancellation triggers of this client's requests in flight, by the client's raw id.
+    inflight: DashMap<String, oneshot::Sender<()>>,
+    /// Level set by `logging/setLevel`; log notifications not tied to a request go to sessions that set one.
+    pub log_level: parking_lot::Mutex<Option<String>>,
+    /// Exposed resource URIs this session subscribed to.
+    pub subscriptions: parking_lot::Mutex<HashSet<String>>,
+    /// Private upstream connections (`isolation = "per-session"`), by upstream index.
+    pub private: DashMap<usize, Arc<Connection>>,
+    /// Serializes opening private connections.
+    pub opening: tokio::sync::Mutex<()>,
+    last_seen: parking_lot::Mutex<Instant>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Session {
-    /// A new session with a fresh random id.
-    pub fn new(
-        protocol_version: &'static str,
-        client_info: Option<Box<RawValue>>,
-        client_capabilities: Option<Box<RawValue>>,
-    ) -> Self {
+    /// A new, not yet initialized session with a fresh random id.
+    pub fn new() -> Self {
         let mut bytes = [0u8; 16];
         rand::rng().fill_bytes(&mut bytes);
         let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         Session {
             id: Arc::from(id),
-            protocol_version,
-            client_info,
-            client_capabilities,
+            negotiated: OnceLock::new(),
             initialized: AtomicBool::new(false),
-            stream: parking_lot::Mutex::new(None),
+            outbox: parking_lot::Mutex::new(None),
+            next_id: AtomicU64::new(1),
+            awaiting: DashMap::new(),
+            inflight: DashMap::new(),
+            log_level: parking_lot::Mutex::new(None),
+            subscriptions: parking_lot::Mutex::new(HashSet::new()),
+            private: DashMap::new(),
+            opening: tokio::sync::Mutex::new(()),
+            last_seen: parking_lot::Mutex::new(Instant::now()),
         }
+    }
+
+    /// Record what `initialize` settled (once).
+    pub fn negotiate(&self, n: Negotiated) {
+        let _ = self.negotiated.set(n);
+    }
+
+    /// What `initialize` settled, if it ran.
+    pub fn negotiated(&self) -> Option<&Negotiated> {
+        self.negotiated.get()
     }
 
     /// Mark `notifications/initialized` received.
@@ -50,9 +132,19 @@ impl Session {
         self.initialized.store(true, Ordering::Release);
     }
 
-    /// Attach the standalone stream; `false` if one is already open (only one is allowed).
+    /// Note activity (idle sessions are reaped).
+    pub fn touch(&self) {
+        *self.last_seen.lock() = Instant::now();
+    }
+
+    /// How long since the last activity.
+    pub fn idle(&self) -> std::time::Duration {
+        self.last_seen.lock().elapsed()
+    }
+
+    /// Attach the session's stream; `false` if one is already open (only one is allowed).
     pub fn attach_stream(&self, tx: mpsc::Sender<Bytes>) -> bool {
-        let mut slot = self.stream.lock();
+        let mut slot = self.outbox.lock();
         if slot.as_ref().is_some_and(|s| !s.is_closed()) {
             return false;
         }
@@ -60,15 +152,61 @@ impl Session {
         true
     }
 
-    /// Queue a message on the standalone stream; `false` when no stream is open.
+    /// Whether a stream is open.
+    pub fn has_stream(&self) -> bool {
+        self.outbox.lock().as_ref().is_some_and(|s| !s.is_closed())
+    }
+
+    /// Queue a message on the session's stream; `false` when no stream is open or it is full.
     pub fn push(&self, msg: Bytes) -> bool {
-        let tx = self.stream.lock().clone();
+        let tx = self.outbox.lock().clone();
         tx.is_some_and(|tx| tx.try_send(msg).is_ok())
     }
 
-    /// Close the standalone stream.
+    /// Close the session's stream.
     pub fn close_stream(&self) {
-        self.stream.lock().take();
+        self.outbox.lock().take();
+    }
+
+    /// A fresh id for a server-to-client request, and the slot its answer arrives in.
+    pub fn expect_answer(&self) -> (String, oneshot::Receiver<Bytes>) {
+        let id = format!("\"sb-{}\"", self.next_id.fetch_add(1, Ordering::Relaxed));
+        let (tx, rx) = oneshot::channel();
+        self.awaiting.insert(id.clone(), tx);
+        (id, rx)
+    }
+
+    /// Give up waiting for an answer.
+    pub fn forget_answer(&self, id: &str) {
+        self.awaiting.remove(id);
+    }
+
+    /// The client answered a server-to-client request; `false` if nobody waits for that id.
+    pub fn answer(&self, id: &str, msg: Bytes) -> bool {
+        match self.awaiting.remove(id) {
+            Some((_, tx)) => tx.send(msg).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Register a request in flight; the receiver fires if the client cancels it.
+    pub fn begin(&self, id: &str) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        self.inflight.insert(id.to_string(), tx);
+        rx
+    }
+
+    /// A request is done.
+    pub fn end(&self, id: &str) {
+        self.inflight.remove(id);
+    }
+
+    /// The client cancelled request `id`.
+    pub fn cancel(&self, id: &str) -> bool {
+        match self.inflight.remove(id) {
+            Some((_, tx)) => tx.send(()).is_ok(),
+            None => false,
+        }
     }
 }
 
@@ -89,15 +227,11 @@ impl Sessions {
         self.map.get(id).map(|e| e.value().clone())
     }
 
-    /// End a session; `false` if it did not exist.
-    pub fn remove(&self, id: &str) -> bool {
-        match self.map.remove(id) {
-            Some((_, s)) => {
-                s.close_stream();
-                true
-            }
-            None => false,
-        }
+    /// End a session; returns it if it existed (its private connections still need closing).
+    pub fn remove(&self, id: &str) -> Option<Arc<Session>> {
+        let (_, s) = self.map.remove(id)?;
+        s.close_stream();
+        Some(s)
     }
 
     /// How many sessions are live.
@@ -110,7 +244,7 @@ impl Sessions {
         self.map.is_empty()
     }
 
-    /// Every live session (for broadcasts such as `list_changed`).
+    /// Every live session.
     pub fn all(&self) -> Vec<Arc<Session>> {
         self.map.iter().map(|e| e.value().clone()).collect()
     }

@@ -23,6 +23,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "prefix",
     "request_timeout",
     "disabled",
+    "isolation",
 ];
 
 /// A server entry (`[servers.NAME]` in TOML, an `mcpServers`/`servers` member in JSON).
@@ -58,6 +59,9 @@ pub struct Entry {
     /// Skip this server (Claude Desktop's `disabled`).
     #[serde(default)]
     pub disabled: bool,
+    /// `shared` (default) or `per-session`.
+    #[serde(default)]
+    pub isolation: super::Isolation,
 }
 
 impl Entry {
@@ -152,6 +156,7 @@ impl Entry {
             transport,
             launch,
             request_timeout: self.request_timeout,
+            isolation: self.isolation,
         }
     }
 

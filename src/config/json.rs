@@ -151,6 +151,7 @@ fn registry_entry(
             cwd,
         }),
         request_timeout: None,
+        isolation: Default::default(),
     })
 }
 

@@ -56,6 +56,8 @@ pub struct GatewaySettings {
     pub request_timeout: Duration,
     /// How long an upstream may take to start and initialize.
     pub startup_timeout: Duration,
+    /// Items per page of merged lists; 0 lists everything in one page.
+    pub page_size: usize,
 }
 
 impl Default for GatewaySettings {
@@ -69,6 +71,7 @@ impl Default for GatewaySettings {
             max_body_bytes: 4 * 1024 * 1024,
             request_timeout: Duration::from_secs(60),
             startup_timeout: Duration::from_secs(30),
+            page_size: 0,
         }
     }
 }
@@ -86,6 +89,19 @@ pub struct ServerSpec {
     pub launch: Option<Launch>,
     /// Per-server request deadline, overriding the gateway default.
     pub request_timeout: Option<Duration>,
+    /// Whether downstream sessions share one upstream connection.
+    pub isolation: Isolation,
+}
+
+/// How downstream sessions map onto upstream connections.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Isolation {
+    /// One upstream connection serves every session (stateless servers: time, fetch, git...).
+    #[default]
+    Shared,
+    /// Each session gets its own connection or child process (stateful servers: memory...).
+    PerSession,
 }
 
 /// How an upstream is reached.

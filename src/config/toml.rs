@@ -32,6 +32,7 @@ pub struct GatewaySpec {
     request_timeout: Option<Duration>,
     #[serde(default, with = "humantime_serde")]
     startup_timeout: Option<Duration>,
+    page_size: Option<usize>,
 }
 
 impl GatewaySpec {
@@ -88,6 +89,9 @@ impl GatewaySpec {
         }
         if let Some(t) = self.startup_timeout {
             g.startup_timeout = t;
+        }
+        if let Some(n) = self.page_size {
+            g.page_size = n;
         }
         Ok(g)
     }

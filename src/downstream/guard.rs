@@ -8,8 +8,10 @@ use axum::http::{header, HeaderMap, StatusCode};
 /// What the response to a POST may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wants {
-    /// `application/json`
+    /// Either; JSON unless the answer needs to stream.
     Json,
+    /// Only `application/json`: messages tied to a request go to the session stream instead.
+    JsonOnly,
     /// Only `text/event-stream` is acceptable.
     EventStream,
 }
@@ -73,15 +75,17 @@ pub fn accept_for_post(headers: &HeaderMap) -> Result<Wants, Rejection> {
         .split(',')
         .map(|r| r.split(';').next().unwrap_or("").trim())
         .collect();
-    if ranges
+    let json = ranges
         .iter()
-        .any(|r| matches!(*r, "application/json" | "application/*" | "*/*"))
-    {
+        .any(|r| matches!(*r, "application/json" | "application/*" | "*/*"));
+    let sse = ranges
+        .iter()
+        .any(|r| matches!(*r, "text/event-stream" | "text/*" | "*/*"));
+    if json && sse {
         Ok(Wants::Json)
-    } else if ranges
-        .iter()
-        .any(|r| matches!(*r, "text/event-stream" | "text/*"))
-    {
+    } else if json {
+        Ok(Wants::JsonOnly)
+    } else if sse {
         Ok(Wants::EventStream)
     } else {
         Err(Rejection::new(
@@ -186,6 +190,7 @@ mod tests {
         assert_eq!(a("application/json, text/event-stream"), Some(Wants::Json));
         assert_eq!(a("text/event-stream"), Some(Wants::EventStream));
         assert_eq!(a("*/*"), Some(Wants::Json));
+        assert_eq!(a("application/json"), Some(Wants::JsonOnly));
         assert_eq!(a("text/html"), None);
     }
 }

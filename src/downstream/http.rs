@@ -1,21 +1,18 @@
-//! The streamable HTTP face at `/mcp`: POST one message, GET the server stream, DELETE the session.
+//! The streamable HTTP face at `/mcp`: POST one message, GET the session stream, DELETE the session.
 
 use super::guard::{self, Wants};
 use super::reply::{self, Rejection};
-use crate::gateway::{negotiate_version, Gateway};
+use crate::gateway::Gateway;
 use crate::jsonrpc::{self, code, Kind, RpcError};
 use crate::session::Session;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use serde::Deserialize;
 use serde_json::value::RawValue;
-use std::convert::Infallible;
 use std::sync::Arc;
-use tokio_stream::StreamExt;
+use tokio::sync::{mpsc, oneshot};
 
 /// `Mcp-Session-Id`
 pub const SESSION_HEADER: &str = "mcp-session-id";
@@ -53,15 +50,14 @@ async fn handle_post(
     })?;
     let (id, method, params) = match kind {
         Kind::Request { id, method, params } => (id.get(), method, params),
-        Kind::Notification { method, .. } => {
+        Kind::Notification { method, params } => {
             let session = session_of(gw, headers)?;
-            if method == "notifications/initialized" {
-                session.mark_initialized();
-            }
+            gw.notification(&session, method, params).await;
             return Ok(StatusCode::ACCEPTED.into_response());
         }
-        Kind::Response { .. } => {
-            session_of(gw, headers)?;
+        Kind::Response { id, .. } => {
+            let session = session_of(gw, headers)?;
+            gw.response(&session, id.get(), body.clone());
             return Ok(StatusCode::ACCEPTED.into_response());
         }
     };
@@ -70,43 +66,110 @@ async fn handle_post(
     }
     guard::protocol_version(headers).map_err(|r| r.with_id(Some(id)))?;
     if method == "initialize" {
-        return Ok(initialize(gw, id, params, wants));
+        let session = Arc::new(Session::new());
+        return Ok(match gw.initialize(&session, id, params) {
+            Ok(answer) => {
+                gw.sessions.insert(session.clone());
+                let sid = HeaderValue::from_str(&session.id).expect("hex is a valid header value");
+                let mut r = respond(answer, wants);
+                r.headers_mut().insert(SESSION_HEADER, sid);
+                r
+            }
+            Err(answer) => respond(answer, wants),
+        });
     }
     let session = session_of(gw, headers).map_err(|r| r.with_id(Some(id)))?;
     let span = tracing::debug_span!("request", session = %session.id, id, method);
-    let answer =
-        tracing::Instrument::instrument(gw.handle(&session, id, method, params), span).await;
-    Ok(respond(answer, wants, None))
+    Ok(tracing::Instrument::instrument(
+        answer(gw.clone(), session, id, method, params, wants),
+        span,
+    )
+    .await)
 }
 
-/// Answer `initialize`: negotiate, open a session, hand out its id.
-fn initialize(gw: &Gateway, id: &str, params: Option<&RawValue>, wants: Wants) -> Response {
-    #[derive(Deserialize)]
-    struct InitParams {
-        #[serde(rename = "protocolVersion")]
-        protocol_version: Option<String>,
-        capabilities: Option<Box<RawValue>>,
-        #[serde(rename = "clientInfo")]
-        client_info: Option<Box<RawValue>>,
+/// Answer a request: plain JSON unless the upstream sends something tied to the request first
+/// (progress, a log line, a sampling request); then the answer becomes an event stream carrying
+/// those messages and, last, the response.
+async fn answer(
+    gw: Arc<Gateway>,
+    session: Arc<Session>,
+    id: &str,
+    method: &str,
+    params: Option<&RawValue>,
+    wants: Wants,
+) -> Response {
+    if wants == Wants::JsonOnly {
+        let answer = gw.request(&session, id, method, params, None).await;
+        return respond(answer, wants);
     }
-    let p: InitParams = match params.map(|p| serde_json::from_str(p.get())) {
-        Some(Ok(p)) => p,
-        Some(Err(e)) => {
-            let err = RpcError::invalid_params(format!("initialize params: {e}"));
-            return reply::json(StatusCode::OK, jsonrpc::error_message(Some(id), &err));
+    let (tx, mut related) = mpsc::unbounded_channel();
+    let (id, method, params) = (
+        id.to_string(),
+        method.to_string(),
+        params.map(|p| p.to_owned()),
+    );
+    let mut call = Box::pin(async move {
+        gw.request(&session, &id, &method, params.as_deref(), Some(tx))
+            .await
+    });
+    tokio::select! {
+        biased;
+        answer = &mut call => {
+            let mut early = Vec::new();
+            while let Ok(m) = related.try_recv() {
+                early.push(m);
+            }
+            if early.is_empty() && wants != Wants::EventStream {
+                reply::json(StatusCode::OK, answer)
+            } else {
+                early.push(answer);
+                reply::sse(futures::stream::iter(early))
+            }
         }
-        None => {
-            let err = RpcError::invalid_params("initialize needs params with protocolVersion");
-            return reply::json(StatusCode::OK, jsonrpc::error_message(Some(id), &err));
+        Some(first) = related.recv() => {
+            let (done_tx, done_rx) = oneshot::channel();
+            tokio::spawn(async move {
+                let _ = done_tx.send(call.await);
+            });
+            reply::sse(stream_until_answer(first, related, done_rx))
         }
-    };
-    let version = negotiate_version(p.protocol_version.as_deref());
-    let session = Arc::new(Session::new(version, p.client_info, p.capabilities));
-    let sid = HeaderValue::from_str(&session.id).expect("hex is a valid header value");
-    gw.sessions.insert(session.clone());
-    tracing::info!(session = %session.id, version, "session opened");
-    let result = gw.initialize_result(version);
-    respond(jsonrpc::response_result(id, &result), wants, Some(sid))
+    }
+}
+
+/// `first`, then every related message, then the answer (after any messages queued before it).
+fn stream_until_answer(
+    first: Bytes,
+    related: mpsc::UnboundedReceiver<Bytes>,
+    done: oneshot::Receiver<Bytes>,
+) -> impl futures::Stream<Item = Bytes> + Send {
+    enum State {
+        Open(mpsc::UnboundedReceiver<Bytes>, oneshot::Receiver<Bytes>),
+        Closing(std::vec::IntoIter<Bytes>),
+    }
+    let head = futures::stream::iter([first]);
+    let rest = futures::stream::unfold(State::Open(related, done), |state| async move {
+        match state {
+            State::Open(mut rx, mut done) => {
+                tokio::select! {
+                    biased;
+                    Some(m) = rx.recv() => Some((m, State::Open(rx, done))),
+                    answer = &mut done => {
+                        let mut tail = Vec::new();
+                        while let Ok(m) = rx.try_recv() {
+                            tail.push(m);
+                        }
+                        if let Ok(a) = answer {
+                            tail.push(a);
+                        }
+                        let mut it = tail.into_iter();
+                        it.next().map(|m| (m, State::Closing(it)))
+                    }
+                }
+            }
+            State::Closing(mut it) => it.next().map(|m| (m, State::Closing(it))),
+        }
+    });
+    futures::StreamExt::chain(head, rest)
 }
 
 /// A 2026-07-28 client probing `server/discover`: say which versions the gateway speaks, so it
@@ -131,15 +194,11 @@ fn discover_unsupported(params: Option<&RawValue>) -> Rejection {
     Rejection::rpc(StatusCode::BAD_REQUEST, err)
 }
 
-fn respond(body: Bytes, wants: Wants, session: Option<HeaderValue>) -> Response {
-    let mut r = match wants {
-        Wants::Json => reply::json(StatusCode::OK, body),
-        Wants::EventStream => reply::sse_single(body),
-    };
-    if let Some(sid) = session {
-        r.headers_mut().insert(SESSION_HEADER, sid);
+fn respond(body: Bytes, wants: Wants) -> Response {
+    match wants {
+        Wants::Json | Wants::JsonOnly => reply::json(StatusCode::OK, body),
+        Wants::EventStream => reply::sse(futures::stream::iter([body])),
     }
-    r
 }
 
 /// Read the body, refusing one over the limit with 413.
@@ -179,7 +238,7 @@ fn session_of(gw: &Gateway, headers: &HeaderMap) -> Result<Arc<Session>, Rejecti
     })
 }
 
-/// GET /mcp: the standalone server-to-client stream of a session.
+/// GET /mcp: the session's stream for messages not tied to a request.
 pub async fn get(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
     let opened = (|| {
         guard::origin_and_host(&headers, &gw.config.gateway)?;
@@ -191,7 +250,7 @@ pub async fn get(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response
         Ok(s) => s,
         Err(rej) => return rej.into_response(),
     };
-    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
+    let (tx, rx) = mpsc::channel::<Bytes>(256);
     if !session.attach_stream(tx) {
         return Rejection::new(
             StatusCode::CONFLICT,
@@ -199,29 +258,18 @@ pub async fn get(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response
         )
         .into_response();
     }
-    let events = tokio_stream::wrappers::ReceiverStream::new(rx).map(|msg| {
-        Ok::<_, Infallible>(
-            SseEvent::default()
-                .event("message")
-                .data(String::from_utf8_lossy(&msg)),
-        )
-    });
-    Sse::new(events)
-        .keep_alive(KeepAlive::default())
-        .into_response()
+    reply::sse(tokio_stream::wrappers::ReceiverStream::new(rx))
 }
 
 /// DELETE /mcp: end a session.
 pub async fn delete(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
-    let ended = (|| {
-        guard::origin_and_host(&headers, &gw.config.gateway)?;
-        let s = session_of(&gw, &headers)?;
-        gw.sessions.remove(&s.id);
-        tracing::info!(session = %s.id, "session ended by the client");
-        Ok::<_, Rejection>(())
-    })();
-    match ended {
-        Ok(()) => StatusCode::OK.into_response(),
+    let checked = guard::origin_and_host(&headers, &gw.config.gateway)
+        .and_then(|()| session_of(&gw, &headers));
+    match checked {
+        Ok(s) => {
+            gw.end_session(&s.id).await;
+            StatusCode::OK.into_response()
+        }
         Err(rej) => rej.into_response(),
     }
 }

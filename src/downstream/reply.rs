@@ -57,18 +57,18 @@ pub fn json(status: StatusCode, body: Bytes) -> Response {
     r
 }
 
-/// One message as a complete SSE response (for clients that accept only event streams).
-pub fn sse_single(body: Bytes) -> Response {
-    let mut event = Vec::with_capacity(body.len() + 24);
-    event.extend_from_slice(b"event: message\ndata: ");
-    event.extend_from_slice(&body);
-    event.extend_from_slice(b"\n\n");
-    let mut r = (StatusCode::OK, event).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    r
+/// An event stream of JSON-RPC messages (`event: message`), kept alive while it is open.
+pub fn sse(messages: impl futures::Stream<Item = Bytes> + Send + 'static) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use futures::StreamExt;
+    let events = messages.map(|m| {
+        Ok::<_, std::convert::Infallible>(
+            Event::default()
+                .event("message")
+                .data(String::from_utf8_lossy(&m)),
+        )
+    });
+    Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }

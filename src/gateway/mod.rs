@@ -1,21 +1,27 @@
 //! The gateway core every face shares: upstream pool, merged catalog, sessions, and the methods.
 
-mod methods;
+mod dispatch;
+mod events;
+mod forward;
+mod lifecycle;
 
-use crate::catalog::{Catalog, Collision, Source};
+use crate::catalog::{self, Catalog, Collision};
 use crate::config::Config;
-use crate::session::Sessions;
-use crate::upstream::{Event, Pool};
+use crate::session::{Session, Sessions};
+use crate::upstream::Pool;
 use arc_swap::ArcSwap;
 use std::sync::Arc;
-use tokio::sync::mpsc;
+use std::time::Duration;
 
-pub use methods::negotiate_version;
+pub use lifecycle::negotiate_version;
+
+/// Sessions idle this long are ended (their per-session upstreams stopped).
+const SESSION_IDLE: Duration = Duration::from_secs(3600);
 
 /// Why the gateway refuses to start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// Two servers with `prefix = false` offer the same tool name.
+    /// Two servers with `prefix = false` offer the same name.
     #[error("{source_file}: {collisions}")]
     Collision {
         /// The config file.
@@ -34,6 +40,8 @@ pub struct Gateway {
     catalog: ArcSwap<Catalog>,
     /// Live downstream sessions.
     pub sessions: Sessions,
+    /// Resource subscriptions held upstream, per (server, original URI): how many sessions hold each.
+    subscriptions: dashmap::DashMap<(usize, String), usize>,
 }
 
 impl Gateway {
@@ -46,14 +54,15 @@ impl Gateway {
             pool,
             catalog: ArcSwap::from_pointee(Catalog::default()),
             sessions: Sessions::default(),
+            subscriptions: dashmap::DashMap::new(),
         });
-        let collisions = gw.rebuild_catalog();
-        let fatal: Vec<String> = collisions
+        let fatal: Vec<String> = gw
+            .rebuild_catalog()
             .iter()
             .filter(|c| c.unprefixed)
             .map(|c| {
                 format!(
-                    "servers {:?} and {:?} both expose the tool {:?} with prefix = false; give one of them a prefix",
+                    "servers {:?} and {:?} both expose {:?} with prefix = false; give one of them a prefix",
                     c.kept_by, c.renamed_server, c.name
                 )
             })
@@ -65,7 +74,8 @@ impl Gateway {
                 collisions: fatal.join("; "),
             });
         }
-        tokio::spawn(watch_upstreams(Arc::downgrade(&gw), events));
+        tokio::spawn(events::watch(Arc::downgrade(&gw), events));
+        tokio::spawn(reap_idle(Arc::downgrade(&gw)));
         Ok(gw)
     }
 
@@ -76,20 +86,21 @@ impl Gateway {
 
     /// Rebuild the catalog from the upstreams' cached lists; returns (and logs) collisions.
     pub fn rebuild_catalog(&self) -> Vec<Collision> {
-        let lists: Vec<_> = self.pool.all().iter().map(|u| u.tools()).collect();
-        let sources: Vec<Source<'_>> = self
+        let lists: Vec<_> = self.pool.all().iter().map(|u| u.lists()).collect();
+        let ups: Vec<catalog::Upstream<'_>> = self
             .pool
             .all()
             .iter()
             .zip(&lists)
-            .map(|(u, tools)| Source {
+            .map(|(u, lists)| catalog::Upstream {
                 server: &u.spec.name,
                 prefix: u.spec.prefix,
-                tools,
+                lists,
+                offers_resources: u.connection().is_ok_and(|c| c.init().offers.resources),
             })
             .collect();
         let g = &self.config.gateway;
-        let (catalog, collisions) = Catalog::build(&sources, &g.separator, g.max_name_len);
+        let (catalog, collisions) = Catalog::build(&ups, &g.separator, g.max_name_len);
         for c in &collisions {
             tracing::warn!("name collision: {c}");
         }
@@ -97,36 +108,48 @@ impl Gateway {
         collisions
     }
 
-    /// Stop every upstream.
+    /// End a session: forget it, drop its upstream subscriptions, stop its private upstreams.
+    pub async fn end_session(&self, id: &str) -> bool {
+        let Some(session) = self.sessions.remove(id) else {
+            return false;
+        };
+        let subs: Vec<String> = session.subscriptions.lock().drain().collect();
+        for uri in subs {
+            self.unsubscribe_upstream(&uri).await;
+        }
+        let private: Vec<_> = session.private.iter().map(|e| e.value().clone()).collect();
+        session.private.clear();
+        futures::future::join_all(private.iter().map(|c| c.shutdown())).await;
+        tracing::info!(session = %id, "session ended");
+        true
+    }
+
+    /// Stop every session's private upstreams, then every shared upstream.
     pub async fn shutdown(&self) {
+        for s in self.sessions.all() {
+            self.end_session(&s.id).await;
+        }
         self.pool.shutdown().await;
+    }
+
+    /// A new session, registered.
+    pub fn open_session(&self) -> Arc<Session> {
+        let s = Arc::new(Session::new());
+        self.sessions.insert(s.clone());
+        s
     }
 }
 
-/// React to what upstreams report: a changed tool list is re-fetched and the catalog rebuilt.
-async fn watch_upstreams(gw: std::sync::Weak<Gateway>, mut events: mpsc::UnboundedReceiver<Event>) {
-    while let Some(ev) = events.recv().await {
+/// End sessions nobody has used for [`SESSION_IDLE`], so per-session upstreams do not pile up.
+async fn reap_idle(gw: std::sync::Weak<Gateway>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
         let Some(gw) = gw.upgrade() else { return };
-        match ev {
-            Event::ToolsChanged(server) => {
-                let Some(up) = gw.pool.by_name(&server) else {
-                    continue;
-                };
-                if up.connection().is_err() {
-                    continue; // closed meanwhile (shutting down, or it died): nothing to refresh
-                }
-                match up.refresh_tools().await {
-                    Ok(()) => {
-                        gw.rebuild_catalog();
-                        let note =
-                            crate::jsonrpc::notification("notifications/tools/list_changed", None);
-                        for s in gw.sessions.all() {
-                            s.push(note.clone());
-                        }
-                        tracing::info!(server = %server, "tool list changed; catalog rebuilt");
-                    }
-                    Err(e) => tracing::warn!(server = %server, error = %e, "cannot re-fetch tools"),
-                }
+        for s in gw.sessions.all() {
+            if s.idle() > SESSION_IDLE && !s.has_stream() {
+                tracing::info!(session = %s.id, "ending idle session");
+                gw.end_session(&s.id).await;
             }
         }
     }

@@ -5,10 +5,14 @@
 //! protocol revisions, vendor extensions) pass through byte for byte.
 
 mod error;
+mod params;
 mod write;
 
 pub use error::{code, RpcError};
-pub use write::{error_message, notification, request, response_error_raw, response_result};
+pub use params::{member, progress_token, set_members, with_progress_token};
+pub use write::{
+    error_message, notification, request, request_with_id, response_error_raw, response_result,
+};
 
 use serde::Deserialize;
 use serde_json::value::RawValue;

@@ -53,10 +53,15 @@ pub fn error_message(id: Option<&str>, err: &RpcError) -> Bytes {
 
 /// `{"jsonrpc":"2.0","id":N,"method":M,"params":P}` with a numeric id (the gateway's own ids).
 pub fn request(id: u64, method: &str, params: Option<&str>) -> Bytes {
+    request_with_id(&id.to_string(), method, params)
+}
+
+/// A request with a raw id (any JSON string or number).
+pub fn request_with_id(id: &str, method: &str, params: Option<&str>) -> Bytes {
     let plen = params.map_or(0, str::len);
     let mut out = BytesMut::with_capacity(64 + method.len() + plen);
     out.put_slice(HEAD);
-    out.put_slice(id.to_string().as_bytes());
+    out.put_slice(id.as_bytes());
     out.put_slice(br#","method":"#);
     json_str(&mut out, method);
     if let Some(p) = params {

@@ -1,6 +1,8 @@
 //! One live, initialized connection to an upstream, over any transport.
 
 use super::http::HttpLink;
+use super::lists::ListKind;
+use super::peer::Inbound;
 use super::sse::SseLink;
 use super::stdio::StdioLink;
 use super::{handshake, process, InitInfo, Peer, Reply, UpstreamError};
@@ -8,17 +10,51 @@ use crate::config::{ServerSpec, Transport};
 use crate::jsonrpc::{self, Kind};
 use arc_swap::ArcSwap;
 use bytes::Bytes;
+use dashmap::DashMap;
+use serde_json::value::RawValue;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::process::Child;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
-/// Something an upstream told us that the gateway must act on.
-#[derive(Debug, Clone)]
+/// Something an upstream said that no single in-flight call owns; the gateway acts on it.
+#[derive(Clone)]
 pub enum Event {
-    /// `notifications/tools/list_changed` from this server.
-    ToolsChanged(Arc<str>),
+    /// `notifications/{tools,prompts,resources}/list_changed`.
+    ListChanged(Arc<str>, &'static [ListKind]),
+    /// `notifications/resources/updated`, with its raw params.
+    ResourceUpdated(Arc<str>, Bytes),
+    /// A request or notification no in-flight call claims (a shared server's log lines, its
+    /// unprompted requests); the whole message.
+    Unclaimed(Arc<Connection>, Bytes),
+}
+
+/// The downstream side of one forwarded request: receives what the upstream sends in its context
+/// (progress, log messages, server-to-client requests) while the request is in flight.
+pub trait Caller: Send + Sync {
+    /// One message from the upstream, related to this caller's request.
+    fn relay(&self, conn: &Arc<Connection>, msg: Bytes);
+    /// Whether the request carried a progress token (the gateway then sends its own upstream).
+    fn wants_progress(&self) -> bool;
+}
+
+/// Options for opening a connection.
+#[derive(Clone)]
+pub struct OpenOptions {
+    /// Shared HTTP client (pooled connections).
+    pub http: reqwest::Client,
+    /// Deadline for starting and initializing.
+    pub startup: Duration,
+    /// Default request deadline.
+    pub timeout: Duration,
+    /// Where events go.
+    pub events: mpsc::UnboundedSender<Event>,
+    /// The client capabilities to declare upstream (raw JSON object).
+    pub client_caps: String,
+    /// Who gets what no in-flight call claims (a per-session connection's own session); `None`
+    /// sends it to the gateway as [`Event::Unclaimed`].
+    pub owner: Option<Arc<dyn Caller>>,
 }
 
 /// How messages reach the upstream.
@@ -35,6 +71,12 @@ pub struct Connection {
     link: Link,
     /// What `initialize` negotiated (replaced when an HTTP session is re-initialized).
     init: ArcSwap<InitInfo>,
+    /// Callers of requests in flight, by our request id.
+    callers: DashMap<u64, Arc<dyn Caller>>,
+    /// Client capabilities declared upstream.
+    client_caps: String,
+    /// Receives what no call claims (per-session connections).
+    owner: Option<Arc<dyn Caller>>,
     /// Bumped on every re-initialization, so concurrent 404s re-initialize once.
     generation: AtomicU64,
     reinit: tokio::sync::Mutex<()>,
@@ -47,11 +89,16 @@ impl Connection {
     /// Start (or reach) the upstream and run the `initialize` handshake.
     pub async fn open(
         spec: &ServerSpec,
-        http: reqwest::Client,
-        startup: Duration,
-        timeout: Duration,
-        events: mpsc::UnboundedSender<Event>,
+        opts: OpenOptions,
     ) -> Result<Arc<Connection>, UpstreamError> {
+        let OpenOptions {
+            http,
+            startup,
+            timeout,
+            events,
+            client_caps,
+            owner,
+        } = opts;
         let server = spec.name.clone();
         let (peer, inbound) = Peer::new();
         let mut launched = None;
@@ -102,23 +149,29 @@ impl Connection {
             peer,
             link,
             init: ArcSwap::from_pointee(InitInfo::default()),
+            callers: DashMap::new(),
+            client_caps,
+            owner,
             generation: AtomicU64::new(0),
             reinit: tokio::sync::Mutex::new(()),
             launched: tokio::sync::Mutex::new(launched),
             timeout,
         });
         tokio::spawn(serve_inbound(Arc::downgrade(&conn), inbound, events));
-        let info = match tokio::time::timeout(startup, handshake::initialize(&conn)).await {
-            Ok(Ok(info)) => info,
-            Ok(Err(e)) => {
-                conn.shutdown().await;
-                return Err(e);
-            }
-            Err(_) => {
-                conn.shutdown().await;
-                return Err(UpstreamError::Timeout(startup));
-            }
-        };
+        let info =
+            match tokio::time::timeout(startup, handshake::initialize(&conn, &conn.client_caps))
+                .await
+            {
+                Ok(Ok(info)) => info,
+                Ok(Err(e)) => {
+                    conn.shutdown().await;
+                    return Err(e);
+                }
+                Err(_) => {
+                    conn.shutdown().await;
+                    return Err(UpstreamError::Timeout(startup));
+                }
+            };
         conn.adopt(info);
         if let Link::Http(h) = &conn.link {
             tokio::spawn(h.clone().listen());
@@ -153,28 +206,40 @@ impl Connection {
         self.init.store(Arc::new(info));
     }
 
-    /// Send a request and wait for its answer, within the connection's default deadline.
+    /// Send a request of the gateway's own and wait for its answer (default deadline).
     pub async fn request(
         &self,
         method: &str,
         params: Option<&str>,
     ) -> Result<Reply, UpstreamError> {
-        self.request_within(method, params, self.timeout).await
+        self.call(method, params, None, None).await
     }
 
-    /// Send a request and wait for its answer within `deadline`; an expired HTTP session is
-    /// re-initialized and the request sent once more.
-    pub async fn request_within(
+    /// Forward a client's request; `caller` receives what the upstream sends in its context. An
+    /// expired HTTP session is re-initialized and the request sent once more.
+    pub async fn call(
         &self,
         method: &str,
         params: Option<&str>,
-        deadline: Duration,
+        caller: Option<Arc<dyn Caller>>,
+        cancel: Option<oneshot::Receiver<()>>,
     ) -> Result<Reply, UpstreamError> {
+        let mut cancel = cancel;
         let generation = self.generation.load(Ordering::Acquire);
-        match self.request_once(method, params, deadline).await {
+        match self
+            .request_once(
+                method,
+                params,
+                self.timeout,
+                caller.clone(),
+                cancel.as_mut(),
+            )
+            .await
+        {
             Err(UpstreamError::SessionExpired) => {
                 self.reinitialize(generation).await?;
-                self.request_once(method, params, deadline).await
+                self.request_once(method, params, self.timeout, caller, cancel.as_mut())
+                    .await
             }
             other => other,
         }
@@ -186,32 +251,55 @@ impl Connection {
         method: &str,
         params: Option<&str>,
         deadline: Duration,
+        caller: Option<Arc<dyn Caller>>,
+        cancel: Option<&mut oneshot::Receiver<()>>,
     ) -> Result<Reply, UpstreamError> {
         let (id, rx) = self.peer.register()?;
+        let rewritten;
+        let mut params = params;
+        if let Some(c) = caller {
+            if c.wants_progress() {
+                rewritten = jsonrpc::with_progress_token(params, &format!("\"sb-{id}\""));
+                params = Some(&rewritten);
+            }
+            self.callers.insert(id, c);
+        }
+        let _release = Release {
+            callers: &self.callers,
+            id,
+        };
         let msg = jsonrpc::request(id, method, params);
         let exchange = async {
             self.send(msg, Some(id)).await?;
             rx.await.map_err(|_| UpstreamError::Closed)?
         };
-        match tokio::time::timeout(deadline, exchange).await {
-            Ok(Ok(reply)) => Ok(reply),
-            Ok(Err(e)) => {
-                self.peer.forget(id);
-                Err(e)
+        let cancelled = async {
+            match cancel {
+                Some(rx) => {
+                    let _ = rx.await;
+                }
+                None => std::future::pending().await,
             }
-            Err(_) => {
-                self.peer.forget(id);
-                let params = format!(
-                    r#"{{"requestId":{id},"reason":"timed out in the gateway after {deadline:?}"}}"#
-                );
-                let _ = tokio::time::timeout(
-                    Duration::from_secs(1),
-                    self.notify("notifications/cancelled", Some(&params)),
-                )
-                .await;
-                Err(UpstreamError::Timeout(deadline))
-            }
-        }
+        };
+        let (err, reason) = tokio::select! {
+            r = tokio::time::timeout(deadline, exchange) => match r {
+                Ok(Ok(reply)) => return Ok(reply),
+                Ok(Err(e)) => {
+                    self.peer.forget(id);
+                    return Err(e);
+                }
+                Err(_) => (UpstreamError::Timeout(deadline), format!("timed out in the gateway after {deadline:?}")),
+            },
+            _ = cancelled => (UpstreamError::Cancelled, "cancelled by the client".to_string()),
+        };
+        self.peer.forget(id);
+        let params = serde_json::json!({ "requestId": id, "reason": reason }).to_string();
+        let _ = tokio::time::timeout(
+            Duration::from_secs(1),
+            self.notify("notifications/cancelled", Some(&params)),
+        )
+        .await;
+        Err(err)
     }
 
     /// Send a notification.
@@ -237,7 +325,7 @@ impl Connection {
         if let Link::Http(h) = &self.link {
             h.reset_session();
         }
-        let info = handshake::initialize(self).await?;
+        let info = handshake::initialize(self, &self.client_caps).await?;
         self.adopt(info);
         self.generation.fetch_add(1, Ordering::AcqRel);
         Ok(())
@@ -257,37 +345,87 @@ impl Connection {
     }
 }
 
+/// Forgets a caller when its request ends, however it ends.
+struct Release<'a> {
+    callers: &'a DashMap<u64, Arc<dyn Caller>>,
+    id: u64,
+}
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        self.callers.remove(&self.id);
+    }
+}
+
+impl Connection {
+    /// Send a whole message (an answer to the upstream's own request, say).
+    pub async fn send_message(&self, msg: Bytes) -> Result<(), UpstreamError> {
+        self.send(msg, None).await
+    }
+
+    /// The caller a message belongs to: the request whose stream carried it, the owner of its
+    /// progress token, or the only call in flight (stdio says nothing more).
+    fn claim(
+        &self,
+        method: &str,
+        params: Option<&RawValue>,
+        related: Option<u64>,
+        is_request: bool,
+    ) -> Option<Arc<dyn Caller>> {
+        if let Some(c) = related.and_then(|id| self.callers.get(&id).map(|c| c.clone())) {
+            return Some(c);
+        }
+        if method == "notifications/progress" {
+            let token = jsonrpc::str_member(params, "progressToken")?;
+            let id: u64 = token.strip_prefix("sb-")?.parse().ok()?;
+            return self.callers.get(&id).map(|c| c.clone());
+        }
+        if (is_request || method == "notifications/message") && self.callers.len() == 1 {
+            return self.callers.iter().next().map(|e| e.value().clone());
+        }
+        None
+    }
+}
+
 /// Answer what the upstream asks of us and pass on what it tells us.
 async fn serve_inbound(
     conn: Weak<Connection>,
-    mut inbound: mpsc::UnboundedReceiver<Bytes>,
+    mut inbound: mpsc::UnboundedReceiver<Inbound>,
     events: mpsc::UnboundedSender<Event>,
 ) {
-    while let Some(buf) = inbound.recv().await {
+    while let Some(Inbound { buf, related }) = inbound.recv().await {
         let Some(conn) = conn.upgrade() else { return };
         let Ok(msg) = jsonrpc::parse(&buf) else {
             continue;
         };
-        match msg.kind() {
-            Ok(Kind::Request { id, method, .. }) => {
-                let answer = if method == "ping" {
-                    jsonrpc::response_result(id.get(), "{}")
-                } else {
-                    // Relaying server-to-client requests to the right session is not built yet.
-                    jsonrpc::error_message(
-                        Some(id.get()),
-                        &jsonrpc::RpcError::method_not_found(method),
-                    )
-                };
-                let _ = conn.send(answer, None).await;
+        let (method, params, is_request) = match msg.kind() {
+            Ok(Kind::Request { id, method: "ping", .. }) => {
+                let _ = conn
+                    .send(jsonrpc::response_result(id.get(), "{}"), None)
+                    .await;
+                continue;
             }
-            Ok(Kind::Notification { method, .. }) => match method {
-                "notifications/tools/list_changed" => {
-                    let _ = events.send(Event::ToolsChanged(conn.server.clone()));
-                }
-                _ => tracing::debug!(server = %conn.server, method, "upstream notification"),
-            },
-            _ => {}
+            Ok(Kind::Request { method, params, .. }) => (method, params, true),
+            Ok(Kind::Notification { method, params }) => (method, params, false),
+            _ => continue,
+        };
+        if let Some(kinds) = ListKind::from_notification(method) {
+            let _ = events.send(Event::ListChanged(conn.server.clone(), kinds));
+            continue;
+        }
+        if method == "notifications/resources/updated" {
+            let raw = Bytes::copy_from_slice(params.map_or("{}", RawValue::get).as_bytes());
+            let _ = events.send(Event::ResourceUpdated(conn.server.clone(), raw));
+            continue;
+        }
+        match conn
+            .claim(method, params, related, is_request)
+            .or_else(|| conn.owner.clone())
+        {
+            Some(caller) => caller.relay(&conn, buf.clone()),
+            None => {
+                let _ = events.send(Event::Unclaimed(conn.clone(), buf.clone()));
+            }
         }
     }
 }

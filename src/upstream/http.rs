@@ -100,7 +100,7 @@ impl HttpLink {
             .unwrap_or("")
             .to_ascii_lowercase();
         if content_type.starts_with("text/event-stream") {
-            return self.read_stream(resp).await;
+            return self.read_stream(resp, id).await;
         }
         let body = resp.bytes().await.map_err(transport)?;
         // The spec says 404 for an unknown session, but servers built on the TypeScript SDK's
@@ -125,15 +125,19 @@ impl HttpLink {
         Err(UpstreamError::Transport(format!("HTTP {status}: {shown}")))
     }
 
-    /// Deliver every message of an SSE response.
-    async fn read_stream(&self, resp: reqwest::Response) -> Result<(), UpstreamError> {
+    /// Deliver every message of an SSE response; those on a POST's stream belong to its request.
+    async fn read_stream(
+        &self,
+        resp: reqwest::Response,
+        related: Option<u64>,
+    ) -> Result<(), UpstreamError> {
         let mut events = resp.bytes_stream().eventsource();
         while let Some(ev) = events.next().await {
             let ev = ev.map_err(|e| UpstreamError::Transport(format!("SSE stream: {e}")))?;
             if ev.data.is_empty() {
                 continue; // priming event (id only) or keep-alive
             }
-            if let Err(why) = self.peer.deliver(Bytes::from(ev.data)) {
+            if let Err(why) = self.peer.deliver_related(Bytes::from(ev.data), related) {
                 tracing::warn!(server = %self.server, "ignoring an SSE event that is not JSON-RPC ({why})");
             }
         }
@@ -153,7 +157,7 @@ impl HttpLink {
                 Ok(r) if r.status() == StatusCode::METHOD_NOT_ALLOWED => return,
                 Ok(r) if r.status().is_success() => {
                     backoff = Duration::from_millis(500);
-                    let _ = self.read_stream(r).await;
+                    let _ = self.read_stream(r, None).await;
                 }
                 Ok(r) if r.status().is_client_error() => return,
                 Ok(_) | Err(_) => {}

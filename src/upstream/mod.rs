@@ -4,14 +4,16 @@
 mod connection;
 mod handshake;
 mod http;
+mod lists;
 mod peer;
 mod pool;
 mod process;
 mod sse;
 mod stdio;
 
-pub use connection::{Connection, Event};
-pub use handshake::{InitInfo, ToolDef};
+pub use connection::{Caller, Connection, Event, OpenOptions};
+pub use handshake::{InitInfo, Offers};
+pub use lists::{Item, ListKind, Lists};
 pub use peer::{Peer, Reply};
 pub use pool::{Pool, Upstream};
 
@@ -45,4 +47,7 @@ pub enum UpstreamError {
     /// The upstream is not connected (failed to start, or still starting).
     #[error("not connected: {0}")]
     NotReady(String),
+    /// The client cancelled the request (not the upstream's fault).
+    #[error("cancelled by the client")]
+    Cancelled,
 }

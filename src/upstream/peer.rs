@@ -36,18 +36,28 @@ impl Reply {
 
 type Waiter = oneshot::Sender<Result<Reply, UpstreamError>>;
 
+/// A request or notification the upstream sent us, and the request of ours it came with, when the
+/// transport tells (an HTTP upstream answers on the POST's own event stream).
+#[derive(Debug)]
+pub struct Inbound {
+    /// The whole message.
+    pub buf: Bytes,
+    /// Our request id whose stream carried it.
+    pub related: Option<u64>,
+}
+
 /// Shared state between the request path and the task(s) reading from the upstream.
 pub struct Peer {
     next_id: AtomicU64,
     pending: DashMap<u64, Waiter>,
     /// Requests and notifications the upstream sends us.
-    inbound: mpsc::UnboundedSender<Bytes>,
+    inbound: mpsc::UnboundedSender<Inbound>,
     closed: AtomicBool,
 }
 
 impl Peer {
     /// A new peer, and the receiver of what the upstream sends unprompted.
-    pub fn new() -> (Arc<Peer>, mpsc::UnboundedReceiver<Bytes>) {
+    pub fn new() -> (Arc<Peer>, mpsc::UnboundedReceiver<Inbound>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let peer = Peer {
             next_id: AtomicU64::new(1),
@@ -104,6 +114,11 @@ impl Peer {
 
     /// Route one message from the upstream. Returns an error for garbage (logged by the caller).
     pub fn deliver(&self, buf: Bytes) -> Result<(), String> {
+        self.deliver_related(buf, None)
+    }
+
+    /// Route one message that arrived in the context of our request `related`.
+    pub fn deliver_related(&self, buf: Bytes, related: Option<u64>) -> Result<(), String> {
         let msg = jsonrpc::parse(&buf).map_err(|e| e.to_string())?;
         let kind = msg.kind().map_err(|e| e.to_string())?;
         match kind {
@@ -131,7 +146,10 @@ impl Peer {
                 }
             }
             Kind::Request { .. } | Kind::Notification { .. } => {
-                let _ = self.inbound.send(buf.clone());
+                let _ = self.inbound.send(Inbound {
+                    buf: buf.clone(),
+                    related,
+                });
                 Ok(())
             }
         }

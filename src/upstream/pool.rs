@@ -1,24 +1,32 @@
 //! Every configured upstream, started together; one failing does not block the others.
 
-use super::{handshake, Connection, Event, ToolDef, UpstreamError};
-use crate::config::{Config, ServerSpec};
+use super::lists::{self, ListKind, Lists};
+use super::{Connection, Event, OpenOptions, UpstreamError};
+use crate::config::{Config, Isolation, ServerSpec};
 use arc_swap::{ArcSwap, ArcSwapOption};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// One configured upstream: its spec, its live connection (if any) and its cached tools.
+/// What a shared connection declares upstream: the server-to-client requests the gateway can
+/// relay to the client whose call caused them. `roots` is per client, so only per-session
+/// connections declare it (when their client does).
+pub const SHARED_CLIENT_CAPS: &str = r#"{"sampling":{},"elicitation":{}}"#;
+
+/// One configured upstream: its spec, its shared connection (if any) and its cached lists.
 pub struct Upstream {
+    /// Position in the pool (and in the configuration).
+    pub index: usize,
     /// As configured.
     pub spec: ServerSpec,
     conn: ArcSwapOption<Connection>,
-    tools: ArcSwap<Vec<ToolDef>>,
+    lists: ArcSwap<Lists>,
     last_error: parking_lot::Mutex<Option<String>>,
-    timeout: Duration,
+    opts: OpenOptions,
 }
 
 impl Upstream {
-    /// The live connection, or why there is none.
+    /// The shared connection, or why there is none.
     pub fn connection(&self) -> Result<Arc<Connection>, UpstreamError> {
         match self.conn.load_full() {
             Some(c) if !c.is_closed() => Ok(c),
@@ -31,9 +39,27 @@ impl Upstream {
         }
     }
 
-    /// The cached tool list.
-    pub fn tools(&self) -> Arc<Vec<ToolDef>> {
-        self.tools.load_full()
+    /// Whether each downstream session gets its own connection.
+    pub fn per_session(&self) -> bool {
+        self.spec.isolation == Isolation::PerSession
+    }
+
+    /// Open a private connection for one downstream session, declaring that client's
+    /// capabilities; `owner` receives what no call claims.
+    pub async fn open_private(
+        &self,
+        client_caps: &str,
+        owner: Arc<dyn super::Caller>,
+    ) -> Result<Arc<Connection>, UpstreamError> {
+        let mut opts = self.opts.clone();
+        opts.client_caps = client_caps.to_string();
+        opts.owner = Some(owner);
+        Connection::open(&self.spec, opts).await
+    }
+
+    /// The cached lists.
+    pub fn lists(&self) -> Arc<Lists> {
+        self.lists.load_full()
     }
 
     /// Why the upstream is not connected, if it failed.
@@ -41,41 +67,41 @@ impl Upstream {
         self.last_error.lock().clone()
     }
 
-    /// Re-fetch the tool list (after `list_changed`).
-    pub async fn refresh_tools(&self) -> Result<(), UpstreamError> {
+    /// Re-fetch some lists (after `list_changed`).
+    pub async fn refresh(&self, kinds: &[ListKind]) -> Result<(), UpstreamError> {
         let conn = self.connection()?;
-        let tools = handshake::list_tools(&conn).await?;
-        self.tools.store(Arc::new(tools));
+        let mut next = (*self.lists()).clone();
+        for kind in kinds {
+            next.items
+                .insert(*kind, Arc::new(lists::fetch(&conn, *kind).await?));
+        }
+        self.lists.store(Arc::new(next));
         Ok(())
     }
 
-    async fn start(
-        &self,
-        http: reqwest::Client,
-        startup: Duration,
-        events: mpsc::UnboundedSender<Event>,
-    ) {
+    async fn start(&self) {
         let name = &self.spec.name;
-        let opened = Connection::open(&self.spec, http, startup, self.timeout, events).await;
-        let result = match opened {
+        let result = match Connection::open(&self.spec, self.opts.clone()).await {
             Ok(conn) => {
-                let listed = handshake::list_tools(&conn).await;
+                let fetched = lists::fetch_all(&conn).await;
                 self.conn.store(Some(conn.clone()));
-                listed.map(|tools| (conn, tools))
+                fetched.map(|l| (conn, l))
             }
             Err(e) => Err(e),
         };
         match result {
-            Ok((conn, tools)) => {
+            Ok((conn, lists)) => {
                 let init = conn.init();
                 tracing::info!(
                     server = %name,
                     transport = self.spec.transport.kind(),
                     protocol = %init.protocol_version,
-                    tools = tools.len(),
+                    tools = lists.get(ListKind::Tools).len(),
+                    prompts = lists.get(ListKind::Prompts).len(),
+                    resources = lists.get(ListKind::Resources).len(),
                     "upstream ready"
                 );
-                self.tools.store(Arc::new(tools));
+                self.lists.store(Arc::new(lists));
                 *self.last_error.lock() = None;
             }
             Err(e) => {
@@ -84,54 +110,56 @@ impl Upstream {
             }
         }
     }
+
+    async fn stop(&self) {
+        if let Some(c) = self.conn.swap(None) {
+            c.shutdown().await;
+        }
+    }
 }
 
 /// All upstreams of a configuration.
 pub struct Pool {
     upstreams: Vec<Arc<Upstream>>,
-    http: reqwest::Client,
-    events: mpsc::UnboundedSender<Event>,
-    startup: Duration,
 }
 
 impl Pool {
     /// Build handles for every configured server (nothing is started yet).
     pub fn new(config: &Config) -> (Pool, mpsc::UnboundedReceiver<Event>) {
         let (events, rx) = mpsc::unbounded_channel();
-        let upstreams = config
-            .servers
-            .iter()
-            .map(|spec| {
-                Arc::new(Upstream {
-                    spec: spec.clone(),
-                    conn: ArcSwapOption::empty(),
-                    tools: ArcSwap::from_pointee(Vec::new()),
-                    last_error: parking_lot::Mutex::new(None),
-                    timeout: config.request_timeout(spec),
-                })
-            })
-            .collect();
         let http = reqwest::Client::builder()
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_nodelay(true)
             .build()
             .expect("a default HTTP client builds");
-        let pool = Pool {
-            upstreams,
-            http,
-            events,
-            startup: config.gateway.startup_timeout,
-        };
-        (pool, rx)
+        let upstreams = config
+            .servers
+            .iter()
+            .enumerate()
+            .map(|(index, spec)| {
+                Arc::new(Upstream {
+                    index,
+                    spec: spec.clone(),
+                    conn: ArcSwapOption::empty(),
+                    lists: ArcSwap::from_pointee(Lists::default()),
+                    last_error: parking_lot::Mutex::new(None),
+                    opts: OpenOptions {
+                        http: http.clone(),
+                        startup: config.gateway.startup_timeout,
+                        timeout: config.request_timeout(spec),
+                        events: events.clone(),
+                        client_caps: SHARED_CLIENT_CAPS.to_string(),
+                        owner: None,
+                    },
+                })
+            })
+            .collect();
+        (Pool { upstreams }, rx)
     }
 
     /// Start every upstream concurrently and wait until each is ready or has failed.
     pub async fn start_all(&self) {
-        let starts = self
-            .upstreams
-            .iter()
-            .map(|u| u.start(self.http.clone(), self.startup, self.events.clone()));
-        futures::future::join_all(starts).await;
+        futures::future::join_all(self.upstreams.iter().map(|u| u.start())).await;
     }
 
     /// The upstreams, in configuration order.
@@ -146,13 +174,6 @@ impl Pool {
 
     /// Stop every upstream (children get stdin closed, SIGTERM, SIGKILL).
     pub async fn shutdown(&self) {
-        let stops = self
-            .upstreams
-            .iter()
-            .filter_map(|u| u.conn.swap(None))
-            .map(|c| async move {
-                c.shutdown().await;
-            });
-        futures::future::join_all(stops).await;
+        futures::future::join_all(self.upstreams.iter().map(|u| u.stop())).await;
     }
 }

@@ -1,13 +1,13 @@
-//! Merging, lookup, untouched tool bodies, and collisions.
+//! Merging, lookup, untouched bodies, and collisions.
 
 use super::*;
 
-fn tool(name: &str, extra: &str) -> ToolDef {
+fn tool(name: &str, extra: &str) -> Item {
     let raw = format!(
         r#"{{"name":"{name}","description":"d {name}","inputSchema":{{"type":"object"}}{extra}}}"#
     );
-    ToolDef {
-        name: Arc::from(name),
+    Item {
+        key: Arc::from(name),
         raw: Arc::from(RawValue::from_string(raw).unwrap()),
     }
 }
@@ -20,17 +20,17 @@ fn merges_with_prefixes_and_maps_back() {
         tool("add", ""),
     ];
     let tb = [tool("get_current_time", "")];
-    let (cat, collisions) = Catalog::build(
+    let (cat, collisions) = NameIndex::build(
         &[
             Source {
                 server: &a,
                 prefix: true,
-                tools: &ta,
+                items: &ta,
             },
             Source {
                 server: &b,
                 prefix: true,
-                tools: &tb,
+                items: &tb,
             },
         ],
         "__",
@@ -48,31 +48,30 @@ fn merges_with_prefixes_and_maps_back() {
     );
     assert_eq!(cat.get("time__get_current_time").unwrap().server, 1);
     assert!(cat.get("echo").is_none());
-    let listed: serde_json::Value = serde_json::from_str(cat.list_result()).unwrap();
-    assert_eq!(listed["tools"].as_array().unwrap().len(), 3);
+    assert_eq!(cat.items().len(), 3);
 }
 
 #[test]
 fn collisions_are_reported_never_dropped() {
     let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"));
     let t = [tool("echo", "")];
-    let (cat, collisions) = Catalog::build(
+    let (cat, collisions) = NameIndex::build(
         &[
             Source {
                 server: &a,
                 prefix: false,
-                tools: &t,
+                items: &t,
             },
             Source {
                 server: &b,
                 prefix: false,
-                tools: &t,
+                items: &t,
             },
         ],
         "__",
         64,
     );
-    assert_eq!(cat.tools().len(), 2);
+    assert_eq!(cat.items().len(), 2);
     assert_eq!(collisions.len(), 1);
     let c = &collisions[0];
     assert!(c.unprefixed);
@@ -87,17 +86,17 @@ fn prefixed_and_unprefixed_can_collide_too() {
     let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"));
     let ta = [tool("b__x", "")];
     let tb = [tool("x", "")];
-    let (_, collisions) = Catalog::build(
+    let (_, collisions) = NameIndex::build(
         &[
             Source {
                 server: &a,
                 prefix: false,
-                tools: &ta,
+                items: &ta,
             },
             Source {
                 server: &b,
                 prefix: true,
-                tools: &tb,
+                items: &tb,
             },
         ],
         "__",

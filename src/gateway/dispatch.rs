@@ -1,0 +1,306 @@
+//! What the gateway does with each message a client sends, whatever the face.
+
+use super::forward::upstream_error;
+use super::Gateway;
+use crate::jsonrpc::{self, code, RpcError};
+use crate::session::Session;
+use crate::upstream::ListKind;
+use bytes::Bytes;
+use serde_json::value::RawValue;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+impl Gateway {
+    /// Answer one request of an initialized session with the whole response message. Messages tied
+    /// to the request (progress, logs, server-to-client requests) go to `related` when given, else
+    /// to the session's stream.
+    pub async fn request(
+        &self,
+        session: &Arc<Session>,
+        id: &str,
+        method: &str,
+        params: Option<&RawValue>,
+        related: Option<mpsc::UnboundedSender<Bytes>>,
+    ) -> Bytes {
+        session.touch();
+        let p = params.map(RawValue::get);
+        let result = match method {
+            "ping" => Ok(jsonrpc::response_result(id, "{}")),
+            "tools/list" => self.list(id, ListKind::Tools, params),
+            "prompts/list" => self.list(id, ListKind::Prompts, params),
+            "resources/list" => self.list(id, ListKind::Resources, params),
+            "resources/templates/list" => self.list(id, ListKind::Templates, params),
+            "tools/call" | "prompts/get" => match self.by_name(method, p) {
+                Ok((server, params)) => Ok(self
+                    .forward(session, related, server, id, method, &params)
+                    .await),
+                Err(e) => Err(e),
+            },
+            "resources/read" => match self.by_uri(p) {
+                Ok((server, params)) => Ok(self
+                    .forward(session, related, server, id, method, &params)
+                    .await),
+                Err(e) => Err(e),
+            },
+            "completion/complete" => match self.completion_target(p) {
+                Ok((server, params)) => Ok(self
+                    .forward(session, related, server, id, method, &params)
+                    .await),
+                Err(e) => Err(e),
+            },
+            "resources/subscribe" => self
+                .subscribe(session, p)
+                .await
+                .map(|()| jsonrpc::response_result(id, "{}")),
+            "resources/unsubscribe" => self
+                .unsubscribe(session, p)
+                .await
+                .map(|()| jsonrpc::response_result(id, "{}")),
+            "logging/setLevel" => self
+                .set_level(session, p)
+                .await
+                .map(|()| jsonrpc::response_result(id, "{}")),
+            _ => Err(RpcError::method_not_found(method)),
+        };
+        result.unwrap_or_else(|e| jsonrpc::error_message(Some(id), &e))
+    }
+
+    /// A notification from the client.
+    pub async fn notification(
+        &self,
+        session: &Arc<Session>,
+        method: &str,
+        params: Option<&RawValue>,
+    ) {
+        session.touch();
+        match method {
+            "notifications/initialized" => session.mark_initialized(),
+            "notifications/cancelled" => {
+                if let Some(id) = jsonrpc::member(params.map(RawValue::get), "requestId") {
+                    if !session.cancel(id.get()) {
+                        tracing::debug!(session = %session.id, id = id.get(), "cancellation of a request not in flight");
+                    }
+                }
+            }
+            "notifications/roots/list_changed" => {
+                let conns: Vec<_> = session.private.iter().map(|c| c.value().clone()).collect();
+                for c in conns {
+                    let _ = c.notify(method, None).await;
+                }
+            }
+            _ => tracing::debug!(session = %session.id, method, "ignoring a client notification"),
+        }
+    }
+
+    /// A response from the client: the answer to a server-to-client request we relayed.
+    pub fn response(&self, session: &Session, id: &str, msg: Bytes) {
+        session.touch();
+        if !session.answer(id, msg) {
+            tracing::debug!(session = %session.id, id, "a response nobody waits for");
+        }
+    }
+
+    fn list(&self, id: &str, kind: ListKind, params: Option<&RawValue>) -> Result<Bytes, RpcError> {
+        let cursor = jsonrpc::str_member(params, "cursor");
+        let page = self
+            .catalog()
+            .page(kind, cursor.as_deref(), self.config.gateway.page_size)
+            .map_err(RpcError::invalid_params)?;
+        Ok(jsonrpc::response_result(id, &page))
+    }
+
+    /// `tools/call` and `prompts/get`: find the owner of the exposed name, restore the original.
+    fn by_name(&self, method: &str, params: Option<&str>) -> Result<(usize, String), RpcError> {
+        let what = if method == "tools/call" {
+            "tool"
+        } else {
+            "prompt"
+        };
+        let name = jsonrpc::str_member(
+            params
+                .and_then(|p| RawValue::from_string(p.into()).ok())
+                .as_deref(),
+            "name",
+        )
+        .ok_or_else(|| {
+            RpcError::invalid_params(format!("{method} needs params with a \"name\""))
+        })?;
+        let catalog = self.catalog();
+        let index = if what == "tool" {
+            &catalog.tools
+        } else {
+            &catalog.prompts
+        };
+        let item = index.get(&name).ok_or_else(|| {
+            RpcError::invalid_params(format!("unknown {what}: {name:?}"))
+                .with_data(serde_json::json!({ what: name }))
+        })?;
+        let params = if item.original == item.exposed {
+            params.unwrap_or("{}").to_string()
+        } else {
+            let original = serde_json::to_string(&*item.original).expect("a string serializes");
+            jsonrpc::set_members(params, &[("name", &original)])
+        };
+        Ok((item.server, params))
+    }
+
+    /// `resources/read`: find the server of the exposed URI, restore the original.
+    fn by_uri(&self, params: Option<&str>) -> Result<(usize, String), RpcError> {
+        let raw = params.and_then(|p| RawValue::from_string(p.into()).ok());
+        let uri = jsonrpc::str_member(raw.as_deref(), "uri")
+            .ok_or_else(|| RpcError::invalid_params("needs params with a \"uri\""))?;
+        let (server, original) = self.route_uri(&uri)?;
+        let original = serde_json::to_string(&original).expect("a string serializes");
+        Ok((server, jsonrpc::set_members(params, &[("uri", &original)])))
+    }
+
+    fn route_uri(&self, uri: &str) -> Result<(usize, String), RpcError> {
+        self.catalog().resources.route(uri).ok_or_else(|| {
+            RpcError::new(
+                code::RESOURCE_NOT_FOUND,
+                format!("resource not found: {uri:?} belongs to no configured server"),
+            )
+            .with_data(serde_json::json!({ "uri": uri }))
+        })
+    }
+
+    /// `completion/complete`: the `ref` names a prompt or a resource (template).
+    fn completion_target(&self, params: Option<&str>) -> Result<(usize, String), RpcError> {
+        let r = jsonrpc::member(params, "ref")
+            .ok_or_else(|| RpcError::invalid_params("completion/complete needs \"ref\""))?;
+        let kind = jsonrpc::str_member(Some(&r), "type").unwrap_or_default();
+        let (server, new_ref) = match kind.as_str() {
+            "ref/prompt" => {
+                let (server, p) = self.by_name("prompts/get", Some(r.get()))?;
+                (server, p)
+            }
+            "ref/resource" => {
+                let uri = jsonrpc::str_member(Some(&r), "uri")
+                    .ok_or_else(|| RpcError::invalid_params("ref/resource needs \"uri\""))?;
+                let (server, original) = self.route_uri(&uri)?;
+                let original = serde_json::to_string(&original).expect("a string serializes");
+                (
+                    server,
+                    jsonrpc::set_members(Some(r.get()), &[("uri", &original)]),
+                )
+            }
+            other => {
+                return Err(RpcError::invalid_params(format!(
+                    "unknown ref type {other:?}"
+                )))
+            }
+        };
+        Ok((server, jsonrpc::set_members(params, &[("ref", &new_ref)])))
+    }
+
+    async fn subscribe(
+        &self,
+        session: &Arc<Session>,
+        params: Option<&str>,
+    ) -> Result<(), RpcError> {
+        let raw = params.and_then(|p| RawValue::from_string(p.into()).ok());
+        let uri = jsonrpc::str_member(raw.as_deref(), "uri")
+            .ok_or_else(|| RpcError::invalid_params("needs \"uri\""))?;
+        let (server, original) = self.route_uri(&uri)?;
+        if !session.subscriptions.lock().insert(uri.clone()) {
+            return Ok(()); // already subscribed
+        }
+        let first = {
+            let mut n = self
+                .subscriptions
+                .entry((server, original.clone()))
+                .or_insert(0);
+            *n += 1;
+            *n == 1
+        };
+        if first {
+            let up = &self.pool.all()[server];
+            let conn = up
+                .connection()
+                .map_err(|e| upstream_error(&up.spec.name, "resources/subscribe", e))?;
+            let p = serde_json::json!({ "uri": original }).to_string();
+            let reply = conn.request("resources/subscribe", Some(&p)).await;
+            match reply {
+                Ok(r) if !r.is_error() => {}
+                Ok(r) => {
+                    return Err(RpcError::internal(format!(
+                        "upstream refused the subscription: {}",
+                        r.payload()
+                    )))
+                }
+                Err(e) => return Err(upstream_error(&up.spec.name, "resources/subscribe", e)),
+            }
+        }
+        Ok(())
+    }
+
+    async fn unsubscribe(
+        &self,
+        session: &Arc<Session>,
+        params: Option<&str>,
+    ) -> Result<(), RpcError> {
+        let raw = params.and_then(|p| RawValue::from_string(p.into()).ok());
+        let uri = jsonrpc::str_member(raw.as_deref(), "uri")
+            .ok_or_else(|| RpcError::invalid_params("needs \"uri\""))?;
+        if session.subscriptions.lock().remove(&uri) {
+            self.unsubscribe_upstream(&uri).await;
+        }
+        Ok(())
+    }
+
+    /// One session stopped watching `uri`: unsubscribe upstream when it was the last.
+    pub(super) async fn unsubscribe_upstream(&self, uri: &str) {
+        let Ok((server, original)) = self.route_uri(uri) else {
+            return;
+        };
+        let last = match self.subscriptions.get_mut(&(server, original.clone())) {
+            Some(mut n) => {
+                *n = n.saturating_sub(1);
+                *n == 0
+            }
+            None => false,
+        };
+        if last {
+            self.subscriptions.remove(&(server, original.clone()));
+            if let Ok(conn) = self.pool.all()[server].connection() {
+                let p = serde_json::json!({ "uri": original }).to_string();
+                let _ = conn.request("resources/unsubscribe", Some(&p)).await;
+            }
+        }
+    }
+
+    /// `logging/setLevel`: remembered for the session and fanned out to every upstream that logs.
+    async fn set_level(
+        &self,
+        session: &Arc<Session>,
+        params: Option<&str>,
+    ) -> Result<(), RpcError> {
+        let raw = params.and_then(|p| RawValue::from_string(p.into()).ok());
+        let level = jsonrpc::str_member(raw.as_deref(), "level")
+            .ok_or_else(|| RpcError::invalid_params("needs \"level\""))?;
+        *session.log_level.lock() = Some(level);
+        let p = params.unwrap_or("{}");
+        let mut conns: Vec<_> = self
+            .pool
+            .all()
+            .iter()
+            .filter_map(|u| u.connection().ok())
+            .collect();
+        conns.extend(session.private.iter().map(|c| c.value().clone()));
+        let sets = conns
+            .iter()
+            .filter(|c| c.init().offers.logging)
+            .map(|c| async move {
+                (
+                    c.server().clone(),
+                    c.request("logging/setLevel", Some(p)).await,
+                )
+            });
+        for (server, r) in futures::future::join_all(sets).await {
+            if let Err(e) = r {
+                tracing::warn!(server = %server, error = %e, "logging/setLevel failed upstream");
+            }
+        }
+        Ok(())
+    }
+}

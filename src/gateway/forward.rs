@@ -1,0 +1,260 @@
+//! Forwarding a client's request upstream, and relaying what the upstream sends in its context
+//! (progress, log messages, server-to-client requests) back to that client only.
+
+use super::Gateway;
+use crate::jsonrpc::{self, code, Kind, RpcError};
+use crate::session::Session;
+use crate::upstream::{Caller, Connection, Reply, Upstream, UpstreamError};
+use bytes::Bytes;
+use serde_json::value::RawValue;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How long a client gets to answer a server-to-client request (a person may be answering).
+const CLIENT_ANSWER: Duration = Duration::from_secs(600);
+
+/// The downstream side of one forwarded request (or, without a request, of a session).
+pub struct CallContext {
+    /// The session the request came from.
+    pub session: Arc<Session>,
+    /// Messages tied to the request go here (the POST's event stream); `None`: the session stream.
+    pub related: Option<mpsc::UnboundedSender<Bytes>>,
+    /// The client's own progress token, restored on the way back.
+    pub progress: Option<Box<RawValue>>,
+}
+
+impl CallContext {
+    fn send(&self, msg: Bytes) -> bool {
+        match &self.related {
+            Some(tx) if tx.send(msg.clone()).is_ok() => true,
+            _ => self.session.push(msg),
+        }
+    }
+}
+
+impl Caller for CallContext {
+    fn wants_progress(&self) -> bool {
+        self.progress.is_some()
+    }
+
+    fn relay(&self, conn: &Arc<Connection>, buf: Bytes) {
+        let Ok(msg) = jsonrpc::parse(&buf) else {
+            return;
+        };
+        match msg.kind() {
+            Ok(Kind::Notification {
+                method: "notifications/progress",
+                params,
+            }) => {
+                let Some(token) = &self.progress else { return };
+                let p = jsonrpc::set_members(
+                    params.map(RawValue::get),
+                    &[("progressToken", token.get())],
+                );
+                let raw = RawValue::from_string(p).expect("valid JSON");
+                self.send(jsonrpc::notification(
+                    "notifications/progress",
+                    Some(raw.get()),
+                ));
+            }
+            Ok(Kind::Notification {
+                method: "notifications/message",
+                params,
+            }) => {
+                self.send(tag_log(conn.server(), params));
+            }
+            Ok(Kind::Notification { method, .. }) => {
+                tracing::debug!(server = %conn.server(), method, "dropping an upstream notification the gateway does not relay");
+            }
+            Ok(Kind::Request { id, method, params }) => {
+                let ctx = CallContext {
+                    session: self.session.clone(),
+                    related: self.related.clone(),
+                    progress: None,
+                };
+                let (conn, up_id, method) =
+                    (conn.clone(), id.get().to_string(), method.to_string());
+                let params = params.map(|p| p.get().to_string());
+                tokio::spawn(async move {
+                    ctx.relay_request(&conn, &up_id, &method, params.as_deref())
+                        .await
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+impl CallContext {
+    /// Ask the client what the upstream asked, with an id of ours, and carry the answer back.
+    async fn relay_request(
+        &self,
+        conn: &Arc<Connection>,
+        up_id: &str,
+        method: &str,
+        params: Option<&str>,
+    ) {
+        let accepts = self
+            .session
+            .negotiated()
+            .map(|n| n.accepts)
+            .unwrap_or_default();
+        let answer = if !accepts.allows(method) {
+            Err(RpcError::new(
+                code::METHOD_NOT_FOUND,
+                format!("the client of this session does not accept {method:?}"),
+            ))
+        } else {
+            let (down_id, rx) = self.session.expect_answer();
+            if !self.send(jsonrpc::request_with_id(&down_id, method, params)) {
+                self.session.forget_answer(&down_id);
+                Err(RpcError::internal(
+                    "the client has no open stream to receive this request",
+                ))
+            } else {
+                match tokio::time::timeout(CLIENT_ANSWER, rx).await {
+                    Ok(Ok(buf)) => Ok(buf),
+                    _ => {
+                        self.session.forget_answer(&down_id);
+                        Err(RpcError::new(
+                            code::REQUEST_TIMEOUT,
+                            "the client did not answer in time",
+                        ))
+                    }
+                }
+            }
+        };
+        let reply = match answer {
+            Ok(buf) => match jsonrpc::parse(&buf).ok().and_then(|m| match m.kind() {
+                Ok(Kind::Response {
+                    outcome: jsonrpc::Outcome::Result(r),
+                    ..
+                }) => Some(jsonrpc::response_result(up_id, r.get())),
+                Ok(Kind::Response {
+                    outcome: jsonrpc::Outcome::Error(e),
+                    ..
+                }) => Some(jsonrpc::response_error_raw(up_id, e.get())),
+                _ => None,
+            }) {
+                Some(r) => r,
+                None => jsonrpc::error_message(
+                    Some(up_id),
+                    &RpcError::internal("the client's answer was not a response"),
+                ),
+            },
+            Err(e) => jsonrpc::error_message(Some(up_id), &e),
+        };
+        if let Err(e) = conn.send_message(reply).await {
+            tracing::warn!(server = %conn.server(), error = %e, "cannot return the client's answer upstream");
+        }
+    }
+}
+
+/// A `notifications/message` with the server's name in `logger`.
+pub fn tag_log(server: &str, params: Option<&RawValue>) -> Bytes {
+    let logger = jsonrpc::str_member(params, "logger")
+        .map_or_else(|| server.to_string(), |l| format!("{server}/{l}"));
+    let logger = serde_json::to_string(&logger).expect("a string serializes");
+    let p = jsonrpc::set_members(params.map(RawValue::get), &[("logger", &logger)]);
+    jsonrpc::notification("notifications/message", Some(&p))
+}
+
+impl Gateway {
+    /// The connection a session's request to `up` goes to: shared, or the session's own.
+    pub(super) async fn connection_for(
+        &self,
+        session: &Arc<Session>,
+        up: &Upstream,
+    ) -> Result<Arc<Connection>, UpstreamError> {
+        if !up.per_session() {
+            return up.connection();
+        }
+        if let Some(c) = session
+            .private
+            .get(&up.index)
+            .map(|c| c.clone())
+            .filter(|c| !c.is_closed())
+        {
+            return Ok(c);
+        }
+        let _one_at_a_time = session.opening.lock().await;
+        if let Some(c) = session
+            .private
+            .get(&up.index)
+            .map(|c| c.clone())
+            .filter(|c| !c.is_closed())
+        {
+            return Ok(c);
+        }
+        let caps = session
+            .negotiated()
+            .map_or("{}", |n| n.capabilities.as_str())
+            .to_string();
+        let owner = Arc::new(CallContext {
+            session: session.clone(),
+            related: None,
+            progress: None,
+        });
+        let conn = up.open_private(&caps, owner).await?;
+        tracing::info!(server = %up.spec.name, session = %session.id, "opened a per-session upstream connection");
+        session.private.insert(up.index, conn.clone());
+        Ok(conn)
+    }
+
+    /// Forward a request to upstream `server`; the answer carries the client's id `id`. The
+    /// client may cancel it (`notifications/cancelled`) while it is in flight.
+    pub(super) async fn forward(
+        &self,
+        session: &Arc<Session>,
+        related: Option<mpsc::UnboundedSender<Bytes>>,
+        server: usize,
+        id: &str,
+        method: &str,
+        params: &str,
+    ) -> Bytes {
+        let up = &self.pool.all()[server];
+        let name = &up.spec.name;
+        let conn = match self.connection_for(session, up).await {
+            Ok(c) => c,
+            Err(e) => return jsonrpc::error_message(Some(id), &upstream_error(name, method, e)),
+        };
+        let raw = RawValue::from_string(params.to_string()).ok();
+        let ctx = Arc::new(CallContext {
+            session: session.clone(),
+            related,
+            progress: jsonrpc::progress_token(raw.as_deref()),
+        });
+        let cancelled = session.begin(id);
+        let outcome = conn
+            .call(method, Some(params), Some(ctx), Some(cancelled))
+            .await;
+        session.end(id);
+        match outcome {
+            Ok(reply) => splice(id, &reply),
+            Err(e) => jsonrpc::error_message(Some(id), &upstream_error(name, method, e)),
+        }
+    }
+}
+
+/// The upstream's answer under the client's id.
+fn splice(id: &str, reply: &Reply) -> Bytes {
+    if reply.is_error() {
+        jsonrpc::response_error_raw(id, reply.payload())
+    } else {
+        jsonrpc::response_result(id, reply.payload())
+    }
+}
+
+/// An upstream failure as the client sees it: which server, which method, what happened.
+pub fn upstream_error(server: &str, method: &str, e: UpstreamError) -> RpcError {
+    let code = match e {
+        UpstreamError::Timeout(_) => code::REQUEST_TIMEOUT,
+        _ => code::INTERNAL_ERROR,
+    };
+    RpcError::new(
+        code,
+        format!("upstream server {server:?} failed on {method}: {e}"),
+    )
+    .with_data(serde_json::json!({ "server": server }))
+}
