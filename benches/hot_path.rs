@@ -4,9 +4,9 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::value::RawValue;
 use std::hint::black_box;
 use std::sync::Arc;
-use switchboard::catalog::{Catalog, Source};
+use switchboard::catalog::{NameIndex, Source};
 use switchboard::jsonrpc;
-use switchboard::upstream::ToolDef;
+use switchboard::upstream::Item;
 
 fn envelope(c: &mut Criterion) {
     let call = br#"{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"everything__echo","arguments":{"message":"hello world, this is a typical short tool call"}}}"#;
@@ -24,12 +24,12 @@ fn envelope(c: &mut Criterion) {
 
 fn lookup(c: &mut Criterion) {
     let servers: Vec<Arc<str>> = (0..50).map(|i| Arc::from(format!("server{i}"))).collect();
-    let tools: Vec<Vec<ToolDef>> = (0..50)
+    let tools: Vec<Vec<Item>> = (0..50)
         .map(|_| {
             (0..100)
                 .map(|t| {
                     let raw = format!(r#"{{"name":"tool_{t}","description":"Tool number {t}","inputSchema":{{"type":"object"}}}}"#);
-                    ToolDef { name: Arc::from(format!("tool_{t}")), raw: Arc::from(RawValue::from_string(raw).unwrap()) }
+                    Item { key: Arc::from(format!("tool_{t}")), raw: Arc::from(RawValue::from_string(raw).unwrap()) }
                 })
                 .collect()
         })
@@ -40,10 +40,10 @@ fn lookup(c: &mut Criterion) {
         .map(|(s, t)| Source {
             server: s,
             prefix: true,
-            tools: t,
+            items: t,
         })
         .collect();
-    let (catalog, _) = Catalog::build(&sources, "__", 64);
+    let (catalog, _) = NameIndex::build(&sources, "__", 64);
     c.bench_function("lookup exposed name (5,000 tools)", |b| {
         b.iter(|| {
             black_box(
@@ -54,7 +54,7 @@ fn lookup(c: &mut Criterion) {
         })
     });
     c.bench_function("build catalog (50 x 100 tools)", |b| {
-        b.iter(|| black_box(Catalog::build(&sources, "__", 64).0.tools().len()))
+        b.iter(|| black_box(NameIndex::build(&sources, "__", 64).0.items().len()))
     });
 }
 

@@ -399,7 +399,9 @@ async fn serve_inbound(
             continue;
         };
         let (method, params, is_request) = match msg.kind() {
-            Ok(Kind::Request { id, method: "ping", .. }) => {
+            Ok(Kind::Request {
+                id, method: "ping", ..
+            }) => {
                 let _ = conn
                     .send(jsonrpc::response_result(id.get(), "{}"), None)
                     .await;
