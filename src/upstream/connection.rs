@@ -100,7 +100,7 @@ impl Connection {
             owner,
         } = opts;
         let server = spec.name.clone();
-        let (peer, inbound) = Peer::new();
+        let peer = Peer::new();
         let mut launched = None;
         if let (Some(launch), false) = (&spec.launch, matches!(spec.transport, Transport::Stdio(_)))
         {
@@ -157,7 +157,9 @@ impl Connection {
             launched: tokio::sync::Mutex::new(launched),
             timeout,
         });
-        tokio::spawn(serve_inbound(Arc::downgrade(&conn), inbound, events));
+        let weak = Arc::downgrade(&conn);
+        conn.peer
+            .on_inbound(Box::new(move |msg| route_inbound(&weak, &events, msg)));
         let info =
             match tokio::time::timeout(startup, handshake::initialize(&conn, &conn.client_caps))
                 .await
@@ -387,47 +389,48 @@ impl Connection {
     }
 }
 
-/// Answer what the upstream asks of us and pass on what it tells us.
-async fn serve_inbound(
-    conn: Weak<Connection>,
-    mut inbound: mpsc::UnboundedReceiver<Inbound>,
-    events: mpsc::UnboundedSender<Event>,
+/// Route one message the upstream sent unprompted. Runs on the transport's reader, before any
+/// later message is read, so a progress notification or log line always reaches its caller
+/// before the response that ends the call (which releases the caller).
+fn route_inbound(
+    conn: &Weak<Connection>,
+    events: &mpsc::UnboundedSender<Event>,
+    Inbound { buf, related }: Inbound,
 ) {
-    while let Some(Inbound { buf, related }) = inbound.recv().await {
-        let Some(conn) = conn.upgrade() else { return };
-        let Ok(msg) = jsonrpc::parse(&buf) else {
-            continue;
-        };
-        let (method, params, is_request) = match msg.kind() {
-            Ok(Kind::Request {
-                id, method: "ping", ..
-            }) => {
-                let _ = conn
-                    .send(jsonrpc::response_result(id.get(), "{}"), None)
-                    .await;
-                continue;
-            }
-            Ok(Kind::Request { method, params, .. }) => (method, params, true),
-            Ok(Kind::Notification { method, params }) => (method, params, false),
-            _ => continue,
-        };
-        if let Some(kinds) = ListKind::from_notification(method) {
-            let _ = events.send(Event::ListChanged(conn.server.clone(), kinds));
-            continue;
+    let Some(conn) = conn.upgrade() else { return };
+    let Ok(msg) = jsonrpc::parse(&buf) else {
+        return;
+    };
+    let (method, params, is_request) = match msg.kind() {
+        Ok(Kind::Request {
+            id, method: "ping", ..
+        }) => {
+            let pong = jsonrpc::response_result(id.get(), "{}");
+            tokio::spawn(async move {
+                let _ = conn.send(pong, None).await;
+            });
+            return;
         }
-        if method == "notifications/resources/updated" {
-            let raw = Bytes::copy_from_slice(params.map_or("{}", RawValue::get).as_bytes());
-            let _ = events.send(Event::ResourceUpdated(conn.server.clone(), raw));
-            continue;
-        }
-        match conn
-            .claim(method, params, related, is_request)
-            .or_else(|| conn.owner.clone())
-        {
-            Some(caller) => caller.relay(&conn, buf.clone()),
-            None => {
-                let _ = events.send(Event::Unclaimed(conn.clone(), buf.clone()));
-            }
+        Ok(Kind::Request { method, params, .. }) => (method, params, true),
+        Ok(Kind::Notification { method, params }) => (method, params, false),
+        _ => return,
+    };
+    if let Some(kinds) = ListKind::from_notification(method) {
+        let _ = events.send(Event::ListChanged(conn.server.clone(), kinds));
+        return;
+    }
+    if method == "notifications/resources/updated" {
+        let raw = Bytes::copy_from_slice(params.map_or("{}", RawValue::get).as_bytes());
+        let _ = events.send(Event::ResourceUpdated(conn.server.clone(), raw));
+        return;
+    }
+    match conn
+        .claim(method, params, related, is_request)
+        .or_else(|| conn.owner.clone())
+    {
+        Some(caller) => caller.relay(&conn, buf.clone()),
+        None => {
+            let _ = events.send(Event::Unclaimed(conn.clone(), buf.clone()));
         }
     }
 }

@@ -8,7 +8,7 @@ use dashmap::DashMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 /// An upstream's answer to one request: the whole message buffer and where its payload sits.
 ///
@@ -50,22 +50,26 @@ pub struct Inbound {
 pub struct Peer {
     next_id: AtomicU64,
     pending: DashMap<u64, Waiter>,
-    /// Requests and notifications the upstream sends us.
-    inbound: mpsc::UnboundedSender<Inbound>,
+    /// Where requests and notifications the upstream sends us go (set once, right after creation).
+    inbound: std::sync::OnceLock<Box<dyn Fn(Inbound) + Send + Sync>>,
     closed: AtomicBool,
 }
 
 impl Peer {
-    /// A new peer, and the receiver of what the upstream sends unprompted.
-    pub fn new() -> (Arc<Peer>, mpsc::UnboundedReceiver<Inbound>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let peer = Peer {
+    /// A new peer.
+    pub fn new() -> Arc<Peer> {
+        Arc::new(Peer {
             next_id: AtomicU64::new(1),
             pending: DashMap::new(),
-            inbound: tx,
+            inbound: std::sync::OnceLock::new(),
             closed: AtomicBool::new(false),
-        };
-        (Arc::new(peer), rx)
+        })
+    }
+
+    /// Set the handler of what the upstream sends unprompted. It runs on the reading task, in
+    /// order with responses, and must not block.
+    pub fn on_inbound(&self, handler: Box<dyn Fn(Inbound) + Send + Sync>) {
+        let _ = self.inbound.set(handler);
     }
 
     /// Reserve an id and a slot for its answer.
@@ -146,10 +150,12 @@ impl Peer {
                 }
             }
             Kind::Request { .. } | Kind::Notification { .. } => {
-                let _ = self.inbound.send(Inbound {
-                    buf: buf.clone(),
-                    related,
-                });
+                if let Some(handle) = self.inbound.get() {
+                    handle(Inbound {
+                        buf: buf.clone(),
+                        related,
+                    });
+                }
                 Ok(())
             }
         }
@@ -162,7 +168,11 @@ mod tests {
 
     #[tokio::test]
     async fn matches_responses_by_id_and_keeps_payload_raw() {
-        let (peer, mut inbound) = Peer::new();
+        let peer = Peer::new();
+        let (tx, mut inbound) = tokio::sync::mpsc::unbounded_channel();
+        peer.on_inbound(Box::new(move |m| {
+            let _ = tx.send(m);
+        }));
         let (a, ra) = peer.register().unwrap();
         let (b, rb) = peer.register().unwrap();
         peer.deliver(Bytes::from(format!(
@@ -188,7 +198,7 @@ mod tests {
 
     #[tokio::test]
     async fn close_answers_every_pending_request() {
-        let (peer, _rx) = Peer::new();
+        let peer = Peer::new();
         let (_, r1) = peer.register().unwrap();
         let (_, r2) = peer.register().unwrap();
         peer.close(UpstreamError::Closed);
