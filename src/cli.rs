@@ -35,16 +35,22 @@ pub enum Command {
     Serve {
         /// Configuration file (TOML, Claude Desktop JSON, VS Code mcp.json, or a seed-004 registry).
         /// Default: ./switchboard.toml if present, else the embedded demo configuration.
-        #[arg(long, short)]
+        #[arg(long, short, env = "SWITCHBOARD_CONFIG")]
         config: Option<PathBuf>,
         /// Address to listen on, overriding the configuration (e.g. 127.0.0.1:8931).
         #[arg(long)]
         listen: Option<SocketAddr>,
     },
+    /// Serve the aggregate on stdin/stdout (for desktop apps that launch MCP servers as commands).
+    Stdio {
+        /// Configuration file (as for `serve`).
+        #[arg(long, short, env = "SWITCHBOARD_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Start every configured server and print the merged tool catalog.
     Tools {
         /// Configuration file (as for `serve`).
-        #[arg(long, short)]
+        #[arg(long, short, env = "SWITCHBOARD_CONFIG")]
         config: Option<PathBuf>,
         /// Print JSON instead of a table.
         #[arg(long)]
@@ -77,6 +83,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Serve { config, listen } => serve(config.as_deref(), listen).await,
         Command::Tools { config, json } => tools(config.as_deref(), json).await,
+        Command::Stdio { config } => stdio(config.as_deref()).await,
         Command::DemoServer { kit } => match crate::demo::run(kit).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -129,6 +136,28 @@ async fn serve(path: Option<&Path>, listen: Option<SocketAddr>) -> ExitCode {
     );
     let served = crate::downstream::serve(gw.clone(), listener, shutdown_signal()).await;
     tracing::info!("shutting down: stopping upstream servers");
+    gw.shutdown().await;
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("switchboard: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn stdio(path: Option<&Path>) -> ExitCode {
+    let gw = match start(path, None).await {
+        Ok(gw) => gw,
+        Err(e) => {
+            eprintln!("switchboard: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let served = tokio::select! {
+        r = crate::downstream::stdio::serve(gw.clone()) => r,
+        _ = shutdown_signal() => Ok(()),
+    };
     gw.shutdown().await;
     match served {
         Ok(()) => ExitCode::SUCCESS,

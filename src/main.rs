@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // The demo server and `tools` print to stdout: keep their logs quiet unless asked.
     let default_level = match cli.command {
-        Command::Serve { .. } => "info",
+        Command::Serve { .. } | Command::Stdio { .. } => "info",
         Command::Tools { .. } | Command::DemoServer { .. } => "warn",
     };
     let filter = EnvFilter::try_from_env("SWITCHBOARD_LOG")

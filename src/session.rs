@@ -163,6 +163,16 @@ impl Session {
         tx.is_some_and(|tx| tx.try_send(msg).is_ok())
     }
 
+    /// Queue a message that must not be lost (an answer): waits while the stream is full.
+    /// `false` only when no stream is open.
+    pub async fn deliver(&self, msg: Bytes) -> bool {
+        let tx = self.outbox.lock().clone();
+        match tx {
+            Some(tx) => tx.send(msg).await.is_ok(),
+            None => false,
+        }
+    }
+
     /// Close the session's stream.
     pub fn close_stream(&self) {
         self.outbox.lock().take();

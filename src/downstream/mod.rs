@@ -1,8 +1,12 @@
-//! Downstream faces: how clients reach the gateway (streamable HTTP at `/mcp`).
+//! Downstream faces: how clients reach the gateway: streamable HTTP at `/mcp`, legacy HTTP+SSE at
+//! `/sse` + `/messages`, and stdio.
 
+mod channel;
 mod guard;
 mod http;
 mod reply;
+mod sse;
+pub mod stdio;
 
 use crate::gateway::Gateway;
 use axum::routing::get;
@@ -17,6 +21,8 @@ pub use http::SESSION_HEADER;
 pub fn app(gw: Arc<Gateway>) -> Router {
     Router::new()
         .route("/mcp", get(http::get).post(http::post).delete(http::delete))
+        .route("/sse", get(sse::open))
+        .route("/messages", axum::routing::post(sse::message))
         .route("/health", get(health))
         .with_state(gw)
 }

@@ -64,6 +64,12 @@ impl Caller for CallContext {
             }) => {
                 self.send(tag_log(conn.server(), params));
             }
+            Ok(Kind::Notification { method, .. })
+                if method.ends_with("/list_changed")
+                    || method == "notifications/resources/updated" =>
+            {
+                self.send(buf.clone());
+            }
             Ok(Kind::Notification { method, .. }) => {
                 tracing::debug!(server = %conn.server(), method, "dropping an upstream notification the gateway does not relay");
             }

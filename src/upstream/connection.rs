@@ -415,6 +415,13 @@ fn route_inbound(
         Ok(Kind::Notification { method, params }) => (method, params, false),
         _ => return,
     };
+    let about_lists = ListKind::from_notification(method).is_some()
+        || method == "notifications/resources/updated";
+    if let (true, Some(owner)) = (about_lists, &conn.owner) {
+        // A per-session connection's changes concern its own session only.
+        owner.relay(&conn, buf.clone());
+        return;
+    }
     if let Some(kinds) = ListKind::from_notification(method) {
         let _ = events.send(Event::ListChanged(conn.server.clone(), kinds));
         return;

@@ -1,0 +1,69 @@
+//! Faces where everything the gateway says travels on the session's one stream (legacy SSE,
+//! stdio): each request is answered there, in its own task, so a slow call blocks nobody.
+
+use crate::gateway::Gateway;
+use crate::jsonrpc::{self, code, Kind, RpcError};
+use crate::session::Session;
+use bytes::Bytes;
+use std::sync::Arc;
+use tokio::task::JoinHandle;
+
+/// Handle one message from the client. A message that cannot be read is answered with the error
+/// returned here (the face decides how to send it); everything else is answered on the stream.
+/// A request is answered by the task returned, which a face may wait for before it closes.
+pub async fn on_message(
+    gw: &Arc<Gateway>,
+    session: &Arc<Session>,
+    buf: Bytes,
+) -> Result<Option<JoinHandle<()>>, Bytes> {
+    let msg = jsonrpc::parse(&buf)
+        .map_err(|e| jsonrpc::error_message(None, &RpcError::new(e.code(), e.to_string())))?;
+    let kind = msg.kind().map_err(|e| {
+        jsonrpc::error_message(
+            msg.id.map(|i| i.get()),
+            &RpcError::new(e.code(), e.to_string()),
+        )
+    })?;
+    match kind {
+        Kind::Notification { method, params } => gw.notification(session, method, params).await,
+        Kind::Response { id, .. } => gw.response(session, id.get(), buf.clone()),
+        Kind::Request {
+            id,
+            method: "initialize",
+            params,
+        } => {
+            let answer = gw
+                .initialize(session, id.get(), params)
+                .unwrap_or_else(|e| e);
+            session.deliver(answer).await;
+        }
+        Kind::Request {
+            id,
+            method: "server/discover",
+            ..
+        } => {
+            let err = RpcError::new(code::UNSUPPORTED_PROTOCOL_VERSION, "protocol version 2026-07-28 is not supported; use initialize")
+                .with_data(serde_json::json!({ "supported": crate::config::PROTOCOL_VERSIONS, "requested": "2026-07-28" }));
+            session
+                .deliver(jsonrpc::error_message(Some(id.get()), &err))
+                .await;
+        }
+        Kind::Request { id, method, params } => {
+            let (gw, session) = (gw.clone(), session.clone());
+            let (id, method, params) = (
+                id.get().to_string(),
+                method.to_string(),
+                params.map(|p| p.to_owned()),
+            );
+            return Ok(Some(tokio::spawn(async move {
+                let answer = gw
+                    .request(&session, &id, &method, params.as_deref(), None)
+                    .await;
+                if !session.deliver(answer).await {
+                    tracing::debug!(session = %session.id, id, "client left before its answer");
+                }
+            })));
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,49 @@
+//! The stdio face: `switchboard stdio` serves the aggregate on stdin/stdout, one JSON-RPC message
+//! per line, so a desktop app can launch the gateway as a command. Logs go to stderr.
+
+use super::channel;
+use crate::gateway::Gateway;
+use bytes::Bytes;
+use std::sync::Arc;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+/// Serve one session on stdin/stdout until stdin closes.
+pub async fn serve(gw: Arc<Gateway>) -> std::io::Result<()> {
+    let session = gw.open_session();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(256);
+    session.attach_stream(tx);
+    let writer = tokio::spawn(async move {
+        let mut out = tokio::io::stdout();
+        while let Some(msg) = rx.recv().await {
+            // Messages are compact JSON: they never hold a raw newline.
+            out.write_all(&msg).await?;
+            out.write_all(b"\n").await?;
+            out.flush().await?;
+        }
+        Ok::<_, std::io::Error>(())
+    });
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    let mut answering = Vec::new();
+    while let Some(line) = lines.next_line().await? {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match channel::on_message(&gw, &session, Bytes::from(line)).await {
+            Ok(Some(task)) => answering.push(task),
+            Ok(None) => {}
+            Err(error) => {
+                session.deliver(error).await;
+            }
+        }
+        answering.retain(|t| !t.is_finished());
+    }
+    // stdin closed: every request read so far still gets its answer, then the stream ends.
+    tracing::info!(
+        pending = answering.len(),
+        "stdin closed; answering what is in flight, then shutting down"
+    );
+    futures::future::join_all(answering).await;
+    gw.end_session(&session.id).await;
+    let _ = writer.await;
+    Ok(())
+}
