@@ -56,6 +56,41 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Explain which servers and tools a prompt routes to, and why.
+    Analyze {
+        /// Configuration file (as for `serve`).
+        #[arg(long, short, env = "SWITCHBOARD_CONFIG")]
+        config: Option<PathBuf>,
+        /// Extra rule files (TOML or seed-004 router JSON).
+        #[arg(long)]
+        rules: Vec<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// How many servers to show.
+        #[arg(long, default_value_t = 5)]
+        top: usize,
+        /// Use the rules only: do not start the servers for their catalogs.
+        #[arg(long)]
+        offline: bool,
+        /// What the user asked.
+        prompt: String,
+    },
+    /// Measure routing on a labelled prompt set (JSONL: {"prompt", "expected": [servers]}).
+    Eval {
+        /// Configuration file; without one, the built-in rules run on one server per rule set,
+        /// with the catalogs in router-config/catalogs.json.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Extra rule files.
+        #[arg(long)]
+        rules: Vec<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// The labelled prompts.
+        file: PathBuf,
+    },
     /// Run a built-in demo MCP server on stdin/stdout (the embedded default launches two).
     DemoServer {
         /// Which tools to offer.
@@ -84,6 +119,20 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve { config, listen } => serve(config.as_deref(), listen).await,
         Command::Tools { config, json } => tools(config.as_deref(), json).await,
         Command::Stdio { config } => stdio(config.as_deref()).await,
+        Command::Analyze {
+            config,
+            rules,
+            json,
+            top,
+            offline,
+            prompt,
+        } => analyze(config.as_deref(), &rules, json, top, offline, &prompt).await,
+        Command::Eval {
+            config,
+            rules,
+            json,
+            file,
+        } => eval(config.as_deref(), &rules, json, &file).await,
         Command::DemoServer { kit } => match crate::demo::run(kit).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -144,6 +193,112 @@ async fn serve(path: Option<&Path>, listen: Option<SocketAddr>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Load the configuration and extra rule files.
+fn load_with_rules(path: Option<&Path>, rules: &[PathBuf]) -> Result<Config, String> {
+    let mut config = load_config(path).map_err(|e| e.to_string())?;
+    for r in rules {
+        config.load_rules(r).map_err(|e| e.to_string())?;
+    }
+    Ok(config)
+}
+
+async fn analyze(
+    path: Option<&Path>,
+    rules: &[PathBuf],
+    json: bool,
+    top: usize,
+    offline: bool,
+    prompt: &str,
+) -> ExitCode {
+    let config = match load_with_rules(path, rules) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("switchboard: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (analysis, gw) = if offline {
+        (
+            crate::router::Router::build(&config, None).analyze(prompt, top),
+            None,
+        )
+    } else {
+        match Gateway::start(config).await {
+            Ok(gw) => (gw.router().analyze(prompt, top), Some(gw)),
+            Err(e) => {
+                eprintln!("switchboard: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&analysis).unwrap_or_default()
+        );
+    } else {
+        print!("{}", analysis.table());
+    }
+    if let Some(gw) = gw {
+        gw.shutdown().await;
+    }
+    ExitCode::SUCCESS
+}
+
+async fn eval(path: Option<&Path>, rules: &[PathBuf], json: bool, file: &Path) -> ExitCode {
+    let cases = match crate::router::eval::load(file) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("switchboard: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (router, gw) = match path {
+        None => {
+            let (mut config, catalog) = crate::router::eval::offline_fleet();
+            for r in rules {
+                if let Err(e) = config.load_rules(r) {
+                    eprintln!("switchboard: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+            (
+                std::sync::Arc::new(crate::router::Router::build(&config, Some(&catalog))),
+                None,
+            )
+        }
+        Some(p) => {
+            let config = match load_with_rules(Some(p), rules) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("switchboard: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match Gateway::start(config).await {
+                Ok(gw) => (gw.router(), Some(gw)),
+                Err(e) => {
+                    eprintln!("switchboard: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+    };
+    let report = crate::router::eval::run(&router, &cases);
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        print!("{}", report.table());
+    }
+    if let Some(gw) = gw {
+        gw.shutdown().await;
+    }
+    ExitCode::SUCCESS
 }
 
 async fn stdio(path: Option<&Path>) -> ExitCode {

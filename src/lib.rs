@@ -10,10 +10,14 @@
 //! - [`catalog`]: the merged tool catalog, exposed names, and the lookup back to (server, tool).
 //! - [`upstream`]: the connectors (stdio child actor, streamable HTTP, legacy SSE), the handshake,
 //!   and the pool of configured servers.
+//! - [`router`]: prompt routing: rules and catalog words compiled into one automaton and one
+//!   regex set; `/analyze` and `/route` explain and act on its decisions.
 //! - [`jsonrpc`]: envelopes parsed just enough to route, payloads kept as raw JSON.
 //! - [`config`]: every supported file format parsed into runtime types.
+//! - [`admin`]: `/health`, `/analyze`, `/route`, beside the faces.
 //! - [`cli`] and [`demo`]: the command line and the built-in demo server.
 #![deny(unsafe_code)]
+pub mod admin;
 pub mod catalog;
 pub mod cli;
 pub mod config;
@@ -21,5 +25,6 @@ pub mod demo;
 pub mod downstream;
 pub mod gateway;
 pub mod jsonrpc;
+pub mod router;
 pub mod session;
 pub mod upstream;

@@ -10,7 +10,10 @@ fn main() -> ExitCode {
     // The demo server and `tools` print to stdout: keep their logs quiet unless asked.
     let default_level = match cli.command {
         Command::Serve { .. } | Command::Stdio { .. } => "info",
-        Command::Tools { .. } | Command::DemoServer { .. } => "warn",
+        Command::Tools { .. }
+        | Command::DemoServer { .. }
+        | Command::Analyze { .. }
+        | Command::Eval { .. } => "warn",
     };
     let filter = EnvFilter::try_from_env("SWITCHBOARD_LOG")
         .unwrap_or_else(|_| EnvFilter::new(default_level));

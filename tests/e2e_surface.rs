@@ -285,7 +285,11 @@ async fn lists_page_with_gateway_cursors() {
             None => break,
         }
     }
-    assert_eq!(names.len(), 6, "{names:?}");
+    assert_eq!(
+        names.len(),
+        7,
+        "six demo tools and switchboard__find_tools: {names:?}"
+    );
     let bad = c
         .request(9, "tools/list", json!({ "cursor": "not-ours" }))
         .await;

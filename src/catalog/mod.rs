@@ -39,11 +39,15 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Merge every upstream (configuration order: earlier servers win name ties).
+    /// Merge every upstream (configuration order: earlier servers win name ties). `listed` is
+    /// what `tools/list` shows besides (or, with `only_listed`, instead of) the upstream tools:
+    /// the gateway's own tools.
     pub fn build(
         ups: &[Upstream<'_>],
         separator: &str,
         max_len: usize,
+        listed: &[Box<RawValue>],
+        only_listed: bool,
     ) -> (Catalog, Vec<Collision>) {
         let sources = |kind| -> Vec<Source<'_>> {
             ups.iter()
@@ -69,7 +73,10 @@ impl Catalog {
                 })
                 .collect::<Vec<_>>(),
         );
-        let tool_json = tools.items().iter().map(|t| t.json.clone()).collect();
+        let mut tool_json: Vec<Box<RawValue>> = listed.to_vec();
+        if !only_listed {
+            tool_json.extend(tools.items().iter().map(|t| t.json.clone()));
+        }
         let prompt_json = prompts.items().iter().map(|t| t.json.clone()).collect();
         (
             Catalog {

@@ -24,6 +24,11 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "request_timeout",
     "disabled",
     "isolation",
+    "keywords",
+    "patterns",
+    "negative_keywords",
+    "default_rules",
+    "lazy",
 ];
 
 /// A server entry (`[servers.NAME]` in TOML, an `mcpServers`/`servers` member in JSON).
@@ -62,6 +67,20 @@ pub struct Entry {
     /// `shared` (default) or `per-session`.
     #[serde(default)]
     pub isolation: super::Isolation,
+    /// Routing keywords (plain or `{ term, weight }`).
+    #[serde(default)]
+    pub keywords: Vec<super::rules::WeightedSpec>,
+    /// Routing regex patterns (plain or `{ regex, weight }`).
+    #[serde(default)]
+    pub patterns: Vec<super::rules::WeightedSpec>,
+    /// Keywords that count against this server.
+    #[serde(default)]
+    pub negative_keywords: Vec<super::rules::WeightedSpec>,
+    /// Whether built-in rules may attach (default true).
+    pub default_rules: Option<bool>,
+    /// Start only when needed.
+    #[serde(default)]
+    pub lazy: bool,
 }
 
 impl Entry {
@@ -77,6 +96,12 @@ impl Entry {
         if self.disabled {
             return Ok(None);
         }
+        let rules = super::rules::RuleSpec {
+            keywords: self.keywords.clone(),
+            patterns: self.patterns.clone(),
+            negative_keywords: self.negative_keywords.clone(),
+        }
+        .build(file, path)?;
         let field = |f: &str| format!("{path}.{f}");
         let launch = match &self.command {
             Some(cmd) => Some(self.launch(cmd, file, path, ctx)?),
@@ -105,7 +130,7 @@ impl Entry {
         };
         let transport = match (kind, launch, &self.url) {
             ("stdio", Some(l), None) => {
-                return Ok(Some(self.spec(name, Transport::Stdio(l), None)))
+                return Ok(Some(self.spec(name, Transport::Stdio(l), None, rules)))
             }
             ("stdio", _, Some(_)) => {
                 return Err(ConfigError::invalid(
@@ -146,10 +171,16 @@ impl Entry {
                 ))
             }
         };
-        Ok(Some(self.spec(name, transport.0, transport.1)))
+        Ok(Some(self.spec(name, transport.0, transport.1, rules)))
     }
 
-    fn spec(&self, name: &str, transport: Transport, launch: Option<Launch>) -> ServerSpec {
+    fn spec(
+        &self,
+        name: &str,
+        transport: Transport,
+        launch: Option<Launch>,
+        rules: super::Rules,
+    ) -> ServerSpec {
         ServerSpec {
             name: Arc::from(name),
             prefix: self.prefix.unwrap_or(true),
@@ -157,6 +188,9 @@ impl Entry {
             launch,
             request_timeout: self.request_timeout,
             isolation: self.isolation,
+            rules,
+            default_rules: self.default_rules.unwrap_or(true),
+            lazy: self.lazy,
         }
     }
 

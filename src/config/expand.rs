@@ -10,6 +10,8 @@ pub struct Context {
     workspace: Option<PathBuf>,
     /// Extra variables that shadow the environment (the embedded default uses one).
     extra: Vec<(String, String)>,
+    /// The configuration file's folder.
+    dir: Option<PathBuf>,
 }
 
 impl Context {
@@ -25,6 +27,7 @@ impl Context {
         Context {
             workspace,
             extra: Vec::new(),
+            dir: path.parent().map(Path::to_path_buf),
         }
     }
 
@@ -104,6 +107,16 @@ impl Context {
                 path,
                 format!("environment variable {name} is not set (referenced as ${{{name}}})"),
             )),
+        }
+    }
+}
+
+impl Context {
+    /// A path relative to the configuration file's folder (absolute paths stay).
+    pub fn relative(&self, p: &Path) -> PathBuf {
+        match (&self.dir, p.is_absolute()) {
+            (Some(d), false) => d.join(p),
+            _ => p.to_path_buf(),
         }
     }
 }

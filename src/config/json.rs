@@ -68,6 +68,7 @@ pub fn parse(text: &str, file: &str, ctx: &Context) -> Result<Config, ConfigErro
         source: file.to_string(),
         gateway: GatewaySettings::default(),
         servers,
+        router: Default::default(),
     })
 }
 
@@ -152,6 +153,9 @@ fn registry_entry(
         }),
         request_timeout: None,
         isolation: Default::default(),
+        rules: Default::default(),
+        default_rules: true,
+        lazy: false,
     })
 }
 

@@ -9,9 +9,11 @@ mod entry;
 mod error;
 mod expand;
 mod json;
+pub mod rules;
 mod toml;
 
 pub use error::ConfigError;
+pub use rules::{Rules, Weighted};
 
 use reqwest::header::{HeaderName, HeaderValue};
 use std::net::SocketAddr;
@@ -35,6 +37,46 @@ pub struct Config {
     pub gateway: GatewaySettings,
     /// Upstream servers, in the order the file lists them (this order breaks name ties).
     pub servers: Vec<ServerSpec>,
+    /// Prompt routing.
+    pub router: RouterSettings,
+}
+
+/// Prompt-routing settings (`[router]`).
+#[derive(Debug, Clone)]
+pub struct RouterSettings {
+    /// Score a server needs to be selected.
+    pub threshold: f64,
+    /// Weight of keywords derived from a server's live tool catalog.
+    pub catalog_weight: f64,
+    /// Whether the built-in rules attach to well-known servers.
+    pub default_rules: bool,
+    /// What `tools/list` shows.
+    pub expose: Expose,
+    /// Retries from a seed-004 `default_limits` (for the resilience layers).
+    pub max_retries: Option<u32>,
+}
+
+impl Default for RouterSettings {
+    fn default() -> Self {
+        RouterSettings {
+            threshold: 1.0,
+            catalog_weight: 0.5,
+            default_rules: true,
+            expose: Expose::All,
+            max_retries: None,
+        }
+    }
+}
+
+/// What the gateway lists as its tools.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Expose {
+    /// Every upstream tool, namespaced, plus `switchboard__find_tools`.
+    #[default]
+    All,
+    /// Only the gateway's search and call tools (for catalogs too large for a model's context).
+    Search,
 }
 
 /// Gateway-wide settings (`[gateway]`).
@@ -91,6 +133,12 @@ pub struct ServerSpec {
     pub request_timeout: Option<Duration>,
     /// Whether downstream sessions share one upstream connection.
     pub isolation: Isolation,
+    /// Routing rules written for this server (entry and rule files).
+    pub rules: Rules,
+    /// Whether built-in rules may attach to it.
+    pub default_rules: bool,
+    /// Start only when a call needs it or `/analyze` selects it.
+    pub lazy: bool,
 }
 
 /// How downstream sessions map onto upstream connections.
@@ -195,6 +243,35 @@ impl Config {
         } else {
             toml::parse(text, file, ctx)
         }
+    }
+
+    /// Merge a rule file: its rules join the servers they name; a seed-004 `default_limits`
+    /// sets the timeouts. Rules for servers that are not configured are reported and skipped.
+    pub fn apply_rules(&mut self, file: rules::RuleFile, from: &str) {
+        for (name, r) in file.servers {
+            match self.servers.iter_mut().find(|s| *s.name == *name) {
+                Some(s) => s.rules.extend(r),
+                None => {
+                    tracing::warn!(file = from, server = %name, "rules for a server that is not configured; skipped")
+                }
+            }
+        }
+        if let Some(l) = file.limits {
+            if let Some(t) = l.response_timeout.filter(|t| *t > 0.0) {
+                self.gateway.request_timeout = Duration::from_secs_f64(t);
+            }
+            if let Some(t) = l.startup_wait.filter(|t| *t > 0.0) {
+                self.gateway.startup_timeout = Duration::from_secs_f64(t);
+            }
+            self.router.max_retries = l.max_retries;
+        }
+    }
+
+    /// Load and merge a rule file.
+    pub fn load_rules(&mut self, path: &Path) -> Result<(), ConfigError> {
+        let f = rules::load_file(path)?;
+        self.apply_rules(f, &path.display().to_string());
+        Ok(())
     }
 
     /// The effective request timeout for a server.

@@ -14,6 +14,21 @@ struct File {
     gateway: GatewaySpec,
     #[serde(default)]
     servers: IndexMap<String, Entry>,
+    #[serde(default)]
+    router: RouterSpec,
+}
+
+/// `[router]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RouterSpec {
+    /// Rule files (TOML or seed-004 router JSON), relative to this file.
+    #[serde(default)]
+    rules: Vec<String>,
+    threshold: Option<f64>,
+    catalog_weight: Option<f64>,
+    default_rules: Option<bool>,
+    expose: Option<super::Expose>,
 }
 
 /// `[gateway]` as written.
@@ -111,11 +126,32 @@ pub fn parse(text: &str, file: &str, ctx: &Context) -> Result<Config, ConfigErro
             servers.push(spec);
         }
     }
-    Ok(Config {
+    let r = parsed.router;
+    let mut router = super::RouterSettings::default();
+    for (v, field) in [
+        (r.threshold, "router.threshold"),
+        (r.catalog_weight, "router.catalog_weight"),
+    ] {
+        if v.is_some_and(|v| !v.is_finite() || v < 0.0) {
+            return Err(ConfigError::invalid(file, field, "must be a number >= 0"));
+        }
+    }
+    router.threshold = r.threshold.unwrap_or(router.threshold);
+    router.catalog_weight = r.catalog_weight.unwrap_or(router.catalog_weight);
+    router.default_rules = r.default_rules.unwrap_or(true);
+    router.expose = r.expose.unwrap_or_default();
+    let mut config = Config {
         source: file.to_string(),
         gateway,
         servers,
-    })
+        router,
+    };
+    for (i, rel) in r.rules.iter().enumerate() {
+        let expanded = ctx.expand(rel, file, &format!("router.rules[{i}]"))?;
+        let path = ctx.relative(&super::expand::tilde(&expanded));
+        config.load_rules(&path)?;
+    }
+    Ok(config)
 }
 
 fn first_line(s: &str) -> String {

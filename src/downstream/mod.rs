@@ -2,7 +2,7 @@
 //! `/sse` + `/messages`, and stdio.
 
 mod channel;
-mod guard;
+pub mod guard;
 mod http;
 mod reply;
 mod sse;
@@ -10,7 +10,7 @@ pub mod stdio;
 
 use crate::gateway::Gateway;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -23,12 +23,8 @@ pub fn app(gw: Arc<Gateway>) -> Router {
         .route("/mcp", get(http::get).post(http::post).delete(http::delete))
         .route("/sse", get(sse::open))
         .route("/messages", axum::routing::post(sse::message))
-        .route("/health", get(health))
+        .merge(crate::admin::routes())
         .with_state(gw)
-}
-
-async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
 }
 
 /// Serve until `shutdown` resolves.

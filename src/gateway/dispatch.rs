@@ -1,7 +1,7 @@
 //! What the gateway does with each message a client sends, whatever the face.
 
 use super::forward::upstream_error;
-use super::Gateway;
+use super::{tools, Gateway};
 use crate::jsonrpc::{self, code, RpcError};
 use crate::session::Session;
 use crate::upstream::ListKind;
@@ -30,7 +30,8 @@ impl Gateway {
             "prompts/list" => self.list(id, ListKind::Prompts, params),
             "resources/list" => self.list(id, ListKind::Resources, params),
             "resources/templates/list" => self.list(id, ListKind::Templates, params),
-            "tools/call" | "prompts/get" => match self.by_name(method, p) {
+            "tools/call" => self.tools_call(session, related, id, p).await,
+            "prompts/get" => match self.by_name(method, p) {
                 Ok((server, params)) => Ok(self
                     .forward(session, related, server, id, method, &params)
                     .await),
@@ -63,6 +64,53 @@ impl Gateway {
             _ => Err(RpcError::method_not_found(method)),
         };
         result.unwrap_or_else(|e| jsonrpc::error_message(Some(id), &e))
+    }
+
+    /// `tools/call`: the gateway's own tools, else the upstream that owns the name.
+    async fn tools_call(
+        &self,
+        session: &Arc<Session>,
+        related: Option<mpsc::UnboundedSender<Bytes>>,
+        id: &str,
+        params: Option<&str>,
+    ) -> Result<Bytes, RpcError> {
+        let raw = params.and_then(|p| RawValue::from_string(p.into()).ok());
+        let name = jsonrpc::str_member(raw.as_deref(), "name")
+            .ok_or_else(|| RpcError::invalid_params("tools/call needs params with a \"name\""))?;
+        let lean = self.config.router.expose == crate::config::Expose::Search;
+        let unwrapped;
+        let (name, params) = match name.as_str() {
+            tools::FIND_TOOLS => {
+                return Ok(jsonrpc::response_result(id, &self.find_tools(params)?))
+            }
+            tools::CALL_TOOL if lean => {
+                let args = jsonrpc::member(params, "arguments").ok_or_else(|| {
+                    RpcError::invalid_params(format!(
+                        "{} needs arguments with a \"name\"",
+                        tools::CALL_TOOL
+                    ))
+                })?;
+                let inner = jsonrpc::str_member(Some(&args), "name").ok_or_else(|| {
+                    RpcError::invalid_params(format!(
+                        "{} needs the \"name\" of the tool to call",
+                        tools::CALL_TOOL
+                    ))
+                })?;
+                let inner_args = jsonrpc::member(Some(args.get()), "arguments")
+                    .map_or("{}".to_string(), |a| a.get().to_string());
+                let inner_name = serde_json::to_string(&inner).expect("a string serializes");
+                unwrapped = jsonrpc::set_members(
+                    params,
+                    &[("name", &inner_name), ("arguments", &inner_args)],
+                );
+                (inner, Some(unwrapped.as_str()))
+            }
+            _ => (name, params),
+        };
+        let (server, params) = self.resolve_tool(&name, params).await?;
+        Ok(self
+            .forward(session, related, server, id, "tools/call", &params)
+            .await)
     }
 
     /// A notification from the client.

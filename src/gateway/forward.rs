@@ -243,6 +243,14 @@ impl Gateway {
     }
 }
 
+impl Gateway {
+    /// A `tools/call` made by the gateway itself (`/route`), answered as a whole message.
+    pub async fn forward_call(&self, session: &Arc<Session>, server: usize, params: &str) -> Bytes {
+        self.forward(session, None, server, "\"route\"", "tools/call", params)
+            .await
+    }
+}
+
 /// The upstream's answer under the client's id.
 fn splice(id: &str, reply: &Reply) -> Bytes {
     if reply.is_error() {

@@ -4,9 +4,12 @@ mod dispatch;
 mod events;
 mod forward;
 mod lifecycle;
+mod routing;
+pub mod tools;
 
 use crate::catalog::{self, Catalog, Collision};
-use crate::config::Config;
+use crate::config::{Config, Expose};
+use crate::router::Router;
 use crate::session::{Session, Sessions};
 use crate::upstream::Pool;
 use arc_swap::ArcSwap;
@@ -38,6 +41,7 @@ pub struct Gateway {
     /// The upstreams.
     pub pool: Pool,
     catalog: ArcSwap<Catalog>,
+    router: ArcSwap<Router>,
     /// Live downstream sessions.
     pub sessions: Sessions,
     /// Resource subscriptions held upstream, per (server, original URI): how many sessions hold each.
@@ -53,6 +57,7 @@ impl Gateway {
             config,
             pool,
             catalog: ArcSwap::from_pointee(Catalog::default()),
+            router: ArcSwap::from_pointee(Router::build(&config_placeholder(), None)),
             sessions: Sessions::default(),
             subscriptions: dashmap::DashMap::new(),
         });
@@ -84,7 +89,13 @@ impl Gateway {
         self.catalog.load_full()
     }
 
-    /// Rebuild the catalog from the upstreams' cached lists; returns (and logs) collisions.
+    /// The current router.
+    pub fn router(&self) -> Arc<Router> {
+        self.router.load_full()
+    }
+
+    /// Rebuild the catalog (and the router, whose catalog words follow it) from the upstreams'
+    /// cached lists; returns (and logs) collisions.
     pub fn rebuild_catalog(&self) -> Vec<Collision> {
         let lists: Vec<_> = self.pool.all().iter().map(|u| u.lists()).collect();
         let ups: Vec<catalog::Upstream<'_>> = self
@@ -100,10 +111,14 @@ impl Gateway {
             })
             .collect();
         let g = &self.config.gateway;
-        let (catalog, collisions) = Catalog::build(&ups, &g.separator, g.max_name_len);
+        let lean = self.config.router.expose == Expose::Search;
+        let own = tools::definitions(lean);
+        let (catalog, collisions) = Catalog::build(&ups, &g.separator, g.max_name_len, &own, lean);
         for c in &collisions {
             tracing::warn!("name collision: {c}");
         }
+        self.router
+            .store(Arc::new(Router::build(&self.config, Some(&catalog))));
         self.catalog.store(Arc::new(catalog));
         collisions
     }
@@ -137,6 +152,16 @@ impl Gateway {
         let s = Arc::new(Session::new());
         self.sessions.insert(s.clone());
         s
+    }
+}
+
+/// An empty configuration, for the router that exists before the first catalog.
+fn config_placeholder() -> Config {
+    Config {
+        source: String::new(),
+        gateway: Default::default(),
+        servers: Vec::new(),
+        router: Default::default(),
     }
 }
 

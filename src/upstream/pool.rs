@@ -23,6 +23,8 @@ pub struct Upstream {
     lists: ArcSwap<Lists>,
     last_error: parking_lot::Mutex<Option<String>>,
     opts: OpenOptions,
+    /// Whether a start was attempted (lazy servers start on first need, once).
+    started: tokio::sync::Mutex<bool>,
 }
 
 impl Upstream {
@@ -77,6 +79,23 @@ impl Upstream {
         }
         self.lists.store(Arc::new(next));
         Ok(())
+    }
+
+    /// Start the upstream if it has not been started yet; `true` if this call started it.
+    pub async fn ensure_started(&self) -> bool {
+        let mut started = self.started.lock().await;
+        if *started {
+            return false;
+        }
+        *started = true;
+        tracing::info!(server = %self.spec.name, lazy = self.spec.lazy, "starting upstream");
+        self.start().await;
+        true
+    }
+
+    /// Whether it is lazy and not started yet.
+    pub fn dormant(&self) -> bool {
+        self.spec.lazy && self.started.try_lock().is_ok_and(|s| !*s)
     }
 
     async fn start(&self) {
@@ -143,6 +162,7 @@ impl Pool {
                     conn: ArcSwapOption::empty(),
                     lists: ArcSwap::from_pointee(Lists::default()),
                     last_error: parking_lot::Mutex::new(None),
+                    started: tokio::sync::Mutex::new(false),
                     opts: OpenOptions {
                         http: http.clone(),
                         startup: config.gateway.startup_timeout,
@@ -157,9 +177,10 @@ impl Pool {
         (Pool { upstreams }, rx)
     }
 
-    /// Start every upstream concurrently and wait until each is ready or has failed.
+    /// Start every upstream that is not lazy, concurrently, and wait until each is ready or has failed.
     pub async fn start_all(&self) {
-        futures::future::join_all(self.upstreams.iter().map(|u| u.start())).await;
+        let eager = self.upstreams.iter().filter(|u| !u.spec.lazy);
+        futures::future::join_all(eager.map(|u| u.ensure_started())).await;
     }
 
     /// The upstreams, in configuration order.

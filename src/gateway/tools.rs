@@ -1,0 +1,116 @@
+//! The gateway's own tools: `switchboard__find_tools` (search the catalog by what the user wants)
+//! and, in lean mode (`[router] expose = "search"`), `switchboard__call_tool`.
+
+use super::Gateway;
+use crate::jsonrpc::{self, RpcError};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+
+/// Name of the search tool.
+pub const FIND_TOOLS: &str = "switchboard__find_tools";
+/// Name of the lean mode's call tool.
+pub const CALL_TOOL: &str = "switchboard__call_tool";
+
+/// The tool objects the gateway lists as its own.
+pub fn definitions(lean: bool) -> Vec<Box<RawValue>> {
+    let find = json!({
+        "name": FIND_TOOLS,
+        "title": "Find tools",
+        "description": "Search every connected MCP server for the tools that fit a task. Give the task in plain words; get the best tools with their names, servers, scores and why they matched.",
+        "inputSchema": {
+            "type": "object",
+            "properties": {
+                "query": { "type": "string", "description": "What you want to do, in plain words" },
+                "limit": { "type": "integer", "minimum": 1, "maximum": 50, "description": "How many tools to return (default 10)" }
+            },
+            "required": ["query"]
+        },
+        "annotations": { "readOnlyHint": true, "idempotentHint": true, "openWorldHint": false }
+    });
+    let call = json!({
+        "name": CALL_TOOL,
+        "title": "Call a tool",
+        "description": "Call a tool found with switchboard__find_tools, by its name, with its arguments.",
+        "inputSchema": {
+            "type": "object",
+            "properties": {
+                "name": { "type": "string", "description": "The tool's name as switchboard__find_tools gave it" },
+                "arguments": { "type": "object", "description": "The tool's arguments" }
+            },
+            "required": ["name"]
+        }
+    });
+    let mut out = vec![serde_json::value::to_raw_value(&find).expect("static JSON")];
+    if lean {
+        out.push(serde_json::value::to_raw_value(&call).expect("static JSON"));
+    }
+    out
+}
+
+#[derive(Deserialize)]
+struct FindArgs {
+    query: String,
+    limit: Option<usize>,
+}
+
+impl Gateway {
+    /// `switchboard__find_tools`: the best tools for a query, with scores and reasons.
+    pub(super) fn find_tools(&self, params: Option<&str>) -> Result<String, RpcError> {
+        let args = jsonrpc::member(params, "arguments").ok_or_else(|| {
+            RpcError::invalid_params(format!("{FIND_TOOLS} needs arguments with a \"query\""))
+        })?;
+        let args: FindArgs = serde_json::from_str(args.get())
+            .map_err(|e| RpcError::invalid_params(format!("{FIND_TOOLS} arguments: {e}")))?;
+        let limit = args.limit.unwrap_or(10).clamp(1, 50);
+        let lean = self.config.router.expose == crate::config::Expose::Search;
+        let analysis = self.router().analyze(&args.query, 0);
+        let catalog = self.catalog();
+        let mut found: Vec<(f64, usize, Value)> = Vec::new();
+        for s in &analysis.ranking {
+            let why: Vec<String> = s
+                .matches
+                .iter()
+                .map(|m| args.query.get(m.start..m.end).unwrap_or("").to_lowercase())
+                .collect();
+            for (pos, t) in catalog
+                .tools
+                .items()
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.server == s.index)
+            {
+                let tool_points = s
+                    .tool_scores
+                    .iter()
+                    .find(|(n, _)| *n == t.exposed)
+                    .map_or(0.0, |(_, p)| *p);
+                let score = ((s.score + tool_points) * 1000.0).round() / 1000.0;
+                let mut entry = json!({
+                    "name": &*t.exposed,
+                    "server": &*s.server,
+                    "score": score,
+                    "description": t.description,
+                    "why": why,
+                });
+                if lean {
+                    let full: Value = serde_json::from_str(t.json.get()).unwrap_or(Value::Null);
+                    entry["inputSchema"] = full.get("inputSchema").cloned().unwrap_or(Value::Null);
+                }
+                found.push((score, pos, entry));
+            }
+        }
+        found.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let tools: Vec<Value> = found.into_iter().take(limit).map(|(_, _, v)| v).collect();
+        let text = if tools.is_empty() {
+            format!("No tool matched {:?}. Try other words.", args.query)
+        } else {
+            serde_json::to_string_pretty(&tools).expect("JSON values serialize")
+        };
+        Ok(json!({
+            "content": [{ "type": "text", "text": text }],
+            "structuredContent": { "tools": tools },
+        })
+        .to_string())
+    }
+}

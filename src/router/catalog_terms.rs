@@ -1,0 +1,178 @@
+//! Keywords derived from a server's live tool catalog: tool names split into words, and the
+//! salient words of descriptions. With no rules configured, routing still works.
+
+/// Words too common in tool names and descriptions to say anything about a server.
+const STOP: &[&str] = &[
+    "the",
+    "and",
+    "for",
+    "with",
+    "from",
+    "into",
+    "that",
+    "this",
+    "these",
+    "those",
+    "are",
+    "was",
+    "will",
+    "can",
+    "may",
+    "get",
+    "set",
+    "list",
+    "tool",
+    "tools",
+    "use",
+    "used",
+    "using",
+    "returns",
+    "return",
+    "given",
+    "value",
+    "values",
+    "data",
+    "input",
+    "output",
+    "optional",
+    "required",
+    "name",
+    "names",
+    "type",
+    "types",
+    "string",
+    "number",
+    "object",
+    "array",
+    "true",
+    "false",
+    "null",
+    "new",
+    "all",
+    "any",
+    "each",
+    "one",
+    "two",
+    "its",
+    "their",
+    "your",
+    "you",
+    "not",
+    "only",
+    "also",
+    "more",
+    "most",
+    "such",
+    "when",
+    "which",
+    "what",
+    "where",
+    "how",
+    "about",
+    "via",
+    "per",
+    "should",
+    "must",
+    "have",
+    "has",
+    "been",
+    "being",
+    "make",
+    "makes",
+    "made",
+    "does",
+    "specified",
+    "specific",
+    "provided",
+    "information",
+    "details",
+    "result",
+    "results",
+    "based",
+    "mcp",
+    "server",
+    "request",
+    "response",
+    "default",
+    "example",
+    "call",
+    "run",
+    "test",
+];
+
+fn is_stop(w: &str) -> bool {
+    w.len() < 3 || STOP.contains(&w) || w.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Split an identifier on `_ - .` and case changes: `getCurrentTime` -> get, current, time.
+pub fn split_name(name: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if matches!(c, '_' | '-' | '.' | ' ' | '/' | ':') {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !cur.is_empty() {
+            words.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        cur.extend(c.to_lowercase());
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
+/// The routing words of one tool: its name's words and up to 12 salient description words.
+pub fn tool_words(name: &str, description: Option<&str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |w: String| {
+        if !is_stop(&w) && !out.contains(&w) {
+            out.push(w);
+        }
+    };
+    for w in split_name(name) {
+        push(w);
+    }
+    if let Some(d) = description {
+        let mut taken = 0;
+        for w in d.split(|c: char| !c.is_ascii_alphabetic()) {
+            let w = w.to_ascii_lowercase();
+            if w.len() >= 4 && !is_stop(&w) && taken < 12 {
+                taken += 1;
+                push(w);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_names_and_picks_salient_words() {
+        assert_eq!(split_name("getCurrentTime"), ["get", "current", "time"]);
+        assert_eq!(
+            split_name("git_commit-all.v2"),
+            ["git", "commit", "all", "v2"]
+        );
+        let w = tool_words(
+            "get_forecast",
+            Some("Get the weather forecast for a location (latitude, longitude)."),
+        );
+        assert!(
+            w.contains(&"forecast".to_string())
+                && w.contains(&"weather".to_string())
+                && w.contains(&"latitude".to_string())
+        );
+        assert!(!w.contains(&"get".to_string()) && !w.contains(&"the".to_string()));
+    }
+}

@@ -1,0 +1,142 @@
+//! Scoring: boundaries, inflection, traceable points, determinism, negatives, catalog words.
+
+use super::*;
+use crate::config::Weighted;
+
+fn w(t: &str, weight: f64) -> Weighted {
+    Weighted {
+        text: t.to_string(),
+        weight,
+    }
+}
+
+fn server(
+    name: &str,
+    keywords: &[(&str, f64)],
+    patterns: &[(&str, f64)],
+    negative: &[&str],
+) -> ServerInput {
+    ServerInput {
+        name: Arc::from(name),
+        rules: Rules {
+            keywords: keywords.iter().map(|(k, x)| w(k, *x)).collect(),
+            patterns: patterns.iter().map(|(p, x)| w(p, *x)).collect(),
+            negative: negative.iter().map(|n| w(n, 1.0)).collect(),
+        },
+        tools: Vec::new(),
+    }
+}
+
+fn engine() -> Engine {
+    Engine::build(
+        &[
+            server(
+                "time",
+                &[("time", 2.0), ("timezone", 3.0)],
+                &[(r"\bwhat time is it\b", 3.0)],
+                &[],
+            ),
+            server("files", &[("file", 2.0), ("folder", 1.0)], &[], &["github"]),
+            server("git", &[("commit", 2.0), ("pull request", 1.0)], &[], &[]),
+            server(
+                "github",
+                &[("pull request", 3.0), ("request", 1.0)],
+                &[],
+                &[],
+            ),
+        ],
+        0.5,
+    )
+}
+
+fn score_of(ranking: &[Scored], name: &str) -> Option<f64> {
+    ranking.iter().find(|s| &*s.server == name).map(|s| s.score)
+}
+
+#[test]
+fn words_match_on_boundaries_and_through_inflection() {
+    let e = engine();
+    assert!(
+        e.score("sometimes it works").is_empty(),
+        "'time' inside 'sometimes' must not fire"
+    );
+    let r = e.score("copy the Files into the new folder");
+    assert_eq!(score_of(&r, "files"), Some(3.0));
+    let r = e.score("what was committed yesterday?");
+    assert_eq!(score_of(&r, "git"), Some(2.0));
+    assert!(e.score("a filesystem question").is_empty());
+}
+
+#[test]
+fn every_point_is_traced_to_a_match() {
+    let e = engine();
+    let prompt = "What time is it in my timezone? time flies";
+    let r = e.score(prompt);
+    let time = r.iter().find(|s| &*s.server == "time").unwrap();
+    let sum: f64 = time.matches.iter().map(|m| m.points).sum();
+    assert!((sum - time.score).abs() < 1e-9, "{time:?}");
+    // "time" counts once however often it occurs; the pattern adds its own points.
+    assert_eq!(time.score, 2.0 + 3.0 + 3.0);
+    for m in time.matches.iter().filter(|m| m.kind == Kind::Keyword) {
+        assert!(
+            prompt[m.start..m.end].to_lowercase().starts_with(&m.term),
+            "{m:?}"
+        );
+    }
+    let p = time
+        .matches
+        .iter()
+        .find(|m| m.kind == Kind::Pattern)
+        .unwrap();
+    assert_eq!(&prompt[p.start..p.end], "What time is it");
+}
+
+#[test]
+fn phrases_beat_their_words_and_negatives_subtract() {
+    let e = engine();
+    let r = e.score("review my pull request and the file it changes on github");
+    // "pull request" (github 3, git 1); the inner "request" is not counted again.
+    assert_eq!(score_of(&r, "github"), Some(3.0));
+    assert_eq!(score_of(&r, "git"), Some(1.0));
+    // files: "file" +2, "github" -1.
+    assert_eq!(score_of(&r, "files"), Some(1.0));
+}
+
+#[test]
+fn ranking_is_deterministic_with_ties_in_configuration_order() {
+    let e = Engine::build(
+        &[
+            server("b", &[("shared", 1.0)], &[], &[]),
+            server("a", &[("shared", 1.0)], &[], &[]),
+        ],
+        0.5,
+    );
+    for _ in 0..10 {
+        let r = e.score("a shared word");
+        let names: Vec<&str> = r.iter().map(|s| &*s.server).collect();
+        assert_eq!(names, ["b", "a"]);
+    }
+}
+
+#[test]
+fn catalog_words_route_without_rules_and_rank_tools() {
+    let mut s = server("weatherish", &[], &[], &[]);
+    s.tools = vec![
+        (
+            Arc::from("w__get_forecast"),
+            vec!["forecast".into(), "weather".into()],
+        ),
+        (
+            Arc::from("w__get_alerts"),
+            vec!["alerts".into(), "weather".into()],
+        ),
+    ];
+    let e = Engine::build(&[s], 0.5);
+    let r = e.score("any weather alerts for Denver?");
+    assert_eq!(r[0].score, 1.0); // "weather" and "alerts", 0.5 each
+    assert_eq!(&*r[0].tools[0], "w__get_alerts");
+    assert!(r[0].matches.iter().all(|m| m.kind == Kind::Catalog));
+    // Weight 0 turns catalog words off.
+    let e = Engine::build(&[server("x", &[], &[], &[])], 0.0);
+    assert!(e.score("weather").is_empty());
+}

@@ -1,0 +1,168 @@
+//! Prompt routing: which servers and tools matter for what a user asked, and why.
+//!
+//! Rules (built-in, configured, from rule files) and words from the live tool catalog compile
+//! into one [`Engine`]; [`Router::analyze`] explains every point of every score.
+
+pub mod catalog_terms;
+pub mod defaults;
+mod engine;
+pub mod eval;
+mod inflect;
+
+pub use engine::{Engine, Kind, Match, Scored, ServerInput};
+
+use crate::catalog::Catalog;
+use crate::config::Config;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// The compiled router of one configuration and catalog; replaced whole when either changes.
+pub struct Router {
+    engine: Engine,
+    threshold: f64,
+    /// Built-in rule sets attached to each server (for explanations).
+    pub attached: Vec<Vec<String>>,
+}
+
+/// The answer of `/analyze`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Analysis {
+    /// The prompt, as given.
+    pub prompt: String,
+    /// Servers with points, best first.
+    pub ranking: Vec<Scored>,
+    /// Servers at or above the threshold, best first.
+    pub selected: Vec<Arc<str>>,
+}
+
+impl Router {
+    /// Compile the rules of `config` and the words of `catalog` (when there is one).
+    pub fn build(config: &Config, catalog: Option<&Catalog>) -> Router {
+        let mut attached = Vec::with_capacity(config.servers.len());
+        let inputs: Vec<ServerInput> = config
+            .servers
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| {
+                let mut rules = spec.rules.clone();
+                let mut names = Vec::new();
+                if config.router.default_rules && spec.default_rules {
+                    for d in defaults::attach(spec) {
+                        rules.extend(d.rules.clone());
+                        names.push(d.name.clone());
+                    }
+                }
+                attached.push(names);
+                let tools = catalog
+                    .map(|c| {
+                        c.tools
+                            .items()
+                            .iter()
+                            .filter(|t| t.server == i)
+                            .map(|t| {
+                                (
+                                    t.exposed.clone(),
+                                    catalog_terms::tool_words(
+                                        &t.original,
+                                        t.description.as_deref(),
+                                    ),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                ServerInput {
+                    name: spec.name.clone(),
+                    rules,
+                    tools,
+                }
+            })
+            .collect();
+        Router {
+            engine: Engine::build(&inputs, config.router.catalog_weight),
+            threshold: config.router.threshold,
+            attached,
+        }
+    }
+
+    /// Rank the servers for `prompt`; `top` limits the ranking (0: all).
+    pub fn analyze(&self, prompt: &str, top: usize) -> Analysis {
+        let mut ranking = self.engine.score(prompt);
+        let selected = ranking
+            .iter()
+            .filter(|s| s.score >= self.threshold)
+            .map(|s| s.server.clone())
+            .collect();
+        if top > 0 {
+            ranking.truncate(top);
+        }
+        Analysis {
+            prompt: prompt.to_string(),
+            ranking,
+            selected,
+        }
+    }
+
+    /// The engine (for benchmarks and tests).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+}
+
+impl Analysis {
+    /// A readable table of the ranking.
+    pub fn table(&self) -> String {
+        let mut out = format!("prompt: {}\n", self.prompt);
+        if self.ranking.is_empty() {
+            out.push_str("no server matched\n");
+            return out;
+        }
+        out.push_str(&format!(
+            "{:<4} {:<20} {:>7}  {}\n",
+            "RANK", "SERVER", "SCORE", "WHY"
+        ));
+        for (i, s) in self.ranking.iter().enumerate() {
+            let why: Vec<String> = s
+                .matches
+                .iter()
+                .map(|m| {
+                    let text = self.prompt.get(m.start..m.end).unwrap_or("");
+                    format!("{} {:?}{:+}", kind_name(m.kind), text, m.points)
+                })
+                .collect();
+            let mark = if self.selected.contains(&s.server) {
+                "*"
+            } else {
+                " "
+            };
+            out.push_str(&format!(
+                "{:<4} {:<20} {:>7.3}  {}\n",
+                format!("{}{mark}", i + 1),
+                s.server,
+                s.score,
+                why.join(", ")
+            ));
+            if !s.tools.is_empty() {
+                let tools: Vec<&str> = s.tools.iter().map(|t| &**t).collect();
+                out.push_str(&format!(
+                    "{:<4} {:<20} {:>7}  tools: {}\n",
+                    "",
+                    "",
+                    "",
+                    tools.join(", ")
+                ));
+            }
+        }
+        out.push_str("* selected (score at or above the threshold)\n");
+        out
+    }
+}
+
+fn kind_name(k: Kind) -> &'static str {
+    match k {
+        Kind::Keyword => "keyword",
+        Kind::Pattern => "pattern",
+        Kind::Catalog => "catalog",
+        Kind::Negative => "negative",
+    }
+}
