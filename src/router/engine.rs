@@ -1,10 +1,12 @@
-//! The compiled router: every keyword of every server in one Aho-Corasick automaton, every
-//! pattern in one regex set; a prompt is scanned once whatever the number of servers.
+//! The compiled router: every keyword of every server in one Aho-Corasick automaton; patterns
+//! behind one literal automaton (and one regex set for those without literals); a prompt is
+//! scanned once per automaton whatever the number of servers.
 
 use super::inflect::{self, Form};
+use super::prefilter::Prefilter;
 use crate::config::Rules;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex::Regex;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -37,7 +39,7 @@ pub struct ServerInput {
 #[derive(Debug)]
 struct Term {
     /// The keyword as configured (the first one that gave this stem).
-    text: String,
+    text: Arc<str>,
     form: Form,
     /// (server, weight, kind, tool index for catalog terms)
     hits: Vec<(u32, f64, Kind, Option<u32>)>,
@@ -46,6 +48,7 @@ struct Term {
 /// One pattern of the regex set.
 #[derive(Debug)]
 struct Pattern {
+    source: Arc<str>,
     server: u32,
     weight: f64,
     regex: Regex,
@@ -57,7 +60,7 @@ pub struct Match {
     /// keyword | pattern | catalog | negative
     pub kind: Kind,
     /// The rule term (keyword or regex source).
-    pub term: String,
+    pub term: Arc<str>,
     /// Byte offsets in the prompt.
     pub start: usize,
     /// End offset (exclusive).
@@ -91,7 +94,7 @@ pub struct Engine {
     tools: Vec<Vec<Arc<str>>>,
     automaton: Option<AhoCorasick>,
     terms: Vec<Term>,
-    set: Option<RegexSet>,
+    gate: Prefilter,
     patterns: Vec<Pattern>,
 }
 
@@ -108,7 +111,7 @@ impl Engine {
             }
             let i = *by_stem.entry(form.stem.clone()).or_insert_with(|| {
                 terms.push(Term {
-                    text: word.trim().to_lowercase(),
+                    text: Arc::from(word.trim().to_lowercase()),
                     form,
                     hits: Vec::new(),
                 });
@@ -138,6 +141,7 @@ impl Engine {
                     .build()
                 {
                     Ok(regex) => patterns.push(Pattern {
+                        source: Arc::from(p.text.as_str()),
                         server: s,
                         weight: p.weight,
                         regex,
@@ -152,15 +156,17 @@ impl Engine {
             AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
+                // A full DFA: the fastest scan, and the cost per byte stays flat as the automaton grows.
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                 .build(terms.iter().map(|t| t.form.stem.as_str()))
                 .expect("an automaton over plain strings builds")
         });
-        let set = (!patterns.is_empty()).then(|| {
-            RegexSetBuilder::new(patterns.iter().map(|p| p.regex.as_str()))
-                .case_insensitive(true)
-                .build()
-                .expect("patterns that compiled one by one compile as a set")
-        });
+        let gate = Prefilter::build(
+            &patterns
+                .iter()
+                .map(|p| p.regex.as_str())
+                .collect::<Vec<_>>(),
+        );
         Engine {
             servers: inputs.iter().map(|i| i.name.clone()).collect(),
             tools: inputs
@@ -169,7 +175,7 @@ impl Engine {
                 .collect(),
             automaton,
             terms,
-            set,
+            gate,
             patterns,
         }
     }
@@ -241,17 +247,17 @@ impl Engine {
                 });
             }
         }
-        if let Some(set) = &self.set {
-            for i in set.matches(prompt).iter() {
+        {
+            for (i, from) in self.gate.candidates(prompt) {
                 let p = &self.patterns[i];
-                let Some(m) = p.regex.find(prompt) else {
+                let Some(m) = p.regex.find_at(prompt, from) else {
                     continue;
                 };
                 let entry = self.entry(&mut per, p.server);
                 entry.score += p.weight;
                 entry.matches.push(Match {
                     kind: Kind::Pattern,
-                    term: p.regex.as_str().to_string(),
+                    term: p.source.clone(),
                     start: m.start(),
                     end: m.end(),
                     points: p.weight,

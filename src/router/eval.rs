@@ -70,7 +70,7 @@ pub fn run(router: &Router, cases: &[Case]) -> Report {
                 s.matches
                     .iter()
                     .filter(|m| m.kind == Kind::Keyword)
-                    .map(|m| m.term.clone())
+                    .map(|m| m.term.to_string())
             })
             .collect();
         words.dedup();

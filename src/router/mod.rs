@@ -8,6 +8,7 @@ pub mod defaults;
 mod engine;
 pub mod eval;
 mod inflect;
+mod prefilter;
 
 pub use engine::{Engine, Kind, Match, Scored, ServerInput};
 

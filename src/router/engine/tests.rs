@@ -79,7 +79,7 @@ fn every_point_is_traced_to_a_match() {
     assert_eq!(time.score, 2.0 + 3.0 + 3.0);
     for m in time.matches.iter().filter(|m| m.kind == Kind::Keyword) {
         assert!(
-            prompt[m.start..m.end].to_lowercase().starts_with(&m.term),
+            prompt[m.start..m.end].to_lowercase().starts_with(&*m.term),
             "{m:?}"
         );
     }
