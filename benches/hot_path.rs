@@ -58,5 +58,31 @@ fn lookup(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, envelope, lookup);
+fn id_remapping(c: &mut Criterion) {
+    use switchboard::upstream::Peer;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let peer = Peer::new();
+    c.bench_function(
+        "id remap: register, answer, match (one upstream round)",
+        |b| {
+            b.iter(|| {
+                let (id, rx) = peer.register().unwrap();
+                let answer = bytes::Bytes::from(format!(
+                    r#"{{"jsonrpc":"2.0","id":{id},"result":{{"content":[]}}}}"#
+                ));
+                peer.deliver(answer).unwrap();
+                let reply = rt.block_on(rx).unwrap().unwrap();
+                black_box(reply.payload().len())
+            })
+        },
+    );
+    c.bench_function("params view: name and progress token", |b| {
+        let p = r#"{"name":"everything__echo","arguments":{"message":"hello"},"_meta":{"progressToken":7}}"#;
+        b.iter(|| black_box(jsonrpc::view(black_box(p)).name_span))
+    });
+}
+
+criterion_group!(benches, envelope, lookup, id_remapping);
 criterion_main!(benches);

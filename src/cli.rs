@@ -91,6 +91,15 @@ pub enum Command {
         /// The labelled prompts.
         file: PathBuf,
     },
+    /// Run the minimal benchmark/test MCP server (an `echo` tool) on stdio, or on HTTP with --http.
+    Fixture {
+        /// Serve streamable HTTP on this address (port 0: any) instead of stdio.
+        #[arg(long)]
+        http: Option<SocketAddr>,
+        /// Extra filler tools to list (catalog-size benchmarks).
+        #[arg(long, default_value_t = 0)]
+        tools: usize,
+    },
     /// Run a built-in demo MCP server on stdin/stdout (the embedded default launches two).
     DemoServer {
         /// Which tools to offer.
@@ -133,6 +142,23 @@ pub async fn run(cli: Cli) -> ExitCode {
             json,
             file,
         } => eval(config.as_deref(), &rules, json, &file).await,
+        Command::Fixture { http, tools } => {
+            let fixture = crate::fixture::Fixture::new(tools);
+            let served = match http {
+                Some(addr) => match tokio::net::TcpListener::bind(addr).await {
+                    Ok(l) => crate::fixture::serve_http(fixture, l).await,
+                    Err(e) => Err(e),
+                },
+                None => crate::fixture::serve_stdio(fixture).await,
+            };
+            match served {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("fixture: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::DemoServer { kit } => match crate::demo::run(kit).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -15,7 +15,8 @@
 //! - [`jsonrpc`]: envelopes parsed just enough to route, payloads kept as raw JSON.
 //! - [`config`]: every supported file format parsed into runtime types.
 //! - [`admin`]: `/health`, `/analyze`, `/route`, beside the faces.
-//! - [`cli`] and [`demo`]: the command line and the built-in demo server.
+//! - [`cli`], [`demo`] and [`fixture`]: the command line, the built-in demo server, and the
+//!   minimal server tests and benchmarks run against.
 #![deny(unsafe_code)]
 pub mod admin;
 pub mod catalog;
@@ -23,6 +24,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod downstream;
+pub mod fixture;
 pub mod gateway;
 pub mod jsonrpc;
 pub mod router;

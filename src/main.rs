@@ -13,7 +13,8 @@ fn main() -> ExitCode {
         Command::Tools { .. }
         | Command::DemoServer { .. }
         | Command::Analyze { .. }
-        | Command::Eval { .. } => "warn",
+        | Command::Eval { .. }
+        | Command::Fixture { .. } => "warn",
     };
     let filter = EnvFilter::try_from_env("SWITCHBOARD_LOG")
         .unwrap_or_else(|_| EnvFilter::new(default_level));
@@ -24,7 +25,22 @@ fn main() -> ExitCode {
         LogFormat::Human => logs.init(),
         LogFormat::Json => logs.json().init(),
     }
-    let runtime = match tokio::runtime::Runtime::new() {
+    // SWITCHBOARD_WORKER_THREADS=1 runs everything on one thread (no cross-thread wake-ups);
+    // unset, tokio uses one worker per core.
+    let threads = std::env::var("SWITCHBOARD_WORKER_THREADS")
+        .ok()
+        .and_then(|t| t.parse::<usize>().ok());
+    let runtime = match threads {
+        Some(1) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        Some(n) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n.max(1))
+            .enable_all()
+            .build(),
+        None => tokio::runtime::Runtime::new(),
+    };
+    let runtime = match runtime {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("switchboard: cannot start the runtime: {e}");

@@ -74,9 +74,10 @@ impl Gateway {
         id: &str,
         params: Option<&str>,
     ) -> Result<Bytes, RpcError> {
-        let raw = params.and_then(|p| RawValue::from_string(p.into()).ok());
-        let name = jsonrpc::str_member(raw.as_deref(), "name")
-            .ok_or_else(|| RpcError::invalid_params("tools/call needs params with a \"name\""))?;
+        let name = jsonrpc::view(params.unwrap_or("{}"))
+            .name
+            .ok_or_else(|| RpcError::invalid_params("tools/call needs params with a \"name\""))?
+            .into_owned();
         let lean = self.config.router.expose == crate::config::Expose::Search;
         let unwrapped;
         let (name, params) = match name.as_str() {

@@ -225,11 +225,10 @@ impl Gateway {
             Ok(c) => c,
             Err(e) => return jsonrpc::error_message(Some(id), &upstream_error(name, method, e)),
         };
-        let raw = RawValue::from_string(params.to_string()).ok();
         let ctx = Arc::new(CallContext {
             session: session.clone(),
             related,
-            progress: jsonrpc::progress_token(raw.as_deref()),
+            progress: jsonrpc::progress_token(params),
         });
         let cancelled = session.begin(id);
         let outcome = conn

@@ -86,11 +86,14 @@ impl Gateway {
     fn exposed_tool(&self, name: &str, params: Option<&str>) -> Option<(usize, String)> {
         let catalog = self.catalog();
         let t = catalog.tools.get(name)?;
-        let params = if t.original == t.exposed {
-            params.unwrap_or("{}").to_string()
-        } else {
-            let original = serde_json::to_string(&*t.original).expect("a string serializes");
-            jsonrpc::set_members(params, &[("name", &original)])
+        let text = params.unwrap_or("{}");
+        let params = match (t.original == t.exposed, jsonrpc::view(text).name_span) {
+            (true, _) => text.to_string(),
+            (false, Some(span)) => {
+                let original = serde_json::to_string(&*t.original).expect("a string serializes");
+                jsonrpc::splice(text, span, &original)
+            }
+            (false, None) => return None,
         };
         Some((t.server, params))
     }

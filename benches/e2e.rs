@@ -1,0 +1,383 @@
+//! End-to-end load harness: the gateway against the same fixture upstream reached directly, in one
+//! run. Run with: `cargo bench --bench e2e` (`E2E_SECONDS=N` sets the time per measurement).
+//!
+//! Measures tools/call throughput and latency at concurrency 1, 16 and 64 over streamable HTTP
+//! (JSON answers) and with a stdio upstream; tools/list latency over 50 upstreams x 100 tools;
+//! gateway RSS idle and with 10,000 idle sessions. Prints a table with gateway/direct ratios.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+
+/// A child process killed when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Start `switchboard ARGS` and wait for its "listening on http://.../mcp" line (stdout or stderr).
+fn spawn_listening(args: &[&str], config: Option<&str>) -> (Proc, String) {
+    let dir = std::env::temp_dir().join(format!("sb-e2e-{}-{}", std::process::id(), rand_suffix()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.args(args);
+    if let Some(c) = config {
+        let path = dir.join("switchboard.toml");
+        std::fs::write(&path, c).unwrap();
+        cmd.arg("--config").arg(path);
+    }
+    let mut child = cmd
+        .env("SWITCHBOARD_LOG", "warn,switchboard::cli=info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the switchboard binary runs");
+    let (tx, rx) = std::sync::mpsc::channel();
+    for stream in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if let Some(i) = line.find("listening on http://") {
+                    let url = line[i + "listening on ".len()..]
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_string();
+                    let _ = tx.send(url);
+                }
+            }
+        });
+    }
+    let url = rx
+        .recv_timeout(Duration::from_secs(120))
+        .expect("the process starts listening");
+    (Proc(child), url)
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+fn rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Latency samples (µs) and how long they took.
+struct Run {
+    samples: Vec<u32>,
+    elapsed: Duration,
+}
+
+impl Run {
+    fn rps(&self) -> f64 {
+        self.samples.len() as f64 / self.elapsed.as_secs_f64()
+    }
+    fn pct(&self, p: f64) -> u32 {
+        let mut s = self.samples.clone();
+        s.sort_unstable();
+        s.get(((s.len() as f64 - 1.0) * p).round() as usize)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+async fn mcp_session(client: &reqwest::Client, url: &str) -> Option<String> {
+    let init = json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"e2e","version":"0"}}});
+    let r = client
+        .post(url)
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .body(init.to_string())
+        .send()
+        .await
+        .expect("initialize");
+    let sid = r
+        .headers()
+        .get("mcp-session-id")
+        .map(|v| v.to_str().unwrap().to_string());
+    let _ = r.bytes().await;
+    let mut note = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(json!({"jsonrpc":"2.0","method":"notifications/initialized"}).to_string());
+    if let Some(s) = &sid {
+        note = note.header("mcp-session-id", s);
+    }
+    let _ = note.send().await;
+    sid
+}
+
+/// `concurrency` clients, each on its own connection and session, calling `method` for `time`.
+async fn load_http(
+    url: &str,
+    method: &str,
+    params: Value,
+    concurrency: usize,
+    time: Duration,
+) -> Run {
+    let body = bytes::Bytes::from(
+        json!({"jsonrpc":"2.0","id":1,"method":method,"params":params}).to_string(),
+    );
+    let start = Instant::now();
+    let workers = (0..concurrency).map(|_| {
+        let (url, body) = (url.to_string(), body.clone());
+        tokio::spawn(async move {
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .tcp_nodelay(true)
+                .build()
+                .unwrap();
+            let sid = mcp_session(&client, &url).await;
+            let mut samples = Vec::new();
+            let deadline = Instant::now() + time;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let mut req = client
+                    .post(&url)
+                    .header("accept", "application/json, text/event-stream")
+                    .header("content-type", "application/json")
+                    .header("mcp-protocol-version", "2025-11-25");
+                if let Some(s) = &sid {
+                    req = req.header("mcp-session-id", s);
+                }
+                let r = req.body(body.clone()).send().await.expect("request");
+                let b = r.bytes().await.expect("body");
+                assert!(
+                    b.starts_with(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\""),
+                    "{}",
+                    String::from_utf8_lossy(&b)
+                );
+                samples.push(t.elapsed().as_micros() as u32);
+            }
+            samples
+        })
+    });
+    let mut samples = Vec::new();
+    for w in futures::future::join_all(workers).await {
+        samples.extend(w.unwrap());
+    }
+    Run {
+        samples,
+        elapsed: start.elapsed(),
+    }
+}
+
+/// Direct to a stdio fixture: `concurrency` requests in flight on one pipe, matched by id.
+async fn load_stdio(concurrency: usize, time: Duration) -> Run {
+    let mut child = tokio::process::Command::new(BIN)
+        .arg("fixture")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let pending: Arc<dashmap::DashMap<u64, tokio::sync::oneshot::Sender<()>>> =
+        Arc::new(dashmap::DashMap::new());
+    let reader_pending = pending.clone();
+    tokio::spawn(async move {
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let v: Value = serde_json::from_str(&line).unwrap();
+            if let Some(id) = v["id"].as_u64() {
+                if let Some((_, tx)) = reader_pending.remove(&id) {
+                    let _ = tx.send(());
+                }
+            }
+        }
+    });
+    let (wtx, mut wrx) = tokio::sync::mpsc::channel::<Vec<u8>>(1024);
+    tokio::spawn(async move {
+        while let Some(m) = wrx.recv().await {
+            stdin.write_all(&m).await.unwrap();
+            // Write what is queued before flushing, as a gateway's writer does.
+            while let Ok(m) = wrx.try_recv() {
+                stdin.write_all(&m).await.unwrap();
+            }
+            stdin.flush().await.unwrap();
+        }
+    });
+    let ids = Arc::new(std::sync::atomic::AtomicU64::new(1));
+    let start = Instant::now();
+    let workers = (0..concurrency).map(|_| {
+        let (wtx, pending, ids) = (wtx.clone(), pending.clone(), ids.clone());
+        tokio::spawn(async move {
+            let mut samples = Vec::new();
+            let deadline = Instant::now() + time;
+            while Instant::now() < deadline {
+                let id = ids.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                pending.insert(id, tx);
+                let msg = format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"tools/call\",\"params\":{{\"name\":\"echo\",\"arguments\":{{\"message\":\"hello benchmark\"}}}}}}\n");
+                let t = Instant::now();
+                wtx.send(msg.into_bytes()).await.unwrap();
+                rx.await.unwrap();
+                samples.push(t.elapsed().as_micros() as u32);
+            }
+            samples
+        })
+    });
+    let mut samples = Vec::new();
+    for w in futures::future::join_all(workers).await {
+        samples.extend(w.unwrap());
+    }
+    let elapsed = start.elapsed();
+    drop(child);
+    Run { samples, elapsed }
+}
+
+fn row(label: &str, direct: &Run, gateway: &Run) {
+    println!(
+        "| {label:<22} | {:>9.0} | {:>9.0} | {:>5.2} | {:>5} / {:>5} / {:>6} | {:>5} / {:>5} / {:>6} |",
+        direct.rps(),
+        gateway.rps(),
+        gateway.rps() / direct.rps(),
+        direct.pct(0.5),
+        direct.pct(0.9),
+        direct.pct(0.99),
+        gateway.pct(0.5),
+        gateway.pct(0.9),
+        gateway.pct(0.99),
+    );
+}
+
+fn main() {
+    // Only run when asked for this bench (`cargo bench` passes --bench; `cargo test` runs benches in test mode).
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let seconds: u64 = std::env::var("E2E_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
+    let time = Duration::from_secs(seconds);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+
+    let (_fixture, fixture_url) = spawn_listening(&["fixture", "--http", "127.0.0.1:0"], None);
+    let http_cfg = format!("[servers.fx]\nurl = \"{fixture_url}\"\n");
+    let (_gw_http, gw_http_url) =
+        spawn_listening(&["serve", "--listen", "127.0.0.1:0"], Some(&http_cfg));
+    let stdio_cfg = format!("[servers.fx]\ncommand = \"{BIN}\"\nargs = [\"fixture\"]\n");
+    let (_gw_stdio, gw_stdio_url) =
+        spawn_listening(&["serve", "--listen", "127.0.0.1:0"], Some(&stdio_cfg));
+
+    let direct_args = json!({"name":"echo","arguments":{"message":"hello benchmark"}});
+    let gw_args = json!({"name":"fx__echo","arguments":{"message":"hello benchmark"}});
+    println!("\nswitchboard e2e: gateway vs direct, same fixture upstream, same run ({seconds} s per cell, {} CPUs)\n", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!("| tools/call             | direct/s  | gateway/s | ratio | direct p50/p90/p99 µs  | gateway p50/p90/p99 µs |");
+    println!("| ---------------------- | --------- | --------- | ----- | ---------------------- | ---------------------- |");
+    let mut added = Vec::new();
+    rt.block_on(async {
+        // Warm up connections and caches.
+        let _ = load_http(
+            &gw_http_url,
+            "tools/call",
+            gw_args.clone(),
+            4,
+            Duration::from_millis(500),
+        )
+        .await;
+        for c in [1usize, 16, 64] {
+            let d = load_http(&fixture_url, "tools/call", direct_args.clone(), c, time).await;
+            let g = load_http(&gw_http_url, "tools/call", gw_args.clone(), c, time).await;
+            row(&format!("HTTP upstream, c={c}"), &d, &g);
+            if c == 1 {
+                added.push((
+                    "HTTP",
+                    g.pct(0.5) as i64 - d.pct(0.5) as i64,
+                    g.pct(0.99) as i64 - d.pct(0.99) as i64,
+                ));
+            }
+        }
+        for c in [1usize, 16, 64] {
+            let d = load_stdio(c, time).await;
+            let g = load_http(&gw_stdio_url, "tools/call", gw_args.clone(), c, time).await;
+            row(&format!("stdio upstream, c={c}"), &d, &g);
+            if c == 1 {
+                added.push((
+                    "stdio",
+                    g.pct(0.5) as i64 - d.pct(0.5) as i64,
+                    g.pct(0.99) as i64 - d.pct(0.99) as i64,
+                ));
+            }
+        }
+    });
+    println!();
+    for (kind, p50, p99) in &added {
+        println!("added latency at c=1, {kind} upstream (the stdio direct client talks to a pipe, the gateway client pays HTTP too): p50 {p50} µs, p99 {p99} µs");
+    }
+
+    // tools/list over 50 upstreams x 100 tools.
+    let mut big = String::new();
+    for i in 0..50 {
+        big.push_str(&format!(
+            "[servers.s{i}]\ncommand = \"{BIN}\"\nargs = [\"fixture\", \"--tools\", \"99\"]\n\n"
+        ));
+    }
+    let (_gw_big, gw_big_url) = spawn_listening(&["serve", "--listen", "127.0.0.1:0"], Some(&big));
+    rt.block_on(async {
+        let list = load_http(&gw_big_url, "tools/list", json!({}), 1, time).await;
+        println!(
+            "\ntools/list, 50 upstreams x 100 tools (5,001 tools with switchboard__find_tools): p50 {} µs, p90 {} µs, p99 {} µs ({:.0} lists/s)",
+            list.pct(0.5),
+            list.pct(0.9),
+            list.pct(0.99),
+            list.rps()
+        );
+    });
+
+    // Memory, on a gateway of its own: idle, then with 10,000 idle sessions.
+    let (gw_mem, gw_mem_url) =
+        spawn_listening(&["serve", "--listen", "127.0.0.1:0"], Some(&http_cfg));
+    std::thread::sleep(Duration::from_millis(300));
+    let idle_rss = rss_kb(gw_mem.0.id());
+    let sessions = 10_000usize;
+    rt.block_on(async {
+        let clients: Vec<_> = (0..16).map(|_| reqwest::Client::new()).collect();
+        let per = sessions / clients.len();
+        let tasks = clients.into_iter().map(|c| {
+            let url = gw_mem_url.clone();
+            tokio::spawn(async move {
+                for _ in 0..per {
+                    mcp_session(&c, &url).await;
+                }
+            })
+        });
+        futures::future::join_all(tasks).await;
+    });
+    let busy_rss = rss_kb(gw_mem.0.id());
+    println!(
+        "\ngateway RSS: idle {:.1} MB; with {sessions} idle sessions {:.1} MB ({:.2} KB per session)\n",
+        idle_rss as f64 / 1024.0,
+        busy_rss as f64 / 1024.0,
+        (busy_rss.saturating_sub(idle_rss)) as f64 / sessions as f64
+    );
+}
