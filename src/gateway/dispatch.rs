@@ -31,7 +31,7 @@ impl Gateway {
             "resources/list" => self.list(id, ListKind::Resources, params),
             "resources/templates/list" => self.list(id, ListKind::Templates, params),
             "tools/call" => self.tools_call(session, related, id, p).await,
-            "prompts/get" => match self.by_name(method, p) {
+            "prompts/get" => match self.prompt_target(p) {
                 Ok((server, params)) => Ok(self
                     .forward(session, related, server, id, method, &params)
                     .await),
@@ -158,45 +158,25 @@ impl Gateway {
         Ok(jsonrpc::response_result(id, &page))
     }
 
-    /// `tools/call` and `prompts/get`: find the owner of the exposed name, restore the original.
-    fn by_name(&self, method: &str, params: Option<&str>) -> Result<(usize, String), RpcError> {
-        let what = if method == "tools/call" {
-            "tool"
-        } else {
-            "prompt"
+    /// `prompts/get` (and `ref/prompt`): find the owner of the exposed name, restore the original.
+    fn prompt_target(&self, params: Option<&str>) -> Result<(usize, String), RpcError> {
+        let text = params.unwrap_or("{}");
+        let view = jsonrpc::view(text);
+        let (Some(name), Some(span)) = (view.name, view.name_span) else {
+            return Err(RpcError::invalid_params("needs params with a \"name\""));
         };
-        let name = jsonrpc::str_member(
-            params
-                .and_then(|p| RawValue::from_string(p.into()).ok())
-                .as_deref(),
-            "name",
-        )
-        .ok_or_else(|| {
-            RpcError::invalid_params(format!("{method} needs params with a \"name\""))
-        })?;
         let catalog = self.catalog();
-        let index = if what == "tool" {
-            &catalog.tools
-        } else {
-            &catalog.prompts
-        };
-        let item = index.get(&name).ok_or_else(|| {
-            RpcError::invalid_params(format!("unknown {what}: {name:?}"))
-                .with_data(serde_json::json!({ what: name }))
+        let item = catalog.prompts.get(&name).ok_or_else(|| {
+            RpcError::invalid_params(format!("unknown prompt: {name:?}"))
+                .with_data(serde_json::json!({ "prompt": name }))
         })?;
-        let params = if item.original == item.exposed {
-            params.unwrap_or("{}").to_string()
-        } else {
-            let original = serde_json::to_string(&*item.original).expect("a string serializes");
-            jsonrpc::set_members(params, &[("name", &original)])
-        };
-        Ok((item.server, params))
+        let original = serde_json::to_string(&*item.original).expect("a string serializes");
+        Ok((item.server, jsonrpc::splice(text, span, &original)))
     }
 
     /// `resources/read`: find the server of the exposed URI, restore the original.
     fn by_uri(&self, params: Option<&str>) -> Result<(usize, String), RpcError> {
-        let raw = params.and_then(|p| RawValue::from_string(p.into()).ok());
-        let uri = jsonrpc::str_member(raw.as_deref(), "uri")
+        let uri = jsonrpc::string_member(params, "uri")
             .ok_or_else(|| RpcError::invalid_params("needs params with a \"uri\""))?;
         let (server, original) = self.route_uri(&uri)?;
         let original = serde_json::to_string(&original).expect("a string serializes");
@@ -220,7 +200,7 @@ impl Gateway {
         let kind = jsonrpc::str_member(Some(&r), "type").unwrap_or_default();
         let (server, new_ref) = match kind.as_str() {
             "ref/prompt" => {
-                let (server, p) = self.by_name("prompts/get", Some(r.get()))?;
+                let (server, p) = self.prompt_target(Some(r.get()))?;
                 (server, p)
             }
             "ref/resource" => {
@@ -247,8 +227,7 @@ impl Gateway {
         session: &Arc<Session>,
         params: Option<&str>,
     ) -> Result<(), RpcError> {
-        let raw = params.and_then(|p| RawValue::from_string(p.into()).ok());
-        let uri = jsonrpc::str_member(raw.as_deref(), "uri")
+        let uri = jsonrpc::string_member(params, "uri")
             .ok_or_else(|| RpcError::invalid_params("needs \"uri\""))?;
         let (server, original) = self.route_uri(&uri)?;
         if !session.subscriptions.lock().insert(uri.clone()) {
@@ -288,8 +267,7 @@ impl Gateway {
         session: &Arc<Session>,
         params: Option<&str>,
     ) -> Result<(), RpcError> {
-        let raw = params.and_then(|p| RawValue::from_string(p.into()).ok());
-        let uri = jsonrpc::str_member(raw.as_deref(), "uri")
+        let uri = jsonrpc::string_member(params, "uri")
             .ok_or_else(|| RpcError::invalid_params("needs \"uri\""))?;
         if session.subscriptions.lock().remove(&uri) {
             self.unsubscribe_upstream(&uri).await;
@@ -324,8 +302,7 @@ impl Gateway {
         session: &Arc<Session>,
         params: Option<&str>,
     ) -> Result<(), RpcError> {
-        let raw = params.and_then(|p| RawValue::from_string(p.into()).ok());
-        let level = jsonrpc::str_member(raw.as_deref(), "level")
+        let level = jsonrpc::string_member(params, "level")
             .ok_or_else(|| RpcError::invalid_params("needs \"level\""))?;
         *session.log_level.lock() = Some(level);
         let p = params.unwrap_or("{}");

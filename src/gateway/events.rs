@@ -6,7 +6,6 @@ use super::Gateway;
 use crate::jsonrpc::{self, code, Kind, RpcError};
 use crate::upstream::{Event, ListKind};
 use bytes::Bytes;
-use serde_json::value::RawValue;
 use std::sync::Weak;
 use tokio::sync::mpsc;
 
@@ -94,10 +93,7 @@ impl Gateway {
         let Ok(text) = std::str::from_utf8(params) else {
             return;
         };
-        let Ok(raw) = RawValue::from_string(text.to_string()) else {
-            return;
-        };
-        let Some(uri) = jsonrpc::str_member(Some(&raw), "uri") else {
+        let Some(uri) = jsonrpc::string_member(Some(text), "uri") else {
             return;
         };
         let exposed = self.catalog().resources.expose(up.index, &uri);

@@ -52,11 +52,7 @@ impl Caller for CallContext {
                     params.map(RawValue::get),
                     &[("progressToken", token.get())],
                 );
-                let raw = RawValue::from_string(p).expect("valid JSON");
-                self.send(jsonrpc::notification(
-                    "notifications/progress",
-                    Some(raw.get()),
-                ));
+                self.send(jsonrpc::notification("notifications/progress", Some(&p)));
             }
             Ok(Kind::Notification {
                 method: "notifications/message",

@@ -9,7 +9,9 @@ mod params;
 mod write;
 
 pub use error::{code, RpcError};
-pub use params::{member, progress_token, set_members, splice, view, with_progress_token, View};
+pub use params::{
+    member, progress_token, set_members, splice, string_member, view, with_progress_token, View,
+};
 pub use write::{
     error_message, notification, request, request_with_id, response_error_raw, response_result,
 };

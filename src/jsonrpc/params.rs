@@ -96,6 +96,11 @@ pub fn progress_token(params: &str) -> Option<Box<RawValue>> {
     view(params).progress_token.map(ToOwned::to_owned)
 }
 
+/// A string member of `params`.
+pub fn string_member(params: Option<&str>, key: &str) -> Option<String> {
+    serde_json::from_str(member(params, key)?.get()).ok()
+}
+
 /// A member of `params`, raw.
 pub fn member(params: Option<&str>, key: &str) -> Option<Box<RawValue>> {
     object(params).swap_remove(key)

@@ -1,0 +1,217 @@
+//! What each command does. Errors come back as text; `run` reports them.
+
+use super::load_config;
+use crate::config::Config;
+use crate::gateway::Gateway;
+use crate::router::{eval as evaluation, Router};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Load the configuration (see [`load_config`]) and extra rule files.
+fn load(path: Option<&Path>, rules: &[PathBuf]) -> Result<Config, String> {
+    let mut config = load_config(path).map_err(|e| e.to_string())?;
+    for r in rules {
+        config.load_rules(r).map_err(|e| e.to_string())?;
+    }
+    Ok(config)
+}
+
+async fn start(path: Option<&Path>, listen: Option<SocketAddr>) -> Result<Arc<Gateway>, String> {
+    let mut config = load(path, &[])?;
+    if let Some(addr) = listen {
+        config.gateway.listen = addr;
+    }
+    Gateway::start(config).await.map_err(|e| e.to_string())
+}
+
+/// `serve`: the HTTP faces until SIGTERM or Ctrl-C, then every upstream stopped.
+pub async fn serve(path: Option<&Path>, listen: Option<SocketAddr>) -> Result<(), String> {
+    let gw = start(path, listen).await?;
+    let addr = gw.config.gateway.listen;
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            gw.shutdown().await;
+            return Err(format!("cannot listen on {addr}: {e}"));
+        }
+    };
+    let bound = listener.local_addr().unwrap_or(addr);
+    if !bound.ip().is_loopback() && gw.config.gateway.allowed_hosts.is_empty() {
+        tracing::warn!(
+            "listening beyond loopback without gateway.allowed_hosts: Host headers are not checked"
+        );
+    }
+    tracing::info!(
+        tools = gw.catalog().tools.items().len(),
+        servers = gw.pool.all().len(),
+        "switchboard listening on http://{bound}/mcp"
+    );
+    let served = crate::downstream::serve(gw.clone(), listener, shutdown_signal()).await;
+    tracing::info!("shutting down: stopping upstream servers");
+    gw.shutdown().await;
+    served.map_err(|e| e.to_string())
+}
+
+/// `stdio`: one session on stdin/stdout until stdin closes (or a signal).
+pub async fn stdio(path: Option<&Path>) -> Result<(), String> {
+    let gw = start(path, None).await?;
+    let served = tokio::select! {
+        r = crate::downstream::stdio::serve(gw.clone()) => r,
+        _ = shutdown_signal() => Ok(()),
+    };
+    gw.shutdown().await;
+    served.map_err(|e| e.to_string())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// `tools`: the merged catalog as a table or JSON; fails when a server is unavailable.
+pub async fn tools(path: Option<&Path>, json: bool) -> Result<(), String> {
+    let gw = start(path, None).await?;
+    let catalog = gw.catalog();
+    let items = catalog.tools.items();
+    if json {
+        let rows: Vec<_> = items
+            .iter()
+            .map(|t| serde_json::json!({"name": &*t.exposed, "server": &*t.server_name, "tool": &*t.original, "description": t.description}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        );
+    } else {
+        let width = items
+            .iter()
+            .map(|t| t.exposed.len())
+            .max()
+            .unwrap_or(0)
+            .max(4);
+        let swidth = items
+            .iter()
+            .map(|t| t.server_name.len())
+            .max()
+            .unwrap_or(0)
+            .max(6);
+        println!("{:width$}  {:swidth$}  DESCRIPTION", "NAME", "SERVER");
+        for t in items {
+            let desc: String = t
+                .description
+                .as_deref()
+                .unwrap_or("")
+                .lines()
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(80)
+                .collect();
+            println!("{:width$}  {:swidth$}  {desc}", t.exposed, t.server_name);
+        }
+    }
+    let down: Vec<String> = gw
+        .pool
+        .all()
+        .iter()
+        .filter_map(|u| {
+            u.last_error()
+                .map(|e| format!("server {:?} is unavailable: {e}", u.spec.name))
+        })
+        .collect();
+    gw.shutdown().await;
+    if down.is_empty() {
+        Ok(())
+    } else {
+        Err(down.join("; "))
+    }
+}
+
+/// `analyze`: why a prompt routes where it does.
+pub async fn analyze(
+    path: Option<&Path>,
+    rules: &[PathBuf],
+    json: bool,
+    top: usize,
+    offline: bool,
+    prompt: &str,
+) -> Result<(), String> {
+    let config = load(path, rules)?;
+    let (analysis, gw) = if offline {
+        (Router::build(&config, None).analyze(prompt, top), None)
+    } else {
+        let gw = Gateway::start(config).await.map_err(|e| e.to_string())?;
+        (gw.router().analyze(prompt, top), Some(gw))
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&analysis).unwrap_or_default()
+        );
+    } else {
+        print!("{}", analysis.table());
+    }
+    if let Some(gw) = gw {
+        gw.shutdown().await;
+    }
+    Ok(())
+}
+
+/// `eval`: precision@1 and recall@3 over labelled prompts.
+pub async fn eval(
+    path: Option<&Path>,
+    rules: &[PathBuf],
+    json: bool,
+    file: &Path,
+) -> Result<(), String> {
+    let cases = evaluation::load(file)?;
+    let (router, gw) = match path {
+        None => {
+            let (mut config, catalog) = evaluation::offline_fleet();
+            for r in rules {
+                config.load_rules(r).map_err(|e| e.to_string())?;
+            }
+            (Arc::new(Router::build(&config, Some(&catalog))), None)
+        }
+        Some(p) => {
+            let gw = Gateway::start(load(Some(p), rules)?)
+                .await
+                .map_err(|e| e.to_string())?;
+            (gw.router(), Some(gw))
+        }
+    };
+    let report = evaluation::run(&router, &cases);
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        print!("{}", report.table());
+    }
+    if let Some(gw) = gw {
+        gw.shutdown().await;
+    }
+    Ok(())
+}
+
+/// `fixture`: the minimal server, on stdio or HTTP.
+pub async fn fixture(http: Option<SocketAddr>, tools: usize) -> Result<(), String> {
+    let fixture = crate::fixture::Fixture::new(tools);
+    let served = match http {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("fixture: cannot listen on {addr}: {e}"))?;
+            crate::fixture::serve_http(fixture, listener).await
+        }
+        None => crate::fixture::serve_stdio(fixture).await,
+    };
+    served.map_err(|e| format!("fixture: {e}"))
+}

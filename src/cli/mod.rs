@@ -1,0 +1,158 @@
+//! The command line: definitions here, what each command does in [`commands`].
+
+mod commands;
+
+use crate::config::Config;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// One MCP endpoint over many MCP servers.
+#[derive(Debug, Parser)]
+#[command(name = "switchboard", version, about)]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway: one MCP endpoint at http://LISTEN/mcp over every configured server.
+    Serve {
+        /// Configuration file (TOML, Claude Desktop JSON, VS Code mcp.json, or a seed-004 registry).
+        /// Default: ./switchboard.toml if present, else the embedded demo configuration.
+        #[arg(long, short, env = "SWITCHBOARD_CONFIG")]
+        config: Option<PathBuf>,
+        /// Address to listen on, overriding the configuration (e.g. 127.0.0.1:8931).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Serve the aggregate on stdin/stdout (for desktop apps that launch MCP servers as commands).
+    Stdio {
+        /// Configuration file (as for `serve`).
+        #[arg(long, short, env = "SWITCHBOARD_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Start every configured server and print the merged tool catalog.
+    Tools {
+        /// Configuration file (as for `serve`).
+        #[arg(long, short, env = "SWITCHBOARD_CONFIG")]
+        config: Option<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Explain which servers and tools a prompt routes to, and why.
+    Analyze {
+        /// Configuration file (as for `serve`).
+        #[arg(long, short, env = "SWITCHBOARD_CONFIG")]
+        config: Option<PathBuf>,
+        /// Extra rule files (TOML or seed-004 router JSON).
+        #[arg(long)]
+        rules: Vec<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// How many servers to show.
+        #[arg(long, default_value_t = 5)]
+        top: usize,
+        /// Use the rules only: do not start the servers for their catalogs.
+        #[arg(long)]
+        offline: bool,
+        /// What the user asked.
+        prompt: String,
+    },
+    /// Measure routing on a labelled prompt set (JSONL: {"prompt", "expected": [servers]}).
+    Eval {
+        /// Configuration file; without one, the built-in rules run on one server per rule set,
+        /// with the catalogs in router-config/catalogs.json.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Extra rule files.
+        #[arg(long)]
+        rules: Vec<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// The labelled prompts.
+        file: PathBuf,
+    },
+    /// Run the minimal benchmark/test MCP server (an `echo` tool) on stdio, or on HTTP with --http.
+    Fixture {
+        /// Serve streamable HTTP on this address (port 0: any) instead of stdio.
+        #[arg(long)]
+        http: Option<SocketAddr>,
+        /// Extra filler tools to list (catalog-size benchmarks).
+        #[arg(long, default_value_t = 0)]
+        tools: usize,
+    },
+    /// Run a built-in demo MCP server on stdin/stdout (the embedded default launches two).
+    DemoServer {
+        /// Which tools to offer.
+        #[arg(long, value_enum, default_value_t = crate::demo::Kit::Text)]
+        kit: crate::demo::Kit,
+    },
+}
+
+/// Load `--config`, else `./switchboard.toml`, else the embedded default.
+pub fn load_config(path: Option<&Path>) -> Result<Config, crate::config::ConfigError> {
+    match path {
+        Some(p) => Config::load(p),
+        None if Path::new("switchboard.toml").exists() => {
+            Config::load(Path::new("switchboard.toml"))
+        }
+        None => {
+            tracing::info!("no --config and no ./switchboard.toml: running the embedded default (demo servers \"text\" and \"math\")");
+            Config::embedded_default()
+        }
+    }
+}
+
+/// Run a parsed command line; a failing command says why on stderr, once.
+pub async fn run(cli: Cli) -> ExitCode {
+    let done = match cli.command {
+        Command::Serve { config, listen } => commands::serve(config.as_deref(), listen).await,
+        Command::Stdio { config } => commands::stdio(config.as_deref()).await,
+        Command::Tools { config, json } => commands::tools(config.as_deref(), json).await,
+        Command::Analyze {
+            config,
+            rules,
+            json,
+            top,
+            offline,
+            prompt,
+        } => commands::analyze(config.as_deref(), &rules, json, top, offline, &prompt).await,
+        Command::Eval {
+            config,
+            rules,
+            json,
+            file,
+        } => commands::eval(config.as_deref(), &rules, json, &file).await,
+        Command::Fixture { http, tools } => commands::fixture(http, tools).await,
+        Command::DemoServer { kit } => crate::demo::run(kit)
+            .await
+            .map_err(|e| format!("demo-server: {e}")),
+    };
+    match done {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("switchboard: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
