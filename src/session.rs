@@ -206,6 +206,14 @@ impl Session {
         rx
     }
 
+    /// The session's own live connection to upstream `index`, if it has one.
+    pub fn private_connection(&self, index: usize) -> Option<Arc<Connection>> {
+        self.private
+            .get(&index)
+            .map(|c| c.clone())
+            .filter(|c| !c.is_closed())
+    }
+
     /// A request is done.
     pub fn end(&self, id: &str) {
         self.inflight.remove(id);

@@ -176,9 +176,7 @@ impl Gateway {
 
     /// `resources/read`: find the server of the exposed URI, restore the original.
     fn by_uri(&self, params: Option<&str>) -> Result<(usize, String), RpcError> {
-        let uri = jsonrpc::string_member(params, "uri")
-            .ok_or_else(|| RpcError::invalid_params("needs params with a \"uri\""))?;
-        let (server, original) = self.route_uri(&uri)?;
+        let (server, original) = self.route_uri(&required(params, "uri")?)?;
         let original = serde_json::to_string(&original).expect("a string serializes");
         Ok((server, jsonrpc::set_members(params, &[("uri", &original)])))
     }
@@ -227,8 +225,7 @@ impl Gateway {
         session: &Arc<Session>,
         params: Option<&str>,
     ) -> Result<(), RpcError> {
-        let uri = jsonrpc::string_member(params, "uri")
-            .ok_or_else(|| RpcError::invalid_params("needs \"uri\""))?;
+        let uri = required(params, "uri")?;
         let (server, original) = self.route_uri(&uri)?;
         if !session.subscriptions.lock().insert(uri.clone()) {
             return Ok(()); // already subscribed
@@ -267,8 +264,7 @@ impl Gateway {
         session: &Arc<Session>,
         params: Option<&str>,
     ) -> Result<(), RpcError> {
-        let uri = jsonrpc::string_member(params, "uri")
-            .ok_or_else(|| RpcError::invalid_params("needs \"uri\""))?;
+        let uri = required(params, "uri")?;
         if session.subscriptions.lock().remove(&uri) {
             self.unsubscribe_upstream(&uri).await;
         }
@@ -302,8 +298,7 @@ impl Gateway {
         session: &Arc<Session>,
         params: Option<&str>,
     ) -> Result<(), RpcError> {
-        let level = jsonrpc::string_member(params, "level")
-            .ok_or_else(|| RpcError::invalid_params("needs \"level\""))?;
+        let level = required(params, "level")?;
         *session.log_level.lock() = Some(level);
         let p = params.unwrap_or("{}");
         let mut conns: Vec<_> = self
@@ -329,4 +324,10 @@ impl Gateway {
         }
         Ok(())
     }
+}
+
+/// A string member the method cannot do without: -32602 naming it when absent.
+fn required(params: Option<&str>, key: &str) -> Result<String, RpcError> {
+    jsonrpc::string_member(params, key)
+        .ok_or_else(|| RpcError::invalid_params(format!("needs params with a string {key:?}")))
 }

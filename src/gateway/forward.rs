@@ -172,22 +172,12 @@ impl Gateway {
         if !up.per_session() {
             return up.connection();
         }
-        if let Some(c) = session
-            .private
-            .get(&up.index)
-            .map(|c| c.clone())
-            .filter(|c| !c.is_closed())
-        {
+        if let Some(c) = session.private_connection(up.index) {
             return Ok(c);
         }
         let _one_at_a_time = session.opening.lock().await;
-        if let Some(c) = session
-            .private
-            .get(&up.index)
-            .map(|c| c.clone())
-            .filter(|c| !c.is_closed())
-        {
-            return Ok(c);
+        if let Some(c) = session.private_connection(up.index) {
+            return Ok(c); // opened while we waited
         }
         let caps = session
             .negotiated()
