@@ -14,7 +14,8 @@
 //!   regex set; `/analyze` and `/route` explain and act on its decisions.
 //! - [`jsonrpc`]: envelopes parsed just enough to route, payloads kept as raw JSON.
 //! - [`config`]: every supported file format parsed into runtime types.
-//! - [`admin`]: `/health`, `/analyze`, `/route`, beside the faces.
+//! - [`admin`]: `/health`, `/ready`, `/servers`, `/metrics`, `/analyze`, `/route`, beside the faces;
+//!   [`observe`]: the metrics they report.
 //! - [`cli`], [`demo`] and [`fixture`]: the command line, the built-in demo server, and the
 //!   minimal server tests and benchmarks run against.
 #![deny(unsafe_code)]
@@ -27,6 +28,7 @@ pub mod downstream;
 pub mod fixture;
 pub mod gateway;
 pub mod jsonrpc;
+pub mod observe;
 pub mod router;
 pub mod session;
 pub mod upstream;

@@ -238,6 +238,7 @@ impl Sessions {
     /// Register a session.
     pub fn insert(&self, s: Arc<Session>) {
         self.map.insert(s.id.clone(), s);
+        metrics::gauge!(crate::observe::SESSIONS).set(self.map.len() as f64);
     }
 
     /// Find a session by id.
@@ -248,6 +249,7 @@ impl Sessions {
     /// End a session; returns it if it existed (its private connections still need closing).
     pub fn remove(&self, id: &str) -> Option<Arc<Session>> {
         let (_, s) = self.map.remove(id)?;
+        metrics::gauge!(crate::observe::SESSIONS).set(self.map.len() as f64);
         s.close_stream();
         Some(s)
     }

@@ -1,175 +1,24 @@
-//! Endpoints beside the MCP faces: `/health`, `/analyze` (why a prompt routes where it does) and
-//! `/route` (route it and call the tool).
+//! Endpoints beside the MCP faces: liveness and readiness, upstream status, metrics, and the
+//! routing explanations.
 
-use crate::downstream::guard;
+mod routing;
+mod status;
+
 use crate::gateway::Gateway;
-use crate::router::Analysis;
-use crate::session::Session;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use axum::Router;
 use std::sync::Arc;
 
 /// The admin routes.
 pub fn routes() -> Router<Arc<Gateway>> {
     Router::new()
-        .route("/health", get(health))
-        .route("/analyze", get(analyze_get).post(analyze_post))
-        .route("/route", post(route))
-}
-
-async fn health() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
-}
-
-/// `/analyze` input.
-#[derive(Deserialize)]
-pub struct AnalyzeInput {
-    prompt: Option<String>,
-    top: Option<usize>,
-}
-
-fn problem(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": message.into() }))).into_response()
-}
-
-async fn analyze_get(
-    State(gw): State<Arc<Gateway>>,
-    headers: HeaderMap,
-    Query(q): Query<AnalyzeInput>,
-) -> Response {
-    analyze(&gw, &headers, q)
-}
-
-async fn analyze_post(
-    State(gw): State<Arc<Gateway>>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    match serde_json::from_slice::<AnalyzeInput>(&body) {
-        Ok(q) => analyze(&gw, &headers, q),
-        Err(e) => problem(
-            StatusCode::BAD_REQUEST,
-            format!("body must be JSON {{\"prompt\": ..., \"top\": N}}: {e}"),
-        ),
-    }
-}
-
-fn analyze(gw: &Arc<Gateway>, headers: &HeaderMap, q: AnalyzeInput) -> Response {
-    if let Err(rej) = guard::origin_and_host(headers, &gw.config.gateway) {
-        return rej.into_response();
-    }
-    let Some(prompt) = q.prompt.filter(|p| !p.trim().is_empty()) else {
-        return problem(StatusCode::BAD_REQUEST, "missing \"prompt\"");
-    };
-    let analysis = gw.router().analyze(&prompt, q.top.unwrap_or(5));
-    wake_selected(gw, &analysis);
-    Json(analysis).into_response()
-}
-
-/// Lazy servers the analysis selects are started in the background (the seed's "analyze starts
-/// the servers it picks").
-fn wake_selected(gw: &Arc<Gateway>, analysis: &Analysis) {
-    for name in &analysis.selected {
-        if let Some(up) = gw.pool.by_name(name).filter(|u| u.dormant()) {
-            let (gw, index) = (gw.clone(), up.index);
-            tokio::spawn(async move { gw.wake(index).await });
-        }
-    }
-}
-
-/// `/route` input.
-#[derive(Deserialize)]
-pub struct RouteInput {
-    prompt: String,
-    tool: Option<String>,
-    #[serde(default)]
-    arguments: Option<Value>,
-}
-
-async fn route(
-    State(gw): State<Arc<Gateway>>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    if let Err(rej) = guard::origin_and_host(&headers, &gw.config.gateway) {
-        return rej.into_response();
-    }
-    let input: RouteInput = match serde_json::from_slice(&body) {
-        Ok(i) => i,
-        Err(e) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                format!("body must be JSON {{\"prompt\", \"tool\"?, \"arguments\"?}}: {e}"),
-            )
-        }
-    };
-    let mut analysis = gw.router().analyze(&input.prompt, 0);
-    if let Some(best) = analysis
-        .ranking
-        .first()
-        .and_then(|s| gw.pool.by_name(&s.server))
-        .filter(|u| u.dormant())
-    {
-        gw.wake(best.index).await;
-        analysis = gw.router().analyze(&input.prompt, 0);
-    }
-    let catalog = gw.catalog();
-    let pick = match &input.tool {
-        Some(tool) => {
-            let has =
-                |server: usize| {
-                    catalog.tools.items().iter().find(|t| {
-                        t.server == server && (&*t.original == tool || &*t.exposed == tool)
-                    })
-                };
-            analysis
-                .ranking
-                .iter()
-                .find_map(|s| has(s.index))
-                .or_else(|| {
-                    catalog
-                        .tools
-                        .items()
-                        .iter()
-                        .find(|t| &*t.original == tool || &*t.exposed == tool)
-                })
-        }
-        None => analysis
-            .ranking
-            .first()
-            .and_then(|s| s.tools.first())
-            .and_then(|name| catalog.tools.get(name)),
-    };
-    let Some(tool) = pick else {
-        let why = match &input.tool {
-            Some(t) => format!("no configured server offers a tool named {t:?}"),
-            None => "no tool matched the prompt; name one with \"tool\"".to_string(),
-        };
-        return (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({ "error": why, "routing": analysis })),
+        .route("/health", get(status::health))
+        .route("/ready", get(status::ready))
+        .route("/servers", get(status::servers))
+        .route("/metrics", get(status::metrics))
+        .route(
+            "/analyze",
+            get(routing::analyze_get).post(routing::analyze_post),
         )
-            .into_response();
-    };
-    let params = json!({ "name": &*tool.original, "arguments": input.arguments.unwrap_or_else(|| json!({})) }).to_string();
-    let session = Arc::new(Session::new());
-    let answer = gw.forward_call(&session, tool.server, &params).await;
-    let answer: Value = serde_json::from_slice(&answer).unwrap_or(Value::Null);
-    let mut out =
-        json!({ "server": &*tool.server_name, "tool": &*tool.exposed, "routing": analysis });
-    match (answer.get("result"), answer.get("error")) {
-        (Some(r), _) => {
-            out["result"] = r.clone();
-            Json(out).into_response()
-        }
-        (_, e) => {
-            out["error"] = e.cloned().unwrap_or(Value::Null);
-            (StatusCode::BAD_GATEWAY, Json(out)).into_response()
-        }
-    }
+        .route("/route", post(routing::route))
 }

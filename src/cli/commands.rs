@@ -202,8 +202,12 @@ pub async fn eval(
 }
 
 /// `fixture`: the minimal server, on stdio or HTTP.
-pub async fn fixture(http: Option<SocketAddr>, tools: usize) -> Result<(), String> {
-    let fixture = crate::fixture::Fixture::new(tools);
+pub async fn fixture(
+    http: Option<SocketAddr>,
+    tools: usize,
+    faults: crate::fixture::Faults,
+) -> Result<(), String> {
+    let fixture = crate::fixture::Fixture::with_faults(tools, faults);
     let served = match http {
         Some(addr) => {
             let listener = tokio::net::TcpListener::bind(addr)

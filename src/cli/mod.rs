@@ -100,6 +100,18 @@ pub enum Command {
         /// Extra filler tools to list (catalog-size benchmarks).
         #[arg(long, default_value_t = 0)]
         tools: usize,
+        /// Fault: exit, without answering, on the Nth tools/call (stdio).
+        #[arg(long)]
+        crash_after: Option<u64>,
+        /// Fault: never answer tools/call (stdio).
+        #[arg(long)]
+        hang: bool,
+        /// Fault: write a garbage line before every answer (stdio).
+        #[arg(long)]
+        garbage: bool,
+        /// Fault: wait this many milliseconds before answering tools/call (stdio).
+        #[arg(long, default_value_t = 0)]
+        slow_ms: u64,
     },
     /// Run a built-in demo MCP server on stdin/stdout (the embedded default launches two).
     DemoServer {
@@ -143,7 +155,22 @@ pub async fn run(cli: Cli) -> ExitCode {
             json,
             file,
         } => commands::eval(config.as_deref(), &rules, json, &file).await,
-        Command::Fixture { http, tools } => commands::fixture(http, tools).await,
+        Command::Fixture {
+            http,
+            tools,
+            crash_after,
+            hang,
+            garbage,
+            slow_ms,
+        } => {
+            let faults = crate::fixture::Faults {
+                crash_after,
+                hang,
+                garbage,
+                slow_ms,
+            };
+            commands::fixture(http, tools, faults).await
+        }
         Command::DemoServer { kit } => crate::demo::run(kit)
             .await
             .map_err(|e| format!("demo-server: {e}")),

@@ -142,7 +142,7 @@ pub struct ServerSpec {
 }
 
 /// How downstream sessions map onto upstream connections.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Isolation {
     /// One upstream connection serves every session (stateless servers: time, fetch, git...).

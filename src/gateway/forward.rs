@@ -3,6 +3,7 @@
 
 use super::Gateway;
 use crate::jsonrpc::{self, code, Kind, RpcError};
+use crate::observe;
 use crate::session::Session;
 use crate::upstream::{Caller, Connection, Reply, Upstream, UpstreamError};
 use bytes::Bytes;
@@ -217,10 +218,22 @@ impl Gateway {
             progress: jsonrpc::progress_token(params),
         });
         let cancelled = session.begin(id);
+        let started = tokio::time::Instant::now();
         let outcome = conn
             .call(method, Some(params), Some(ctx), Some(cancelled))
             .await;
         session.end(id);
+        let took = started.elapsed();
+        up.latency.record(took);
+        let result = match &outcome {
+            Ok(r) if r.is_error() => "error",
+            Ok(_) => "ok",
+            Err(UpstreamError::Timeout(_)) => "timeout",
+            Err(UpstreamError::Cancelled) => "cancelled",
+            Err(_) => "upstream_error",
+        };
+        metrics::counter!(observe::REQUESTS, "server" => name.to_string(), "method" => method.to_string(), "outcome" => result).increment(1);
+        metrics::histogram!(observe::DURATION, "server" => name.to_string(), "method" => method.to_string()).record(took.as_secs_f64());
         match outcome {
             Ok(reply) => splice(id, &reply),
             Err(e) => jsonrpc::error_message(Some(id), &upstream_error(name, method, e)),

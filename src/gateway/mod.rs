@@ -51,6 +51,7 @@ pub struct Gateway {
 impl Gateway {
     /// Start every upstream, build the catalog, and begin listening for upstream events.
     pub async fn start(config: Config) -> Result<Arc<Gateway>, StartError> {
+        crate::observe::prometheus();
         let (pool, events) = Pool::new(&config);
         pool.start_all().await;
         let gw = Arc::new(Gateway {

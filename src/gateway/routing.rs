@@ -56,6 +56,7 @@ impl Gateway {
                     })
                     .copied();
                 if let Some(b) = best {
+                    metrics::counter!(crate::observe::ROUTING, "server" => b.server_name.to_string()).increment(1);
                     let scores: Vec<String> = several
                         .iter()
                         .map(|t| {

@@ -196,6 +196,11 @@ impl Connection {
         self.timeout
     }
 
+    /// Resolves once the connection has ended (the process exited, the stream closed...).
+    pub async fn closed(&self) {
+        self.peer.closed().await
+    }
+
     /// Whether the connection has ended.
     pub fn is_closed(&self) -> bool {
         self.peer.is_closed()

@@ -15,7 +15,7 @@ pub use connection::{Caller, Connection, Event, OpenOptions};
 pub use handshake::{InitInfo, Offers};
 pub use lists::{Item, ListKind, Lists};
 pub use peer::{Peer, Reply};
-pub use pool::{Pool, Upstream};
+pub use pool::{Pool, State, Upstream};
 
 use std::time::Duration;
 

@@ -53,6 +53,8 @@ pub struct Peer {
     /// Where requests and notifications the upstream sends us go (set once, right after creation).
     inbound: std::sync::OnceLock<Box<dyn Fn(Inbound) + Send + Sync>>,
     closed: AtomicBool,
+    /// Wakes whoever waits for the end of the connection (the supervisor).
+    ended: tokio::sync::Notify,
 }
 
 impl Peer {
@@ -63,6 +65,7 @@ impl Peer {
             pending: DashMap::new(),
             inbound: std::sync::OnceLock::new(),
             closed: AtomicBool::new(false),
+            ended: tokio::sync::Notify::new(),
         })
     }
 
@@ -102,6 +105,17 @@ impl Peer {
         }
     }
 
+    /// Resolves once the connection is closed.
+    pub async fn closed(&self) {
+        loop {
+            let ended = self.ended.notified();
+            if self.is_closed() {
+                return;
+            }
+            ended.await;
+        }
+    }
+
     /// Whether the connection is closed.
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
@@ -110,6 +124,7 @@ impl Peer {
     /// The connection ended: answer every pending request at once, refuse new ones.
     pub fn close(&self, err: UpstreamError) {
         self.closed.store(true, Ordering::Release);
+        self.ended.notify_waiters();
         let ids: Vec<u64> = self.pending.iter().map(|e| *e.key()).collect();
         for id in ids {
             self.fail(id, err.clone());

@@ -3,7 +3,10 @@
 use super::lists::{self, ListKind, Lists};
 use super::{Connection, Event, OpenOptions, UpstreamError};
 use crate::config::{Config, Isolation, ServerSpec};
+use crate::observe;
 use arc_swap::{ArcSwap, ArcSwapOption};
+use serde::Serialize;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -12,6 +15,27 @@ use tokio::sync::mpsc;
 /// relay to the client whose call caused them. `roots` is per client, so only per-session
 /// connections declare it (when their client does).
 pub const SHARED_CLIENT_CAPS: &str = r#"{"sampling":{},"elicitation":{}}"#;
+
+/// Where an upstream is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Lazy, not started yet.
+    Dormant,
+    /// Starting and initializing.
+    Starting,
+    /// Serving.
+    Ready,
+    /// Its connection was lost; restarting with backoff (calls fail fast meanwhile).
+    Restarting,
+    /// Failed to start.
+    Failed,
+    /// Stopped with the gateway.
+    Stopped,
+}
+
+/// Restart backoff: first wait, and the longest.
+const BACKOFF: (Duration, Duration) = (Duration::from_millis(250), Duration::from_secs(30));
 
 /// One configured upstream: its spec, its shared connection (if any) and its cached lists.
 pub struct Upstream {
@@ -25,6 +49,11 @@ pub struct Upstream {
     opts: OpenOptions,
     /// Whether a start was attempted (lazy servers start on first need, once).
     started: tokio::sync::Mutex<bool>,
+    state: parking_lot::Mutex<State>,
+    restarts: AtomicU64,
+    stopping: AtomicBool,
+    /// Recent request latencies.
+    pub latency: observe::Window,
 }
 
 impl Upstream {
@@ -81,8 +110,24 @@ impl Upstream {
         Ok(())
     }
 
+    /// Where it is in its life.
+    pub fn state(&self) -> State {
+        *self.state.lock()
+    }
+
+    /// How many times its connection was re-opened after being lost.
+    pub fn restarts(&self) -> u64 {
+        self.restarts.load(Ordering::Relaxed)
+    }
+
+    fn set_state(&self, state: State) {
+        *self.state.lock() = state;
+        let up = if state == State::Ready { 1.0 } else { 0.0 };
+        metrics::gauge!(observe::UP, "server" => self.spec.name.to_string()).set(up);
+    }
+
     /// Start the upstream if it has not been started yet; `true` if this call started it.
-    pub async fn ensure_started(&self) -> bool {
+    pub async fn ensure_started(self: &Arc<Self>) -> bool {
         let mut started = self.started.lock().await;
         if *started {
             return false;
@@ -98,7 +143,8 @@ impl Upstream {
         self.spec.lazy && self.started.try_lock().is_ok_and(|s| !*s)
     }
 
-    async fn start(&self) {
+    async fn start(self: &Arc<Self>) {
+        self.set_state(State::Starting);
         let name = &self.spec.name;
         let result = match Connection::open(&self.spec, self.opts.clone()).await {
             Ok(conn) => {
@@ -122,18 +168,64 @@ impl Upstream {
                 );
                 self.lists.store(Arc::new(lists));
                 *self.last_error.lock() = None;
+                self.set_state(State::Ready);
+                tokio::spawn(self.clone().supervise(conn));
             }
             Err(e) => {
                 tracing::error!(server = %name, error = %e, "upstream failed to start; its tools are absent");
                 *self.last_error.lock() = Some(e.to_string());
+                self.set_state(State::Failed);
             }
         }
     }
 
+    /// Watch the shared connection; when it is lost (the process exited, the stream closed),
+    /// re-open it with exponential backoff. Its pending requests were already answered with an
+    /// error when it closed; calls meanwhile fail fast; its tools stay listed.
+    async fn supervise(self: Arc<Self>, mut conn: Arc<Connection>) {
+        loop {
+            conn.closed().await;
+            if self.stopping.load(Ordering::Acquire) {
+                return;
+            }
+            self.set_state(State::Restarting);
+            tracing::warn!(server = %self.spec.name, "upstream connection lost; restarting");
+            let mut wait = BACKOFF.0;
+            conn = loop {
+                tokio::time::sleep(wait).await;
+                if self.stopping.load(Ordering::Acquire) {
+                    return;
+                }
+                self.restarts.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!(observe::RESTARTS, "server" => self.spec.name.to_string())
+                    .increment(1);
+                match Connection::open(&self.spec, self.opts.clone()).await {
+                    Ok(c) => break c,
+                    Err(e) => {
+                        tracing::warn!(server = %self.spec.name, error = %e, retry_in = ?wait, "restart failed");
+                        *self.last_error.lock() = Some(e.to_string());
+                        wait = (wait * 2).min(BACKOFF.1);
+                    }
+                }
+            };
+            self.conn.store(Some(conn.clone()));
+            *self.last_error.lock() = None;
+            self.set_state(State::Ready);
+            tracing::info!(server = %self.spec.name, "upstream restarted");
+            // The gateway re-fetches the lists (they may differ after a restart) and tells sessions.
+            let _ = self
+                .opts
+                .events
+                .send(Event::ListChanged(self.spec.name.clone(), &ListKind::ALL));
+        }
+    }
+
     async fn stop(&self) {
+        self.stopping.store(true, Ordering::Release);
         if let Some(c) = self.conn.swap(None) {
             c.shutdown().await;
         }
+        self.set_state(State::Stopped);
     }
 }
 
@@ -163,6 +255,14 @@ impl Pool {
                     lists: ArcSwap::from_pointee(Lists::default()),
                     last_error: parking_lot::Mutex::new(None),
                     started: tokio::sync::Mutex::new(false),
+                    state: parking_lot::Mutex::new(if spec.lazy {
+                        State::Dormant
+                    } else {
+                        State::Starting
+                    }),
+                    restarts: AtomicU64::new(0),
+                    stopping: AtomicBool::new(false),
+                    latency: observe::Window::default(),
                     opts: OpenOptions {
                         http: http.clone(),
                         startup: config.gateway.startup_timeout,

@@ -1,0 +1,84 @@
+//! `/health` (the process is alive), `/ready` (its upstreams are), `/servers` (each upstream's
+//! state) and `/metrics` (Prometheus text).
+
+use crate::gateway::Gateway;
+use crate::upstream::State as Life;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// `GET /health`: 200 while the process serves.
+pub async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// `GET /ready`: 200 when every upstream that should run (all but dormant lazy ones) is ready,
+/// else 503 naming those that are not.
+pub async fn ready(State(gw): State<Arc<Gateway>>) -> Response {
+    let waiting: Vec<Value> = gw
+        .pool
+        .all()
+        .iter()
+        .filter(|u| !matches!(u.state(), Life::Ready | Life::Dormant))
+        .map(|u| json!({ "server": &*u.spec.name, "state": u.state(), "last_error": u.last_error() }))
+        .collect();
+    if waiting.is_empty() {
+        Json(json!({ "status": "ready" })).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "not ready", "servers": waiting })),
+        )
+            .into_response()
+    }
+}
+
+/// `GET /servers`: per upstream, its state, restarts, last error, tool count and recent latency.
+pub async fn servers(State(gw): State<Arc<Gateway>>) -> Json<Value> {
+    let catalog = gw.catalog();
+    let rows: Vec<Value> = gw
+        .pool
+        .all()
+        .iter()
+        .map(|u| {
+            let (p50, p99) = u
+                .latency
+                .percentiles()
+                .map_or((None, None), |(a, b)| (Some(a), Some(b)));
+            json!({
+                "server": &*u.spec.name,
+                "transport": u.spec.transport.kind(),
+                "isolation": u.spec.isolation,
+                "state": u.state(),
+                "restarts": u.restarts(),
+                "last_error": u.last_error(),
+                "tools": catalog.tools.items().iter().filter(|t| t.server == u.index).count(),
+                "latency_p50_us": p50,
+                "latency_p99_us": p99,
+            })
+        })
+        .collect();
+    Json(json!({ "servers": rows, "sessions": gw.sessions.len() }))
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics() -> Response {
+    match crate::observe::prometheus() {
+        Some(handle) => {
+            let mut r = handle.render().into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
+            r
+        }
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics recorder unavailable",
+        )
+            .into_response(),
+    }
+}

@@ -1,0 +1,192 @@
+//! Faults in upstreams, with the Rust fixture: every request gets exactly one answer, the other
+//! upstreams keep answering, a crashed child is restarted, and `/servers`, `/ready` and
+//! `/metrics` say what happened.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+fn fixture(name: &str, flags: &str, extra: &str) -> String {
+    let args: Vec<String> = std::iter::once("fixture".to_string())
+        .chain(flags.split_whitespace().map(str::to_string))
+        .collect();
+    format!(
+        "[servers.{name}]\ncommand = \"{}\"\nargs = {}\n{extra}\n",
+        switchboard_bin(),
+        serde_json::to_string(&args).unwrap()
+    )
+}
+
+fn echo(name: &str, message: &str) -> Value {
+    json!({ "name": format!("{name}__echo"), "arguments": { "message": message } })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crashed_child_fails_its_call_at_once_and_is_restarted() {
+    let config = "[gateway]\nrequest_timeout = \"30s\"\n\n".to_string()
+        + &fixture("flaky", "--crash-after 3", "")
+        + &fixture("steady", "", "");
+    let gw = Gateway::start("switchboard.toml", &config);
+    let mut c = RawClient::new(&gw.url);
+    c.initialize().await;
+    for i in 1..=2 {
+        let r = c.request(i, "tools/call", echo("flaky", "before")).await;
+        assert_eq!(r["result"]["content"][0]["text"], "before", "{r}");
+    }
+    // The third call kills the child mid-call: answered with an error at once, not after 30 s.
+    let started = std::time::Instant::now();
+    let r = c.request(3, "tools/call", echo("flaky", "crash")).await;
+    assert!(
+        r["error"]["message"].as_str().unwrap().contains("flaky"),
+        "{r}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "answered only after {:?}",
+        started.elapsed()
+    );
+    // The other upstream never noticed.
+    let r = c
+        .request(4, "tools/call", echo("steady", "still here"))
+        .await;
+    assert_eq!(r["result"]["content"][0]["text"], "still here");
+    // Restarted with backoff; the session stays valid and the tool works again.
+    let mut recovered = false;
+    for i in 0..100 {
+        let r = c
+            .request(10 + i, "tools/call", echo("flaky", "after"))
+            .await;
+        if r["result"]["content"][0]["text"] == "after" {
+            recovered = true;
+            break;
+        }
+        // While it restarts, calls fail fast with an error naming the server.
+        assert!(
+            r["error"]["message"].as_str().unwrap().contains("flaky"),
+            "{r}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        recovered,
+        "the crashed upstream never came back\n{}",
+        gw.log()
+    );
+    let http = reqwest::Client::new();
+    let servers: Value = http
+        .get(format!("{}/servers", gw.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let flaky = servers["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["server"] == "flaky")
+        .unwrap();
+    assert_eq!(flaky["state"], "ready", "{servers}");
+    assert!(flaky["restarts"].as_u64().unwrap() >= 1, "{servers}");
+    assert_eq!(flaky["tools"], 1);
+    assert!(flaky["latency_p50_us"].as_u64().is_some(), "{servers}");
+    let ready = http.get(format!("{}/ready", gw.base)).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    // /metrics parses as Prometheus text and counts what happened.
+    let text = http
+        .get(format!("{}/metrics", gw.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
+        .expect("Prometheus text format");
+    let value = |name: &str, server: &str| {
+        scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == name && s.labels.get("server") == Some(server))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => 0.0,
+            })
+            .sum::<f64>()
+    };
+    assert!(
+        value("switchboard_upstream_restarts_total", "flaky") >= 1.0,
+        "{text}"
+    );
+    assert_eq!(value("switchboard_upstream_up", "flaky"), 1.0, "{text}");
+    assert!(
+        value("switchboard_requests_total", "steady") >= 1.0,
+        "{text}"
+    );
+    assert!(
+        text.contains("switchboard_request_duration_seconds_bucket"),
+        "{text}"
+    );
+    assert!(text.contains("switchboard_sessions_active 1"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_hangs_and_slowness_each_get_one_answer() {
+    let config = "[gateway]\nrequest_timeout = \"1s\"\n\n".to_string()
+        + &fixture("noisy", "--garbage", "")
+        + &fixture("stuck", "--hang", "")
+        + &fixture("slow", "--slow-ms 200", "")
+        + &fixture("steady", "", "");
+    let gw = Gateway::start("switchboard.toml", &config);
+    let mut c = RawClient::new(&gw.url);
+    c.initialize().await;
+    // Garbage lines are logged and skipped; the answers still arrive.
+    let r = c
+        .request(1, "tools/call", echo("noisy", "through the noise"))
+        .await;
+    assert_eq!(
+        r["result"]["content"][0]["text"], "through the noise",
+        "{r}"
+    );
+    assert!(gw.log().contains("not JSON-RPC"), "{}", gw.log());
+    // A hung upstream: a timeout error naming it, after the configured deadline.
+    let (stuck, steady) = tokio::join!(
+        c.request(2, "tools/call", echo("stuck", "anyone?")),
+        c.request(3, "tools/call", echo("steady", "meanwhile"))
+    );
+    assert_eq!(stuck["error"]["code"], -32001, "{stuck}");
+    assert!(
+        stuck["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("stuck"),
+        "{stuck}"
+    );
+    assert_eq!(steady["result"]["content"][0]["text"], "meanwhile");
+    // Slow but within the deadline: answered.
+    let r = c.request(4, "tools/call", echo("slow", "eventually")).await;
+    assert_eq!(r["result"]["content"][0]["text"], "eventually", "{r}");
+    // Every request above got exactly one answer: 20 concurrent calls, 20 answers, all well formed.
+    let calls = (0..20).map(|i| {
+        let name = ["noisy", "stuck", "slow", "steady"][i % 4];
+        let c = &c;
+        async move {
+            c.request(100 + i as u64, "tools/call", echo(name, "x"))
+                .await
+        }
+    });
+    let answers = futures::future::join_all(calls).await;
+    assert_eq!(answers.len(), 20);
+    for (i, a) in answers.iter().enumerate() {
+        assert_eq!(a["id"], 100 + i as u64, "{a}");
+        assert!(
+            a["result"].is_object() != a["error"].is_object(),
+            "exactly one of result/error: {a}"
+        );
+    }
+}
