@@ -8,6 +8,7 @@
 //! - [`session`]: one downstream session: negotiated version, client capabilities, its stream.
 //! - [`gateway`]: the core shared by every face: the methods it answers and the catalog it keeps.
 //! - [`catalog`]: the merged tool catalog, exposed names, and the lookup back to (server, tool).
+//! - [`layers`]: the tower layers around each upstream (circuit breaker), one folder each.
 //! - [`upstream`]: the connectors (stdio child actor, streamable HTTP, legacy SSE), the handshake,
 //!   and the pool of configured servers.
 //! - [`router`]: prompt routing: rules and catalog words compiled into one automaton and one
@@ -28,6 +29,7 @@ pub mod downstream;
 pub mod fixture;
 pub mod gateway;
 pub mod jsonrpc;
+pub mod layers;
 pub mod observe;
 pub mod router;
 pub mod session;

@@ -12,6 +12,8 @@ pub const REQUESTS: &str = "switchboard_requests_total";
 pub const DURATION: &str = "switchboard_request_duration_seconds";
 /// `switchboard_upstream_up{server}`: 1 ready, 0 not.
 pub const UP: &str = "switchboard_upstream_up";
+/// `switchboard_circuit_state{server}`: 0 closed, 1 open, 2 half-open.
+pub const CIRCUIT: &str = "switchboard_circuit_state";
 /// `switchboard_upstream_restarts_total{server}`
 pub const RESTARTS: &str = "switchboard_upstream_restarts_total";
 /// `switchboard_sessions_active`

@@ -190,3 +190,70 @@ async fn garbage_hangs_and_slowness_each_get_one_answer() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_breaker_opens_on_repeated_faults_and_fails_fast() {
+    let config = "[gateway]\nrequest_timeout = \"300ms\"\n\n".to_string()
+        + &fixture(
+            "stuck",
+            "--hang",
+            "breaker = { failures = 2, open_for = \"60s\" }",
+        )
+        + &fixture("steady", "", "");
+    let gw = Gateway::start("switchboard.toml", &config);
+    let mut c = RawClient::new(&gw.url);
+    c.initialize().await;
+    for i in 1..=2 {
+        let r = c.request(i, "tools/call", echo("stuck", "hello?")).await;
+        assert_eq!(r["error"]["code"], -32001, "{r}");
+    }
+    // Open: refused without asking the upstream, naming the server and the wait.
+    let r = c.request(3, "tools/call", echo("stuck", "hello?")).await;
+    let message = r["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("circuit open") && message.contains("stuck"),
+        "{r}"
+    );
+    assert!(
+        r["error"]["data"]["retry_after_ms"].as_u64().unwrap() > 50_000,
+        "{r}"
+    );
+    // Tool results that are errors, and bad requests, never open a breaker: steady keeps serving.
+    let r = c.request(4, "tools/call", echo("steady", "fine")).await;
+    assert_eq!(r["result"]["content"][0]["text"], "fine");
+    let http = reqwest::Client::new();
+    let servers: Value = http
+        .get(format!("{}/servers", gw.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let by = |n: &str| {
+        servers["servers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["server"] == n)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by("stuck")["breaker"], "open", "{servers}");
+    assert_eq!(by("steady")["breaker"], "closed", "{servers}");
+    let text = http
+        .get(format!("{}/metrics", gw.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
+        .expect("Prometheus text format");
+    assert!(
+        text.contains("switchboard_circuit_state{server=\"stuck\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("outcome=\"circuit_open\""), "{text}");
+}

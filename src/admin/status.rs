@@ -54,6 +54,11 @@ pub async fn servers(State(gw): State<Arc<Gateway>>) -> Json<Value> {
                 "isolation": u.spec.isolation,
                 "state": u.state(),
                 "restarts": u.restarts(),
+                "breaker": match u.stack.phase() {
+                    crate::layers::breaker::Phase::Closed => "closed",
+                    crate::layers::breaker::Phase::Open => "open",
+                    crate::layers::breaker::Phase::HalfOpen => "half-open",
+                },
                 "last_error": u.last_error(),
                 "tools": catalog.tools.items().iter().filter(|t| t.server == u.index).count(),
                 "latency_p50_us": p50,

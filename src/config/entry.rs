@@ -29,6 +29,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "negative_keywords",
     "default_rules",
     "lazy",
+    "breaker",
 ];
 
 /// A server entry (`[servers.NAME]` in TOML, an `mcpServers`/`servers` member in JSON).
@@ -81,6 +82,20 @@ pub struct Entry {
     /// Start only when needed.
     #[serde(default)]
     pub lazy: bool,
+    /// Circuit breaker: `{ failures = 5, open_for = "30s" }`.
+    #[serde(default)]
+    pub breaker: Option<BreakerSpec>,
+}
+
+/// `breaker = { ... }` as written.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreakerSpec {
+    /// Consecutive upstream faults that open it.
+    pub failures: Option<u32>,
+    /// How long it stays open before a probe.
+    #[serde(default, with = "humantime_serde")]
+    pub open_for: Option<Duration>,
 }
 
 impl Entry {
@@ -191,6 +206,17 @@ impl Entry {
             rules,
             default_rules: self.default_rules.unwrap_or(true),
             lazy: self.lazy,
+            breaker: {
+                let d = crate::layers::breaker::Settings::default();
+                let b = self.breaker.unwrap_or(BreakerSpec {
+                    failures: None,
+                    open_for: None,
+                });
+                crate::layers::breaker::Settings {
+                    failures: b.failures.unwrap_or(d.failures).max(1),
+                    open_for: b.open_for.unwrap_or(d.open_for),
+                }
+            },
         }
     }
 

@@ -156,6 +156,7 @@ fn registry_entry(
         rules: Default::default(),
         default_rules: true,
         lazy: false,
+        breaker: Default::default(),
     })
 }
 

@@ -139,6 +139,8 @@ pub struct ServerSpec {
     pub default_rules: bool,
     /// Start only when a call needs it or `/analyze` selects it.
     pub lazy: bool,
+    /// When its circuit breaker opens.
+    pub breaker: crate::layers::breaker::Settings,
 }
 
 /// How downstream sessions map onto upstream connections.

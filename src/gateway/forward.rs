@@ -3,6 +3,7 @@
 
 use super::Gateway;
 use crate::jsonrpc::{self, code, Kind, RpcError};
+use crate::layers::Call;
 use crate::observe;
 use crate::session::Session;
 use crate::upstream::{Caller, Connection, Reply, Upstream, UpstreamError};
@@ -11,6 +12,7 @@ use serde_json::value::RawValue;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tower::ServiceExt;
 
 /// How long a client gets to answer a server-to-client request (a person may be answering).
 const CLIENT_ANSWER: Duration = Duration::from_secs(600);
@@ -219,24 +221,36 @@ impl Gateway {
         });
         let cancelled = session.begin(id);
         let started = tokio::time::Instant::now();
-        let outcome = conn
-            .call(method, Some(params), Some(ctx), Some(cancelled))
-            .await;
+        let call = Call {
+            conn,
+            method: method.to_string(),
+            params: params.to_string(),
+            caller: Some(ctx),
+            cancel: Some(cancelled),
+        };
+        let outcome = up.stack.clone().oneshot(call).await;
         session.end(id);
         let took = started.elapsed();
         up.latency.record(took);
-        let result = match &outcome {
-            Ok(r) if r.is_error() => "error",
-            Ok(_) => "ok",
-            Err(UpstreamError::Timeout(_)) => "timeout",
-            Err(UpstreamError::Cancelled) => "cancelled",
-            Err(_) => "upstream_error",
+        let upstream_fault = outcome
+            .as_ref()
+            .err()
+            .and_then(|e| e.downcast_ref::<UpstreamError>());
+        let result = match (&outcome, upstream_fault) {
+            (Ok(r), _) if r.is_error() => "error",
+            (Ok(_), _) => "ok",
+            (Err(_), Some(UpstreamError::Timeout(_))) => "timeout",
+            (Err(_), Some(UpstreamError::Cancelled)) => "cancelled",
+            (Err(_), Some(_)) => "upstream_error",
+            (Err(_), None) => "circuit_open",
         };
         metrics::counter!(observe::REQUESTS, "server" => name.to_string(), "method" => method.to_string(), "outcome" => result).increment(1);
         metrics::histogram!(observe::DURATION, "server" => name.to_string(), "method" => method.to_string()).record(took.as_secs_f64());
+        metrics::gauge!(observe::CIRCUIT, "server" => name.to_string())
+            .set(up.stack.phase() as u8 as f64);
         match outcome {
             Ok(reply) => splice(id, &reply),
-            Err(e) => jsonrpc::error_message(Some(id), &upstream_error(name, method, e)),
+            Err(e) => jsonrpc::error_message(Some(id), &layer_error(name, method, e)),
         }
     }
 }
@@ -255,6 +269,18 @@ fn splice(id: &str, reply: &Reply) -> Bytes {
         jsonrpc::response_error_raw(id, reply.payload())
     } else {
         jsonrpc::response_result(id, reply.payload())
+    }
+}
+
+/// A failure from the layer stack as the client sees it.
+fn layer_error(server: &str, method: &str, e: crate::layers::BoxError) -> RpcError {
+    match e.downcast::<UpstreamError>() {
+        Ok(up) => upstream_error(server, method, *up),
+        Err(other) => match other.downcast_ref::<crate::layers::breaker::Open>() {
+            Some(open) => RpcError::new(code::INTERNAL_ERROR, open.to_string())
+                .with_data(serde_json::json!({ "server": server, "retry_after_ms": open.retry_in.as_millis() as u64 })),
+            None => RpcError::internal(format!("upstream server {server:?} failed on {method}: {other}")),
+        },
     }
 }
 

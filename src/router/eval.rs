@@ -158,6 +158,7 @@ pub fn offline_fleet() -> (Config, Catalog) {
             rules: Default::default(),
             default_rules: true,
             lazy: false,
+            breaker: Default::default(),
         })
         .collect();
     let lists: Vec<Lists> = servers

@@ -3,6 +3,8 @@
 use super::lists::{self, ListKind, Lists};
 use super::{Connection, Event, OpenOptions, UpstreamError};
 use crate::config::{Config, Isolation, ServerSpec};
+use crate::layers::breaker::{Breaker, BreakerLayer, Classify, Verdict};
+use crate::layers::{BoxError, Connector};
 use crate::observe;
 use arc_swap::{ArcSwap, ArcSwapOption};
 use serde::Serialize;
@@ -54,6 +56,31 @@ pub struct Upstream {
     stopping: AtomicBool,
     /// Recent request latencies.
     pub latency: observe::Window,
+    /// The service stack requests go through (circuit breaker -> connector).
+    pub stack: Stack,
+}
+
+/// The per-upstream service stack.
+pub type Stack = Breaker<Connector, UpstreamFaults>;
+
+/// What an outcome says about the upstream's health: only its own faults count.
+#[derive(Clone, Copy)]
+pub struct UpstreamFaults;
+
+impl Classify<super::Reply> for UpstreamFaults {
+    fn classify(&self, r: &Result<super::Reply, BoxError>) -> Verdict {
+        classify(r)
+    }
+}
+
+fn classify(r: &Result<super::Reply, BoxError>) -> Verdict {
+    match r {
+        Ok(_) => Verdict::Healthy, // an answer, even a JSON-RPC error or a tool's isError
+        Err(e) => match e.downcast_ref::<UpstreamError>() {
+            Some(UpstreamError::Cancelled | UpstreamError::SessionExpired) => Verdict::Neutral,
+            _ => Verdict::Fault,
+        },
+    }
 }
 
 impl Upstream {
@@ -263,6 +290,16 @@ impl Pool {
                     restarts: AtomicU64::new(0),
                     stopping: AtomicBool::new(false),
                     latency: observe::Window::default(),
+                    // One layer per line, outermost first.
+                    stack: tower::ServiceBuilder::new()
+                        // circuit breaker: fail fast while the upstream keeps failing
+                        .layer(BreakerLayer::new(
+                            spec.name.clone(),
+                            spec.breaker,
+                            UpstreamFaults,
+                        ))
+                        // connector: one request on a live connection
+                        .service(Connector),
                     opts: OpenOptions {
                         http: http.clone(),
                         startup: config.gateway.startup_timeout,

@@ -1,0 +1,146 @@
+//! The breaker's state: a gate the request path reads, and the task that moves it.
+
+use super::{Settings, Verdict};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// Where the breaker is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Requests pass.
+    Closed = 0,
+    /// Requests fail fast.
+    Open = 1,
+    /// One probe may pass.
+    HalfOpen = 2,
+}
+
+/// Shared between the service clones and the deciding task.
+pub struct Gate {
+    phase: AtomicU8,
+    /// Milliseconds since `base` when an open breaker lets a probe through.
+    open_until: AtomicU64,
+    probing: AtomicBool,
+    base: Instant,
+    outcomes: mpsc::UnboundedSender<(Verdict, bool)>,
+}
+
+/// What the gate says about one request.
+pub enum Admit {
+    /// Go (a probe when `probe`).
+    Yes { probe: bool },
+    /// Fail fast; a probe is allowed in this many milliseconds.
+    No { retry_in_ms: u64 },
+}
+
+impl Gate {
+    /// A closed gate and its deciding task.
+    pub fn new(settings: Settings) -> Arc<Gate> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let gate = Arc::new(Gate {
+            phase: AtomicU8::new(Phase::Closed as u8),
+            open_until: AtomicU64::new(0),
+            probing: AtomicBool::new(false),
+            base: Instant::now(),
+            outcomes: tx,
+        });
+        tokio::spawn(decide(Arc::downgrade(&gate), rx, settings));
+        gate
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.base.elapsed().as_millis() as u64
+    }
+
+    /// The current phase.
+    pub fn phase(&self) -> Phase {
+        match self.phase.load(Ordering::Acquire) {
+            0 => Phase::Closed,
+            1 => Phase::Open,
+            _ => Phase::HalfOpen,
+        }
+    }
+
+    /// Whether a request may go now. Reads atomics only (and one compare-and-swap to take the probe).
+    pub fn admit(&self) -> Admit {
+        match self.phase() {
+            Phase::Closed => Admit::Yes { probe: false },
+            Phase::Open => {
+                let (now, until) = (self.now_ms(), self.open_until.load(Ordering::Acquire));
+                if now < until {
+                    return Admit::No {
+                        retry_in_ms: until - now,
+                    };
+                }
+                self.phase.store(Phase::HalfOpen as u8, Ordering::Release);
+                self.take_probe()
+            }
+            Phase::HalfOpen => self.take_probe(),
+        }
+    }
+
+    fn take_probe(&self) -> Admit {
+        if self
+            .probing
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            Admit::Yes { probe: true }
+        } else {
+            Admit::No { retry_in_ms: 0 }
+        }
+    }
+
+    /// Report a finished request (`probe`: it was the half-open probe).
+    pub fn report(&self, verdict: Verdict, probe: bool) {
+        if probe && verdict == Verdict::Neutral {
+            self.probing.store(false, Ordering::Release); // says nothing: let another probe try
+        }
+        let _ = self.outcomes.send((verdict, probe));
+    }
+}
+
+/// The deciding task: counts consecutive faults, opens, closes.
+async fn decide(
+    gate: std::sync::Weak<Gate>,
+    mut outcomes: mpsc::UnboundedReceiver<(Verdict, bool)>,
+    settings: Settings,
+) {
+    let mut streak = 0u32;
+    while let Some((v, probe)) = outcomes.recv().await {
+        let Some(g) = gate.upgrade() else { return };
+        match (g.phase(), v) {
+            (_, Verdict::Neutral) => {}
+            // Only the probe decides a half-open breaker.
+            (Phase::HalfOpen, _) if !probe => {}
+            (Phase::HalfOpen, Verdict::Healthy) => {
+                streak = 0;
+                g.phase.store(Phase::Closed as u8, Ordering::Release);
+                g.probing.store(false, Ordering::Release);
+            }
+            (Phase::HalfOpen, Verdict::Fault) => {
+                g.open_until.store(
+                    g.now_ms() + settings.open_for.as_millis() as u64,
+                    Ordering::Release,
+                );
+                g.phase.store(Phase::Open as u8, Ordering::Release);
+                g.probing.store(false, Ordering::Release);
+            }
+            (Phase::Closed, Verdict::Healthy) => streak = 0,
+            (Phase::Closed, Verdict::Fault) => {
+                streak += 1;
+                if streak >= settings.failures {
+                    streak = 0;
+                    g.open_until.store(
+                        g.now_ms() + settings.open_for.as_millis() as u64,
+                        Ordering::Release,
+                    );
+                    g.phase.store(Phase::Open as u8, Ordering::Release);
+                }
+            }
+            (Phase::Open, _) => {} // late outcomes of requests admitted before it opened
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Breaker transitions under a paused clock, against a tower-test mock upstream.
+
+use super::*;
+use crate::layers::BoxError;
+use std::time::Duration;
+use tower::{Layer, Service, ServiceExt};
+use tower_test::mock;
+
+type Mock = mock::Mock<&'static str, &'static str>;
+type Handle = mock::Handle<&'static str, &'static str>;
+
+#[derive(Clone)]
+struct Judge;
+
+impl Classify<&'static str> for Judge {
+    fn classify(&self, r: &Result<&'static str, BoxError>) -> Verdict {
+        match r {
+            Ok(_) => Verdict::Healthy,
+            Err(e) if e.to_string() == "cancelled" => Verdict::Neutral,
+            Err(_) => Verdict::Fault,
+        }
+    }
+}
+
+fn breaker() -> (Breaker<Mock, Judge>, Handle) {
+    let (svc, handle) = mock::pair();
+    let layer = BreakerLayer::new(
+        Arc::from("flaky"),
+        Settings {
+            failures: 3,
+            open_for: Duration::from_secs(10),
+        },
+        Judge,
+    );
+    (layer.layer(svc), handle)
+}
+
+/// Let the deciding task catch up.
+async fn settle() {
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+}
+
+async fn fail_once(svc: &mut Breaker<Mock, Judge>, handle: &mut Handle) {
+    let call = svc.ready().await.unwrap().call("req");
+    let (_, reply) = handle.next_request().await.unwrap();
+    reply.send_error("upstream crashed");
+    assert!(call.await.is_err());
+}
+
+#[tokio::test(start_paused = true)]
+async fn closed_open_half_open_closed() {
+    let (mut svc, mut handle) = breaker();
+    assert_eq!(svc.phase(), Phase::Closed);
+    // Two faults, then a success: the streak resets.
+    fail_once(&mut svc, &mut handle).await;
+    fail_once(&mut svc, &mut handle).await;
+    let call = svc.ready().await.unwrap().call("req");
+    handle.next_request().await.unwrap().1.send_response("ok");
+    assert_eq!(call.await.unwrap(), "ok");
+    settle().await;
+    assert_eq!(svc.phase(), Phase::Closed);
+    // Three in a row: open.
+    for _ in 0..3 {
+        fail_once(&mut svc, &mut handle).await;
+    }
+    settle().await;
+    assert_eq!(svc.phase(), Phase::Open);
+    // Open: refused at once, without reaching the upstream, naming the server and the wait.
+    let err = svc.ready().await.unwrap().call("req").await.unwrap_err();
+    let open = err.downcast_ref::<Open>().expect("an Open error");
+    assert_eq!(&*open.server, "flaky");
+    assert!(open.retry_in <= Duration::from_secs(10) && open.retry_in > Duration::from_secs(9));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(1), handle.next_request())
+            .await
+            .is_err(),
+        "the upstream was not asked"
+    );
+    // After open_for: one probe passes, a second concurrent call is refused.
+    tokio::time::advance(Duration::from_secs(10)).await;
+    let probe = svc.ready().await.unwrap().call("probe");
+    assert_eq!(svc.phase(), Phase::HalfOpen);
+    let second = svc.ready().await.unwrap().call("other").await;
+    assert!(second.unwrap_err().downcast_ref::<Open>().is_some());
+    handle.next_request().await.unwrap().1.send_response("fine");
+    assert_eq!(probe.await.unwrap(), "fine");
+    settle().await;
+    assert_eq!(svc.phase(), Phase::Closed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_probe_reopens_and_neutral_outcomes_do_not_count() {
+    let (mut svc, mut handle) = breaker();
+    // Cancellations say nothing about the upstream.
+    for _ in 0..5 {
+        let call = svc.ready().await.unwrap().call("req");
+        handle
+            .next_request()
+            .await
+            .unwrap()
+            .1
+            .send_error("cancelled");
+        assert!(call.await.is_err());
+    }
+    settle().await;
+    assert_eq!(svc.phase(), Phase::Closed);
+    for _ in 0..3 {
+        fail_once(&mut svc, &mut handle).await;
+    }
+    settle().await;
+    assert_eq!(svc.phase(), Phase::Open);
+    tokio::time::advance(Duration::from_secs(11)).await;
+    fail_once(&mut svc, &mut handle).await; // the probe fails
+    settle().await;
+    assert_eq!(svc.phase(), Phase::Open);
+    // A probe dropped unfinished frees the slot for the next one.
+    tokio::time::advance(Duration::from_secs(11)).await;
+    let dropped = svc.ready().await.unwrap().call("probe");
+    let _ = handle.next_request().await.unwrap();
+    drop(dropped);
+    settle().await;
+    let again = svc.ready().await.unwrap().call("probe 2");
+    handle.next_request().await.unwrap().1.send_response("ok");
+    assert_eq!(again.await.unwrap(), "ok");
+    settle().await;
+    assert_eq!(svc.phase(), Phase::Closed);
+}
