@@ -75,14 +75,7 @@ async fn a_crashed_child_fails_its_call_at_once_and_is_restarted() {
         gw.log()
     );
     let http = reqwest::Client::new();
-    let servers: Value = http
-        .get(format!("{}/servers", gw.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let servers: Value = get_json(&format!("{}/servers", gw.base)).await;
     let flaky = servers["servers"]
         .as_array()
         .unwrap()
@@ -222,14 +215,7 @@ async fn the_breaker_opens_on_repeated_faults_and_fails_fast() {
     let r = c.request(4, "tools/call", echo("steady", "fine")).await;
     assert_eq!(r["result"]["content"][0]["text"], "fine");
     let http = reqwest::Client::new();
-    let servers: Value = http
-        .get(format!("{}/servers", gw.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let servers: Value = get_json(&format!("{}/servers", gw.base)).await;
     let by = |n: &str| {
         servers["servers"]
             .as_array()

@@ -109,15 +109,11 @@ async fn analyze_explains_every_point() {
     assert!(matches.iter().any(|m| m["kind"] == "pattern"), "{a}");
 
     // POST works the same; the configured keyword and the catalog words of math's tools count.
-    let a: Value = http
-        .post(format!("{}/analyze", gw.base))
-        .json(&json!({ "prompt": "what is the sum when you add 2 and 40", "top": 1 }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let a: Value = post_json(
+        &format!("{}/analyze", gw.base),
+        &json!({ "prompt": "what is the sum when you add 2 and 40", "top": 1 }),
+    )
+    .await;
     assert_eq!(a["ranking"].as_array().unwrap().len(), 1);
     assert_eq!(a["ranking"][0]["server"], "math");
     assert_eq!(a["ranking"][0]["tools"][0], "math__add", "{a}");
@@ -152,29 +148,17 @@ async fn route_calls_the_best_server_and_explains_why() {
     let config = demo("text", "text", "") + &demo("math", "math", "");
     let gw = Gateway::start("switchboard.toml", &config);
     let http = reqwest::Client::new();
-    let r: Value = http
-        .post(format!("{}/route", gw.base))
-        .json(&json!({ "prompt": "add these two numbers", "tool": "add", "arguments": { "a": 40, "b": 2 } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = post_json(&format!("{}/route", gw.base), &json!({ "prompt": "add these two numbers", "tool": "add", "arguments": { "a": 40, "b": 2 } })).await;
     assert_eq!(r["server"], "math", "{r}");
     assert_eq!(r["tool"], "math__add");
     assert_eq!(r["result"]["content"][0]["text"], "42", "{r}");
     assert_eq!(r["routing"]["ranking"][0]["server"], "math");
     // Without a tool, the best server's best tool for the prompt.
-    let r: Value = http
-        .post(format!("{}/route", gw.base))
-        .json(&json!({ "prompt": "reverse this text please", "arguments": { "text": "abc" } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = post_json(
+        &format!("{}/route", gw.base),
+        &json!({ "prompt": "reverse this text please", "arguments": { "text": "abc" } }),
+    )
+    .await;
     assert_eq!(r["tool"], "text__reverse", "{r}");
     assert_eq!(r["result"]["content"][0]["text"], "cba", "{r}");
     // Nothing to go on: 422 with the (empty) explanation.

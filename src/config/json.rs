@@ -4,7 +4,6 @@ use super::entry::{Entry, KNOWN_FIELDS};
 use super::expand::{self, Context};
 use super::{Config, ConfigError, GatewaySettings, HttpTarget, Launch, ServerSpec, Transport};
 use serde_json::{Map, Value};
-use std::sync::Arc;
 
 /// Which JSON format a document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,25 +137,18 @@ fn registry_entry(
     }
     let command = ctx.expand(&r.command, file, &format!("{path}.command"))?;
     let url = format!("http://127.0.0.1:{}/sse", r.port);
+    let transport = Transport::Sse(HttpTarget {
+        url: url.parse().expect("a loopback URL with a port is valid"),
+        headers: Vec::new(),
+    });
     Ok(ServerSpec {
-        name: Arc::from(name),
-        prefix: true,
-        transport: Transport::Sse(HttpTarget {
-            url: url.parse().expect("a loopback URL with a port is valid"),
-            headers: Vec::new(),
-        }),
         launch: Some(Launch {
             program: "sh".into(),
             args: vec!["-c".into(), command],
             env,
             cwd,
         }),
-        request_timeout: None,
-        isolation: Default::default(),
-        rules: Default::default(),
-        default_rules: true,
-        lazy: false,
-        breaker: Default::default(),
+        ..ServerSpec::new(name, transport)
     })
 }
 

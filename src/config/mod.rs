@@ -143,6 +143,24 @@ pub struct ServerSpec {
     pub breaker: crate::layers::breaker::Settings,
 }
 
+impl ServerSpec {
+    /// A server with every setting at its default: prefixed, shared, built-in rules on.
+    pub fn new(name: &str, transport: Transport) -> Self {
+        ServerSpec {
+            name: Arc::from(name),
+            prefix: true,
+            transport,
+            launch: None,
+            request_timeout: None,
+            isolation: Isolation::Shared,
+            rules: Rules::default(),
+            default_rules: true,
+            lazy: false,
+            breaker: Default::default(),
+        }
+    }
+}
+
 /// How downstream sessions map onto upstream connections.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]

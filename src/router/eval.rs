@@ -143,22 +143,14 @@ pub fn offline_fleet() -> (Config, Catalog) {
         serde_json::from_str(CATALOGS).expect("the shipped catalogs parse (a test checks)");
     let servers: Vec<ServerSpec> = super::defaults::all()
         .iter()
-        .map(|d| ServerSpec {
-            name: Arc::from(d.name.as_str()),
-            prefix: true,
-            transport: Transport::Stdio(Launch {
+        .map(|d| {
+            let nothing = Launch {
                 program: "true".into(),
                 args: Vec::new(),
                 env: Vec::new(),
                 cwd: None,
-            }),
-            launch: None,
-            request_timeout: None,
-            isolation: Default::default(),
-            rules: Default::default(),
-            default_rules: true,
-            lazy: false,
-            breaker: Default::default(),
+            };
+            ServerSpec::new(&d.name, Transport::Stdio(nothing))
         })
         .collect();
     let lists: Vec<Lists> = servers

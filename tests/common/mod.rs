@@ -282,6 +282,24 @@ impl RawClient {
     }
 }
 
+/// GET a URL and read its JSON body.
+pub async fn get_json(url: &str) -> Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+/// POST a JSON body and read the JSON answer.
+pub async fn post_json(url: &str, body: &Value) -> Value {
+    reqwest::Client::new()
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Process ids whose parent is `pid` (from /proc).
 pub fn children_of(pid: u32) -> Vec<u32> {
     let mut out = Vec::new();
