@@ -46,16 +46,32 @@ pub fn prometheus() -> Option<&'static PrometheusHandle> {
 }
 
 /// The last few latencies of one upstream, for p50/p99 in `/servers`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Window {
     recent: parking_lot::Mutex<VecDeque<u32>>,
+    last: parking_lot::Mutex<tokio::time::Instant>,
+}
+
+impl Default for Window {
+    fn default() -> Self {
+        Window {
+            recent: Default::default(),
+            last: parking_lot::Mutex::new(tokio::time::Instant::now()),
+        }
+    }
 }
 
 const WINDOW: usize = 1024;
 
 impl Window {
+    /// How long since the last recorded request ended (or since creation).
+    pub fn idle(&self) -> Duration {
+        self.last.lock().elapsed()
+    }
+
     /// Record one request's duration.
     pub fn record(&self, d: Duration) {
+        *self.last.lock() = tokio::time::Instant::now();
         let mut r = self.recent.lock();
         if r.len() == WINDOW {
             r.pop_front();

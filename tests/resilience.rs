@@ -243,3 +243,43 @@ async fn the_breaker_opens_on_repeated_faults_and_fails_fast() {
     );
     assert!(text.contains("outcome=\"circuit_open\""), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_idle_upstream_is_found_by_ping_and_restarted() {
+    // "mute" answers initialize and tools/list, then nothing at all: alive but hung.
+    let config = fixture("mute", "--mute-after 3", "health_interval = \"200ms\"")
+        + &fixture("steady", "", "");
+    let gw = Gateway::start("switchboard.toml", &config);
+    let mut restarted = false;
+    for _ in 0..100 {
+        let servers = get_json(&format!("{}/servers", gw.base)).await;
+        let mute = servers["servers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["server"] == "mute")
+            .unwrap()
+            .clone();
+        if mute["restarts"].as_u64().unwrap() >= 1 {
+            restarted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        restarted,
+        "the hung upstream was never restarted\n{}",
+        gw.log()
+    );
+    assert!(gw.log().contains("did not answer ping"), "{}", gw.log());
+    // The healthy one answers pings and is left alone.
+    let servers = get_json(&format!("{}/servers", gw.base)).await;
+    let steady = servers["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["server"] == "steady")
+        .unwrap()
+        .clone();
+    assert_eq!(steady["restarts"], 0, "{servers}");
+}

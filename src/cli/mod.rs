@@ -112,6 +112,9 @@ pub enum Command {
         /// Fault: wait this many milliseconds before answering tools/call (stdio).
         #[arg(long, default_value_t = 0)]
         slow_ms: u64,
+        /// Fault: answer the first N messages, then nothing at all (stdio).
+        #[arg(long)]
+        mute_after: Option<u64>,
     },
     /// Run a built-in demo MCP server on stdin/stdout (the embedded default launches two).
     DemoServer {
@@ -162,12 +165,14 @@ pub async fn run(cli: Cli) -> ExitCode {
             hang,
             garbage,
             slow_ms,
+            mute_after,
         } => {
             let faults = crate::fixture::Faults {
                 crash_after,
                 hang,
                 garbage,
                 slow_ms,
+                mute_after,
             };
             commands::fixture(http, tools, faults).await
         }

@@ -30,6 +30,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "default_rules",
     "lazy",
     "breaker",
+    "health_interval",
 ];
 
 /// A server entry (`[servers.NAME]` in TOML, an `mcpServers`/`servers` member in JSON).
@@ -85,6 +86,9 @@ pub struct Entry {
     /// Circuit breaker: `{ failures = 5, open_for = "30s" }`.
     #[serde(default)]
     pub breaker: Option<BreakerSpec>,
+    /// How often an idle upstream is pinged, e.g. `"30s"` (`"0s"`: never).
+    #[serde(default, with = "humantime_serde")]
+    pub health_interval: Option<Duration>,
 }
 
 /// `breaker = { ... }` as written.
@@ -206,6 +210,9 @@ impl Entry {
             rules,
             default_rules: self.default_rules.unwrap_or(true),
             lazy: self.lazy,
+            health_interval: self
+                .health_interval
+                .unwrap_or(super::DEFAULT_HEALTH_INTERVAL),
             breaker: {
                 let d = crate::layers::breaker::Settings::default();
                 let b = self.breaker.unwrap_or(BreakerSpec {

@@ -141,6 +141,8 @@ pub struct ServerSpec {
     pub lazy: bool,
     /// When its circuit breaker opens.
     pub breaker: crate::layers::breaker::Settings,
+    /// How often an idle upstream is pinged (zero: never).
+    pub health_interval: Duration,
 }
 
 impl ServerSpec {
@@ -157,9 +159,13 @@ impl ServerSpec {
             default_rules: true,
             lazy: false,
             breaker: Default::default(),
+            health_interval: DEFAULT_HEALTH_INTERVAL,
         }
     }
 }
+
+/// How often idle upstreams are pinged unless configured.
+pub const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(30);
 
 /// How downstream sessions map onto upstream connections.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]

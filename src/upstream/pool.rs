@@ -36,6 +36,9 @@ pub enum State {
     Stopped,
 }
 
+/// How long an idle upstream has to answer a health ping (at most the health interval).
+const PING_DEADLINE: Duration = Duration::from_secs(5);
+
 /// Restart backoff: first wait, and the longest.
 const BACKOFF: (Duration, Duration) = (Duration::from_millis(250), Duration::from_secs(30));
 
@@ -211,7 +214,7 @@ impl Upstream {
     /// error when it closed; calls meanwhile fail fast; its tools stay listed.
     async fn supervise(self: Arc<Self>, mut conn: Arc<Connection>) {
         loop {
-            conn.closed().await;
+            self.watch(&conn).await;
             if self.stopping.load(Ordering::Acquire) {
                 return;
             }
@@ -244,6 +247,33 @@ impl Upstream {
                 .opts
                 .events
                 .send(Event::ListChanged(self.spec.name.clone(), &ListKind::ALL));
+        }
+    }
+
+    /// Wait for `conn` to end. Meanwhile, when the upstream has been idle for a health interval,
+    /// ping it; one that does not answer in time is presumed hung and closed (the supervisor
+    /// then restarts it).
+    async fn watch(&self, conn: &Arc<Connection>) {
+        let every = self.spec.health_interval;
+        if every.is_zero() {
+            return conn.closed().await;
+        }
+        loop {
+            tokio::select! {
+                _ = conn.closed() => return,
+                _ = tokio::time::sleep(every) => {}
+            }
+            if self.latency.idle() < every {
+                continue; // in use: its requests tell us how it is
+            }
+            let deadline = PING_DEADLINE.min(every);
+            let ping = tokio::time::timeout(deadline, conn.request("ping", None)).await;
+            if !matches!(ping, Ok(Ok(_))) {
+                tracing::warn!(server = %self.spec.name, "upstream did not answer ping within {deadline:?}; restarting it");
+                *self.last_error.lock() = Some("did not answer ping".into());
+                conn.shutdown().await;
+                return;
+            }
         }
     }
 
