@@ -31,24 +31,24 @@ impl Gateway {
             "resources/list" => self.list(id, ListKind::Resources, params),
             "resources/templates/list" => self.list(id, ListKind::Templates, params),
             "tools/call" => self.tools_call(session, related, id, p).await,
-            "prompts/get" => match self.prompt_target(p) {
-                Ok((server, params)) => Ok(self
-                    .forward(session, related, server, id, method, &params)
-                    .await),
-                Err(e) => Err(e),
-            },
-            "resources/read" => match self.by_uri(p) {
-                Ok((server, params)) => Ok(self
-                    .forward(session, related, server, id, method, &params)
-                    .await),
-                Err(e) => Err(e),
-            },
-            "completion/complete" => match self.completion_target(p) {
-                Ok((server, params)) => Ok(self
-                    .forward(session, related, server, id, method, &params)
-                    .await),
-                Err(e) => Err(e),
-            },
+            "prompts/get" => {
+                self.forward_to(session, related, id, "prompts/get", self.prompt_target(p))
+                    .await
+            }
+            "resources/read" => {
+                self.forward_to(session, related, id, "resources/read", self.by_uri(p))
+                    .await
+            }
+            "completion/complete" => {
+                self.forward_to(
+                    session,
+                    related,
+                    id,
+                    "completion/complete",
+                    self.completion_target(p),
+                )
+                .await
+            }
             "resources/subscribe" => self
                 .subscribe(session, p)
                 .await
@@ -108,9 +108,23 @@ impl Gateway {
             }
             _ => (name, params),
         };
-        let (server, params) = self.resolve_tool(&name, params).await?;
+        let target = self.resolve_tool(&name, params).await;
+        self.forward_to(session, related, id, "tools/call", target)
+            .await
+    }
+
+    /// Forward to the upstream a lookup found (or pass the lookup's error on).
+    async fn forward_to(
+        &self,
+        session: &Arc<Session>,
+        related: Option<mpsc::UnboundedSender<Bytes>>,
+        id: &str,
+        method: &'static str,
+        target: Result<(usize, String), RpcError>,
+    ) -> Result<Bytes, RpcError> {
+        let (server, params) = target?;
         Ok(self
-            .forward(session, related, server, id, "tools/call", &params)
+            .forward(session, related, server, id, method, params)
             .await)
     }
 

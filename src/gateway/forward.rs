@@ -205,8 +205,8 @@ impl Gateway {
         related: Option<mpsc::UnboundedSender<Bytes>>,
         server: usize,
         id: &str,
-        method: &str,
-        params: &str,
+        method: &'static str,
+        params: String,
     ) -> Bytes {
         let up = &self.pool.all()[server];
         let name = &up.spec.name;
@@ -217,14 +217,14 @@ impl Gateway {
         let ctx = Arc::new(CallContext {
             session: session.clone(),
             related,
-            progress: jsonrpc::progress_token(params),
+            progress: jsonrpc::progress_token(&params),
         });
         let cancelled = session.begin(id);
         let started = tokio::time::Instant::now();
         let call = Call {
             conn,
-            method: method.to_string(),
-            params: params.to_string(),
+            method,
+            params,
             caller: Some(ctx),
             cancel: Some(cancelled),
         };
@@ -258,8 +258,15 @@ impl Gateway {
 impl Gateway {
     /// A `tools/call` made by the gateway itself (`/route`), answered as a whole message.
     pub async fn forward_call(&self, session: &Arc<Session>, server: usize, params: &str) -> Bytes {
-        self.forward(session, None, server, "\"route\"", "tools/call", params)
-            .await
+        self.forward(
+            session,
+            None,
+            server,
+            "\"route\"",
+            "tools/call",
+            params.to_string(),
+        )
+        .await
     }
 }
 

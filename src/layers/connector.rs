@@ -11,7 +11,7 @@ pub struct Call {
     /// The connection to use (shared, or the session's own).
     pub conn: Arc<Connection>,
     /// JSON-RPC method.
-    pub method: String,
+    pub method: &'static str,
     /// Raw params.
     pub params: String,
     /// Who receives what the upstream sends in the request's context.
@@ -36,7 +36,7 @@ impl tower::Service<Call> for Connector {
     fn call(&mut self, c: Call) -> Self::Future {
         Box::pin(async move {
             c.conn
-                .call(&c.method, Some(&c.params), c.caller, c.cancel)
+                .call(c.method, Some(&c.params), c.caller, c.cancel)
                 .await
         })
     }
