@@ -19,6 +19,18 @@ fn fixture(name: &str, flags: &str, extra: &str) -> String {
     )
 }
 
+/// One upstream's row of `/servers`.
+async fn server_row(gw: &Gateway, name: &str) -> Value {
+    let servers = get_json(&format!("{}/servers", gw.base)).await;
+    servers["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["server"] == name)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
 fn echo(name: &str, message: &str) -> Value {
     json!({ "name": format!("{name}__echo"), "arguments": { "message": message } })
 }
@@ -75,17 +87,11 @@ async fn a_crashed_child_fails_its_call_at_once_and_is_restarted() {
         gw.log()
     );
     let http = reqwest::Client::new();
-    let servers: Value = get_json(&format!("{}/servers", gw.base)).await;
-    let flaky = servers["servers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["server"] == "flaky")
-        .unwrap();
-    assert_eq!(flaky["state"], "ready", "{servers}");
-    assert!(flaky["restarts"].as_u64().unwrap() >= 1, "{servers}");
+    let flaky = server_row(&gw, "flaky").await;
+    assert_eq!(flaky["state"], "ready", "{flaky}");
+    assert!(flaky["restarts"].as_u64().unwrap() >= 1, "{flaky}");
     assert_eq!(flaky["tools"], 1);
-    assert!(flaky["latency_p50_us"].as_u64().is_some(), "{servers}");
+    assert!(flaky["latency_p50_us"].as_u64().is_some(), "{flaky}");
     let ready = http.get(format!("{}/ready", gw.base)).send().await.unwrap();
     assert_eq!(ready.status(), 200);
     // /metrics parses as Prometheus text and counts what happened.
@@ -215,18 +221,10 @@ async fn the_breaker_opens_on_repeated_faults_and_fails_fast() {
     let r = c.request(4, "tools/call", echo("steady", "fine")).await;
     assert_eq!(r["result"]["content"][0]["text"], "fine");
     let http = reqwest::Client::new();
-    let servers: Value = get_json(&format!("{}/servers", gw.base)).await;
-    let by = |n: &str| {
-        servers["servers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["server"] == n)
-            .unwrap()
-            .clone()
-    };
-    assert_eq!(by("stuck")["breaker"], "open", "{servers}");
-    assert_eq!(by("steady")["breaker"], "closed", "{servers}");
+    let stuck = server_row(&gw, "stuck").await;
+    assert_eq!(stuck["breaker"], "open", "{stuck}");
+    let steady = server_row(&gw, "steady").await;
+    assert_eq!(steady["breaker"], "closed", "{steady}");
     let text = http
         .get(format!("{}/metrics", gw.base))
         .send()
@@ -252,14 +250,7 @@ async fn a_hung_idle_upstream_is_found_by_ping_and_restarted() {
     let gw = Gateway::start("switchboard.toml", &config);
     let mut restarted = false;
     for _ in 0..100 {
-        let servers = get_json(&format!("{}/servers", gw.base)).await;
-        let mute = servers["servers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["server"] == "mute")
-            .unwrap()
-            .clone();
+        let mute = server_row(&gw, "mute").await;
         if mute["restarts"].as_u64().unwrap() >= 1 {
             restarted = true;
             break;
@@ -273,13 +264,6 @@ async fn a_hung_idle_upstream_is_found_by_ping_and_restarted() {
     );
     assert!(gw.log().contains("did not answer ping"), "{}", gw.log());
     // The healthy one answers pings and is left alone.
-    let servers = get_json(&format!("{}/servers", gw.base)).await;
-    let steady = servers["servers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["server"] == "steady")
-        .unwrap()
-        .clone();
-    assert_eq!(steady["restarts"], 0, "{servers}");
+    let steady = server_row(&gw, "steady").await;
+    assert_eq!(steady["restarts"], 0, "{steady}");
 }

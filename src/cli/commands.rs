@@ -149,18 +149,23 @@ pub async fn analyze(
         let gw = Gateway::start(config).await.map_err(|e| e.to_string())?;
         (gw.router().analyze(prompt, top), Some(gw))
     };
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&analysis).unwrap_or_default()
-        );
-    } else {
-        print!("{}", analysis.table());
-    }
+    emit(json, &analysis, analysis.table());
     if let Some(gw) = gw {
         gw.shutdown().await;
     }
     Ok(())
+}
+
+/// Print `value` as pretty JSON, or `table`.
+fn emit<T: serde::Serialize>(json: bool, value: &T, table: String) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).unwrap_or_default()
+        );
+    } else {
+        print!("{table}");
+    }
 }
 
 /// `eval`: precision@1 and recall@3 over labelled prompts.
@@ -187,14 +192,7 @@ pub async fn eval(
         }
     };
     let report = evaluation::run(&router, &cases);
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        );
-    } else {
-        print!("{}", report.table());
-    }
+    emit(json, &report, report.table());
     if let Some(gw) = gw {
         gw.shutdown().await;
     }
