@@ -20,6 +20,12 @@ pub const RESTARTS: &str = "switchboard_upstream_restarts_total";
 pub const SESSIONS: &str = "switchboard_sessions_active";
 /// `switchboard_routing_decisions_total{server}`
 pub const ROUTING: &str = "switchboard_routing_decisions_total";
+/// `switchboard_rate_limited_total{server}`: requests refused by a rate limit.
+pub const RATE_LIMITED: &str = "switchboard_rate_limited_total";
+/// `switchboard_retries_total{server}`: safe requests sent again after an upstream fault.
+pub const RETRIES: &str = "switchboard_retries_total";
+/// `switchboard_load_shed_total{server}`: requests refused at the concurrency limit.
+pub const SHED: &str = "switchboard_load_shed_total";
 
 /// The process-wide Prometheus recorder (installed on first use; `None` if another recorder
 /// already owns the process).

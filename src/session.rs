@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
 /// What `initialize` settled.
 #[derive(Debug)]
@@ -69,7 +70,7 @@ pub struct Session {
     /// Server-to-client requests relayed to this client, by the id we gave them.
     awaiting: DashMap<String, oneshot::Sender<Bytes>>,
     /// Cancellation triggers of this client's requests in flight, by the client's raw id.
-    inflight: DashMap<String, oneshot::Sender<()>>,
+    inflight: DashMap<String, CancellationToken>,
     /// Level set by `logging/setLevel`; log notifications not tied to a request go to sessions that set one.
     pub log_level: parking_lot::Mutex<Option<String>>,
     /// Exposed resource URIs this session subscribed to.
@@ -199,11 +200,11 @@ impl Session {
         }
     }
 
-    /// Register a request in flight; the receiver fires if the client cancels it.
-    pub fn begin(&self, id: &str) -> oneshot::Receiver<()> {
-        let (tx, rx) = oneshot::channel();
-        self.inflight.insert(id.to_string(), tx);
-        rx
+    /// Register a request in flight; the token fires if the client cancels it.
+    pub fn begin(&self, id: &str) -> CancellationToken {
+        let token = CancellationToken::new();
+        self.inflight.insert(id.to_string(), token.clone());
+        token
     }
 
     /// The session's own live connection to upstream `index`, if it has one.
@@ -222,7 +223,10 @@ impl Session {
     /// The client cancelled request `id`.
     pub fn cancel(&self, id: &str) -> bool {
         match self.inflight.remove(id) {
-            Some((_, tx)) => tx.send(()).is_ok(),
+            Some((_, token)) => {
+                token.cancel();
+                true
+            }
             None => false,
         }
     }

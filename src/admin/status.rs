@@ -15,9 +15,16 @@ pub async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// `GET /ready`: 200 when every upstream that should run (all but dormant lazy ones) is ready,
-/// else 503 naming those that are not.
+/// `GET /ready`: 200 when every upstream that should run (all but lazy ones) is ready, or at
+/// least `gateway.ready_minimum` of them; else 503 naming those that are not.
 pub async fn ready(State(gw): State<Arc<Gateway>>) -> Response {
+    let eager: Vec<_> = gw.pool.all().iter().filter(|u| !u.spec.lazy).collect();
+    let ready = eager.iter().filter(|u| u.state() == Life::Ready).count();
+    let needed = gw
+        .config
+        .gateway
+        .ready_minimum
+        .map_or(eager.len(), |m| m.min(eager.len()));
     let waiting: Vec<Value> = gw
         .pool
         .all()
@@ -25,14 +32,15 @@ pub async fn ready(State(gw): State<Arc<Gateway>>) -> Response {
         .filter(|u| !matches!(u.state(), Life::Ready | Life::Dormant))
         .map(|u| json!({ "server": &*u.spec.name, "state": u.state(), "last_error": u.last_error() }))
         .collect();
-    if waiting.is_empty() {
-        Json(json!({ "status": "ready" })).into_response()
-    } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "not ready", "servers": waiting })),
-        )
-            .into_response()
+    let body = json!({
+        "status": if ready >= needed { "ready" } else { "not ready" },
+        "ready": ready,
+        "required": needed,
+        "servers": waiting,
+    });
+    match ready >= needed {
+        true => Json(body).into_response(),
+        false => (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response(),
     }
 }
 
@@ -52,7 +60,7 @@ pub async fn servers(State(gw): State<Arc<Gateway>>) -> Json<Value> {
                 "server": &*u.spec.name,
                 "transport": u.spec.transport.kind(),
                 "isolation": u.spec.isolation,
-                "state": u.state(),
+                "state": shown_state(u),
                 "restarts": u.restarts(),
                 "breaker": match u.stack.phase() {
                     crate::layers::breaker::Phase::Closed => "closed",
@@ -67,6 +75,17 @@ pub async fn servers(State(gw): State<Arc<Gateway>>) -> Json<Value> {
         })
         .collect();
     Json(json!({ "servers": rows, "sessions": gw.sessions.len() }))
+}
+
+/// The state `/servers` shows: a ready upstream whose breaker is open is `open`, half-open
+/// (probing) is `degraded`.
+fn shown_state(u: &crate::upstream::Upstream) -> Value {
+    use crate::layers::breaker::Phase;
+    match (u.state(), u.stack.phase()) {
+        (Life::Ready, Phase::Open) => json!("open"),
+        (Life::Ready, Phase::HalfOpen) => json!("degraded"),
+        (state, _) => json!(state),
+    }
 }
 
 /// `GET /metrics`: Prometheus text format.

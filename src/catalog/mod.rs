@@ -39,6 +39,14 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// Whether upstream `server`'s tool `original` (its own name) is safe to retry.
+    pub fn tool_retry_safe(&self, server: usize, original: &str) -> bool {
+        self.tools
+            .items()
+            .iter()
+            .any(|t| t.server == server && &*t.original == original && t.retry_safe)
+    }
+
     /// Merge every upstream (configuration order: earlier servers win name ties). `listed` is
     /// what `tools/list` shows besides (or, with `only_listed`, instead of) the upstream tools:
     /// the gateway's own tools.

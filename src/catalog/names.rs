@@ -23,6 +23,8 @@ pub struct Named {
     pub json: Box<RawValue>,
     /// Its description, for listings and search.
     pub description: Option<String>,
+    /// A tool annotated `readOnlyHint` or `idempotentHint`: calling it twice is harmless.
+    pub retry_safe: bool,
 }
 
 /// Two items that wanted the same exposed name.
@@ -110,7 +112,7 @@ impl NameIndex {
                     });
                     name = renamed;
                 }
-                let Some((json, description)) = rename(&def.raw, &name) else {
+                let Some((json, description, retry_safe)) = rename(&def.raw, &name) else {
                     tracing::warn!(server = %src.server, name = %def.key, "listed item is not a JSON object; skipped");
                     continue;
                 };
@@ -123,6 +125,7 @@ impl NameIndex {
                     original: def.key.clone(),
                     json,
                     description,
+                    retry_safe,
                 });
             }
         }
@@ -141,13 +144,29 @@ impl NameIndex {
 }
 
 /// The object with its name replaced, and its description.
-fn rename(raw: &RawValue, name: &str) -> Option<(Box<RawValue>, Option<String>)> {
+/// The item with its exposed name, its description, and whether its annotations make it safe to retry.
+fn rename(raw: &RawValue, name: &str) -> Option<(Box<RawValue>, Option<String>, bool)> {
+    #[derive(serde::Deserialize)]
+    struct Hints {
+        #[serde(rename = "readOnlyHint")]
+        read_only: Option<bool>,
+        #[serde(rename = "idempotentHint")]
+        idempotent: Option<bool>,
+    }
     let mut obj: IndexMap<String, Box<RawValue>> = serde_json::from_str(raw.get()).ok()?;
     let description = obj
         .get("description")
         .and_then(|d| serde_json::from_str::<String>(d.get()).ok());
+    let retry_safe = obj
+        .get("annotations")
+        .and_then(|a| serde_json::from_str::<Hints>(a.get()).ok())
+        .is_some_and(|h| h.read_only == Some(true) || h.idempotent == Some(true));
     obj.insert("name".into(), serde_json::value::to_raw_value(name).ok()?);
-    Some((serde_json::value::to_raw_value(&obj).ok()?, description))
+    Some((
+        serde_json::value::to_raw_value(&obj).ok()?,
+        description,
+        retry_safe,
+    ))
 }
 
 #[cfg(test)]

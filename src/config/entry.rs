@@ -31,6 +31,13 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "lazy",
     "breaker",
     "health_interval",
+    "timeouts",
+    "tool_timeouts",
+    "max_timeout",
+    "rate_limit",
+    "client_rate_limit",
+    "max_concurrent",
+    "retry",
 ];
 
 /// A server entry (`[servers.NAME]` in TOML, an `mcpServers`/`servers` member in JSON).
@@ -89,10 +96,27 @@ pub struct Entry {
     /// How often an idle upstream is pinged, e.g. `"30s"` (`"0s"`: never).
     #[serde(default, with = "humantime_serde")]
     pub health_interval: Option<Duration>,
+    /// Deadlines by method: `{ "tools/call" = "2m", "tools/list" = "5s" }`.
+    #[serde(default)]
+    pub timeouts: IndexMap<String, humantime_serde::Serde<Duration>>,
+    /// Deadlines by the upstream's tool name: `{ long_job = "10m" }`.
+    #[serde(default)]
+    pub tool_timeouts: IndexMap<String, humantime_serde::Serde<Duration>>,
+    /// How far progress notifications may extend a deadline (default 10 min).
+    #[serde(default, with = "humantime_serde")]
+    pub max_timeout: Option<Duration>,
+    /// Token bucket for all clients together: `{ per_second = 20, burst = 40 }`.
+    pub rate_limit: Option<RateSpec>,
+    /// Token bucket for each client (session).
+    pub client_rate_limit: Option<RateSpec>,
+    /// Requests in flight before more are refused (default 64).
+    pub max_concurrent: Option<usize>,
+    /// Retries of safe requests: `{ max = 2, min_backoff = "100ms", max_backoff = "2s" }`.
+    pub retry: Option<RetrySpec>,
 }
 
 /// `breaker = { ... }` as written.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BreakerSpec {
     /// Consecutive upstream faults that open it.
@@ -100,6 +124,34 @@ pub struct BreakerSpec {
     /// How long it stays open before a probe.
     #[serde(default, with = "humantime_serde")]
     pub open_for: Option<Duration>,
+    /// Share of faults among the last `window` requests that opens it (0 < rate <= 1).
+    pub error_rate: Option<f64>,
+    /// How many recent requests `error_rate` considers.
+    pub window: Option<u32>,
+}
+
+/// `rate_limit = { ... }` as written.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateSpec {
+    /// Sustained requests per second.
+    pub per_second: f64,
+    /// Requests allowed at once (default: one second's worth).
+    pub burst: Option<u32>,
+}
+
+/// `retry = { ... }` as written.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetrySpec {
+    /// Retries after the first attempt (0: never).
+    pub max: Option<u32>,
+    /// First backoff.
+    #[serde(default, with = "humantime_serde")]
+    pub min_backoff: Option<Duration>,
+    /// Longest backoff.
+    #[serde(default, with = "humantime_serde")]
+    pub max_backoff: Option<Duration>,
 }
 
 impl Entry {
@@ -149,7 +201,14 @@ impl Entry {
         };
         let transport = match (kind, launch, &self.url) {
             ("stdio", Some(l), None) => {
-                return Ok(Some(self.spec(name, Transport::Stdio(l), None, rules)))
+                return Ok(Some(self.spec(
+                    name,
+                    Transport::Stdio(l),
+                    None,
+                    rules,
+                    file,
+                    path,
+                )?))
             }
             ("stdio", _, Some(_)) => {
                 return Err(ConfigError::invalid(
@@ -190,7 +249,14 @@ impl Entry {
                 ))
             }
         };
-        Ok(Some(self.spec(name, transport.0, transport.1, rules)))
+        Ok(Some(self.spec(
+            name,
+            transport.0,
+            transport.1,
+            rules,
+            file,
+            path,
+        )?))
     }
 
     fn spec(
@@ -199,8 +265,10 @@ impl Entry {
         transport: Transport,
         launch: Option<Launch>,
         rules: super::Rules,
-    ) -> ServerSpec {
-        ServerSpec {
+        file: &str,
+        path: &str,
+    ) -> Result<ServerSpec, ConfigError> {
+        Ok(ServerSpec {
             name: Arc::from(name),
             prefix: self.prefix.unwrap_or(true),
             transport,
@@ -213,18 +281,96 @@ impl Entry {
             health_interval: self
                 .health_interval
                 .unwrap_or(super::DEFAULT_HEALTH_INTERVAL),
-            breaker: {
-                let d = crate::layers::breaker::Settings::default();
-                let b = self.breaker.unwrap_or(BreakerSpec {
-                    failures: None,
-                    open_for: None,
-                });
-                crate::layers::breaker::Settings {
-                    failures: b.failures.unwrap_or(d.failures).max(1),
-                    open_for: b.open_for.unwrap_or(d.open_for),
-                }
-            },
+            max_retries: self.retry.and_then(|r| r.max),
+            layers: self.layers(file, path)?,
+        })
+    }
+
+    /// The resilience layers' settings (gateway-wide defaults are applied when the pool is built).
+    fn layers(&self, file: &str, path: &str) -> Result<crate::layers::Settings, ConfigError> {
+        use crate::layers::{breaker, rate_limit, retry, timeout};
+        let field = |f: &str| format!("{path}.{f}");
+        let positive = |d: Duration, f: &str| match d.is_zero() {
+            true => Err(ConfigError::invalid(
+                file,
+                &field(f),
+                "must be longer than zero",
+            )),
+            false => Ok(d),
+        };
+        let mut timeouts = timeout::Settings::default();
+        for (method, d) in &self.timeouts {
+            let d = positive(**d, &format!("timeouts.{method:?}"))?;
+            timeouts.methods.insert(method.clone(), d);
         }
+        for (tool, d) in &self.tool_timeouts {
+            let d = positive(**d, &format!("tool_timeouts.{tool:?}"))?;
+            timeouts.tools.insert(tool.clone(), d);
+        }
+        if let Some(m) = self.max_timeout {
+            timeouts.max = positive(m, "max_timeout")?;
+        }
+        let rate =
+            |spec: Option<RateSpec>, f: &str| -> Result<Option<rate_limit::Rate>, ConfigError> {
+                let Some(r) = spec else { return Ok(None) };
+                if !(r.per_second.is_finite() && r.per_second > 0.0) {
+                    return Err(ConfigError::invalid(
+                        file,
+                        &field(&format!("{f}.per_second")),
+                        "must be a positive number",
+                    ));
+                }
+                Ok(Some(rate_limit::Rate {
+                    per_second: r.per_second,
+                    burst: r.burst.unwrap_or(r.per_second.ceil() as u32).max(1),
+                }))
+            };
+        let b = self.breaker.unwrap_or_default();
+        let d = breaker::Settings::default();
+        let error_rate = b.error_rate.unwrap_or(d.error_rate);
+        if !(error_rate > 0.0 && error_rate <= 1.0) {
+            return Err(ConfigError::invalid(
+                file,
+                &field("breaker.error_rate"),
+                "must be in (0, 1]",
+            ));
+        }
+        let r = self.retry.unwrap_or_default();
+        let rd = retry::Settings::default();
+        let retry = retry::Settings {
+            max: r.max.unwrap_or(rd.max),
+            min_backoff: r.min_backoff.unwrap_or(rd.min_backoff),
+            max_backoff: r.max_backoff.unwrap_or(rd.max_backoff),
+        };
+        if retry.min_backoff.is_zero() || retry.min_backoff > retry.max_backoff {
+            return Err(ConfigError::invalid(
+                file,
+                &field("retry"),
+                "needs 0 < min_backoff <= max_backoff",
+            ));
+        }
+        if self.max_concurrent == Some(0) {
+            return Err(ConfigError::invalid(
+                file,
+                &field("max_concurrent"),
+                "must be at least 1",
+            ));
+        }
+        Ok(crate::layers::Settings {
+            timeouts,
+            rate: rate_limit::Settings {
+                upstream: rate(self.rate_limit, "rate_limit")?,
+                client: rate(self.client_rate_limit, "client_rate_limit")?,
+            },
+            concurrency: self.max_concurrent,
+            breaker: breaker::Settings {
+                failures: b.failures.unwrap_or(d.failures).max(1),
+                open_for: b.open_for.unwrap_or(d.open_for),
+                error_rate,
+                window: b.window.unwrap_or(d.window).max(1),
+            },
+            retry,
+        })
     }
 
     fn launch(

@@ -52,8 +52,6 @@ pub struct RouterSettings {
     pub default_rules: bool,
     /// What `tools/list` shows.
     pub expose: Expose,
-    /// Retries from a seed-004 `default_limits` (for the resilience layers).
-    pub max_retries: Option<u32>,
 }
 
 impl Default for RouterSettings {
@@ -63,7 +61,6 @@ impl Default for RouterSettings {
             catalog_weight: 0.5,
             default_rules: true,
             expose: Expose::All,
-            max_retries: None,
         }
     }
 }
@@ -98,6 +95,10 @@ pub struct GatewaySettings {
     pub request_timeout: Duration,
     /// How long an upstream may take to start and initialize.
     pub startup_timeout: Duration,
+    /// Retries of safe requests for servers that do not set their own (seed-004 `max_retries`).
+    pub max_retries: Option<u32>,
+    /// How many non-lazy upstreams must be ready for `/ready` (default: all of them).
+    pub ready_minimum: Option<usize>,
     /// Items per page of merged lists; 0 lists everything in one page.
     pub page_size: usize,
 }
@@ -113,6 +114,8 @@ impl Default for GatewaySettings {
             max_body_bytes: 4 * 1024 * 1024,
             request_timeout: Duration::from_secs(60),
             startup_timeout: Duration::from_secs(30),
+            max_retries: None,
+            ready_minimum: None,
             page_size: 0,
         }
     }
@@ -139,8 +142,10 @@ pub struct ServerSpec {
     pub default_rules: bool,
     /// Start only when a call needs it or `/analyze` selects it.
     pub lazy: bool,
-    /// When its circuit breaker opens.
-    pub breaker: crate::layers::breaker::Settings,
+    /// Its own retry count, when set (else the gateway's, else the default).
+    pub max_retries: Option<u32>,
+    /// Its resilience layers (timeouts, limits, breaker, retry) as configured.
+    pub layers: crate::layers::Settings,
     /// How often an idle upstream is pinged (zero: never).
     pub health_interval: Duration,
 }
@@ -158,7 +163,8 @@ impl ServerSpec {
             rules: Rules::default(),
             default_rules: true,
             lazy: false,
-            breaker: Default::default(),
+            max_retries: None,
+            layers: Default::default(),
             health_interval: DEFAULT_HEALTH_INTERVAL,
         }
     }
@@ -289,7 +295,9 @@ impl Config {
             if let Some(t) = l.startup_wait.filter(|t| *t > 0.0) {
                 self.gateway.startup_timeout = Duration::from_secs_f64(t);
             }
-            self.router.max_retries = l.max_retries;
+            if l.max_retries.is_some() {
+                self.gateway.max_retries = l.max_retries;
+            }
         }
     }
 
@@ -305,6 +313,19 @@ impl Config {
         server
             .request_timeout
             .unwrap_or(self.gateway.request_timeout)
+    }
+
+    /// A server's layer settings with the gateway-wide defaults applied: its request timeout
+    /// (lists get at most that too) and its retries.
+    pub fn layer_settings(&self, server: &ServerSpec) -> crate::layers::Settings {
+        let mut s = server.layers.clone();
+        s.timeouts.default = self.request_timeout(server);
+        s.timeouts.lists = s.timeouts.lists.min(s.timeouts.default);
+        s.timeouts.max = s.timeouts.max.max(s.timeouts.default);
+        if let Some(n) = server.max_retries.or(self.gateway.max_retries) {
+            s.retry.max = n;
+        }
+        s
     }
 }
 

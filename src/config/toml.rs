@@ -48,6 +48,8 @@ pub struct GatewaySpec {
     #[serde(default, with = "humantime_serde")]
     startup_timeout: Option<Duration>,
     page_size: Option<usize>,
+    max_retries: Option<u32>,
+    ready_minimum: Option<usize>,
 }
 
 impl GatewaySpec {
@@ -108,6 +110,8 @@ impl GatewaySpec {
         if let Some(n) = self.page_size {
             g.page_size = n;
         }
+        g.max_retries = self.max_retries;
+        g.ready_minimum = self.ready_minimum;
         Ok(g)
     }
 }

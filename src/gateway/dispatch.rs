@@ -1,6 +1,6 @@
 //! What the gateway does with each message a client sends, whatever the face.
 
-use super::forward::upstream_error;
+use super::forward::{upstream_error, Route};
 use super::{tools, Gateway};
 use crate::jsonrpc::{self, code, RpcError};
 use crate::session::Session;
@@ -9,12 +9,36 @@ use bytes::Bytes;
 use serde_json::value::RawValue;
 use std::sync::Arc;
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 impl Gateway {
     /// Answer one request of an initialized session with the whole response message. Messages tied
     /// to the request (progress, logs, server-to-client requests) go to `related` when given, else
     /// to the session's stream.
+    /// Each request runs in its own span (session, request id, method; server and tool once
+    /// routed), so every log line about it carries them.
     pub async fn request(
+        &self,
+        session: &Arc<Session>,
+        id: &str,
+        method: &str,
+        params: Option<&RawValue>,
+        related: Option<mpsc::UnboundedSender<Bytes>>,
+    ) -> Bytes {
+        let span = tracing::info_span!(
+            "request",
+            session = %session.id,
+            id,
+            method,
+            server = tracing::field::Empty,
+            tool = tracing::field::Empty,
+        );
+        self.answer(session, id, method, params, related)
+            .instrument(span)
+            .await
+    }
+
+    async fn answer(
         &self,
         session: &Arc<Session>,
         id: &str,
@@ -32,12 +56,24 @@ impl Gateway {
             "resources/templates/list" => self.list(id, ListKind::Templates, params),
             "tools/call" => self.tools_call(session, related, id, p).await,
             "prompts/get" => {
-                self.forward_to(session, related, id, "prompts/get", self.prompt_target(p))
-                    .await
+                self.forward_to(
+                    session,
+                    related,
+                    id,
+                    "prompts/get",
+                    self.prompt_target(p).map(read),
+                )
+                .await
             }
             "resources/read" => {
-                self.forward_to(session, related, id, "resources/read", self.by_uri(p))
-                    .await
+                self.forward_to(
+                    session,
+                    related,
+                    id,
+                    "resources/read",
+                    self.by_uri(p).map(read),
+                )
+                .await
             }
             "completion/complete" => {
                 self.forward_to(
@@ -45,7 +81,7 @@ impl Gateway {
                     related,
                     id,
                     "completion/complete",
-                    self.completion_target(p),
+                    self.completion_target(p).map(read),
                 )
                 .await
             }
@@ -113,19 +149,16 @@ impl Gateway {
             .await
     }
 
-    /// Forward to the upstream a lookup found (or pass the lookup's error on).
+    /// Forward along the route a lookup found (or pass the lookup's error on).
     async fn forward_to(
         &self,
         session: &Arc<Session>,
         related: Option<mpsc::UnboundedSender<Bytes>>,
         id: &str,
         method: &'static str,
-        target: Result<(usize, String), RpcError>,
+        route: Result<Route, RpcError>,
     ) -> Result<Bytes, RpcError> {
-        let (server, params) = target?;
-        Ok(self
-            .forward(session, related, server, id, method, params)
-            .await)
+        Ok(self.forward(session, related, id, method, route?).await)
     }
 
     /// A notification from the client.
@@ -344,4 +377,9 @@ impl Gateway {
 fn required(params: Option<&str>, key: &str) -> Result<String, RpcError> {
     jsonrpc::string_member(params, key)
         .ok_or_else(|| RpcError::invalid_params(format!("needs params with a string {key:?}")))
+}
+
+/// A read-only method's route (safe to retry).
+fn read((server, params): (usize, String)) -> Route {
+    Route::read(server, params)
 }

@@ -3,8 +3,8 @@
 
 use super::Gateway;
 use crate::jsonrpc::{self, code, Kind, RpcError};
-use crate::layers::Call;
-use crate::observe;
+use crate::layers::timeout::Activity;
+use crate::layers::{breaker, concurrency, rate_limit, BoxError, Call, Connect, Fixed};
 use crate::session::Session;
 use crate::upstream::{Caller, Connection, Reply, Upstream, UpstreamError};
 use bytes::Bytes;
@@ -12,7 +12,6 @@ use serde_json::value::RawValue;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tower::ServiceExt;
 
 /// How long a client gets to answer a server-to-client request (a person may be answering).
 const CLIENT_ANSWER: Duration = Duration::from_secs(600);
@@ -25,9 +24,17 @@ pub struct CallContext {
     pub related: Option<mpsc::UnboundedSender<Bytes>>,
     /// The client's own progress token, restored on the way back.
     pub progress: Option<Box<RawValue>>,
+    /// Signs of life of the request (they extend its deadline).
+    pub activity: Option<Arc<Activity>>,
 }
 
 impl CallContext {
+    fn touch(&self) {
+        if let Some(a) = &self.activity {
+            a.touch();
+        }
+    }
+
     fn send(&self, msg: Bytes) -> bool {
         match &self.related {
             Some(tx) if tx.send(msg.clone()).is_ok() => true,
@@ -51,6 +58,7 @@ impl Caller for CallContext {
                 params,
             }) => {
                 let Some(token) = &self.progress else { return };
+                self.touch();
                 let p = jsonrpc::set_members(
                     params.map(RawValue::get),
                     &[("progressToken", token.get())],
@@ -73,10 +81,12 @@ impl Caller for CallContext {
                 tracing::debug!(server = %conn.server(), method, "dropping an upstream notification the gateway does not relay");
             }
             Ok(Kind::Request { id, method, params }) => {
+                self.touch(); // the upstream waits for the client: not a hung request
                 let ctx = CallContext {
                     session: self.session.clone(),
                     related: self.related.clone(),
                     progress: None,
+                    activity: self.activity.clone(),
                 };
                 let (conn, up_id, method) =
                     (conn.clone(), id.get().to_string(), method.to_string());
@@ -119,7 +129,10 @@ impl CallContext {
                 ))
             } else {
                 match tokio::time::timeout(CLIENT_ANSWER, rx).await {
-                    Ok(Ok(buf)) => Ok(buf),
+                    Ok(Ok(buf)) => {
+                        self.touch();
+                        Ok(buf)
+                    }
                     _ => {
                         self.session.forget_answer(&down_id);
                         Err(RpcError::new(
@@ -190,6 +203,7 @@ impl Gateway {
             session: session.clone(),
             related: None,
             progress: None,
+            activity: None,
         });
         let conn = up.open_private(&caps, owner).await?;
         tracing::info!(server = %up.spec.name, session = %session.id, "opened a per-session upstream connection");
@@ -197,60 +211,89 @@ impl Gateway {
         Ok(conn)
     }
 
-    /// Forward a request to upstream `server`; the answer carries the client's id `id`. The
-    /// client may cancel it (`notifications/cancelled`) while it is in flight.
+    /// Forward a request along `route`; the answer carries the client's id `id`. The client may
+    /// cancel it (`notifications/cancelled`) while it is in flight.
     pub(super) async fn forward(
         &self,
         session: &Arc<Session>,
         related: Option<mpsc::UnboundedSender<Bytes>>,
-        server: usize,
         id: &str,
         method: &'static str,
-        params: String,
+        route: Route,
     ) -> Bytes {
-        let up = &self.pool.all()[server];
+        let up = &self.pool.all()[route.server];
         let name = &up.spec.name;
-        let conn = match self.connection_for(session, up).await {
-            Ok(c) => c,
-            Err(e) => return jsonrpc::error_message(Some(id), &upstream_error(name, method, e)),
+        let span = tracing::Span::current();
+        span.record("server", &**name);
+        if let Some(t) = &route.tool {
+            span.record("tool", &**t);
+        }
+        let target: Arc<dyn Connect> = if up.per_session() {
+            match self.connection_for(session, up).await {
+                Ok(c) => Arc::new(Fixed(c)),
+                Err(e) => {
+                    return jsonrpc::error_message(Some(id), &upstream_error(name, method, e))
+                }
+            }
+        } else {
+            up.clone()
         };
+        let activity = Activity::new();
         let ctx = Arc::new(CallContext {
             session: session.clone(),
             related,
-            progress: jsonrpc::progress_token(&params),
+            progress: jsonrpc::progress_token(&route.params),
+            activity: Some(activity.clone()),
         });
-        let cancelled = session.begin(id);
-        let started = tokio::time::Instant::now();
         let call = Call {
-            conn,
+            target,
             method,
-            params,
+            tool: route.tool,
+            params: Arc::new(route.params),
             caller: Some(ctx),
-            cancel: Some(cancelled),
+            cancel: session.begin(id),
+            client: session.id.clone(),
+            activity,
+            deadline: None,
+            retry_safe: route.retry_safe,
         };
-        let outcome = up.stack.clone().oneshot(call).await;
+        let outcome = up.stack.call(call).await;
         session.end(id);
-        let took = started.elapsed();
-        up.latency.record(took);
-        let upstream_fault = outcome
-            .as_ref()
-            .err()
-            .and_then(|e| e.downcast_ref::<UpstreamError>());
-        let result = match (&outcome, upstream_fault) {
-            (Ok(r), _) if r.is_error() => "error",
-            (Ok(_), _) => "ok",
-            (Err(_), Some(UpstreamError::Timeout(_))) => "timeout",
-            (Err(_), Some(UpstreamError::Cancelled)) => "cancelled",
-            (Err(_), Some(_)) => "upstream_error",
-            (Err(_), None) => "circuit_open",
-        };
-        metrics::counter!(observe::REQUESTS, "server" => name.to_string(), "method" => method.to_string(), "outcome" => result).increment(1);
-        metrics::histogram!(observe::DURATION, "server" => name.to_string(), "method" => method.to_string()).record(took.as_secs_f64());
-        metrics::gauge!(observe::CIRCUIT, "server" => name.to_string())
-            .set(up.stack.phase() as u8 as f64);
         match outcome {
-            Ok(reply) => splice(id, &reply),
-            Err(e) => jsonrpc::error_message(Some(id), &layer_error(name, method, e)),
+            Ok(reply) => {
+                tracing::debug!(error = reply.is_error(), "upstream answered");
+                splice(id, &reply)
+            }
+            Err(e) => {
+                let err = layer_error(name, method, up.stack.max_in_flight(), e);
+                tracing::warn!(code = err.code, error = %err.message, "request failed");
+                jsonrpc::error_message(Some(id), &err)
+            }
+        }
+    }
+}
+
+/// Where a request goes: which upstream, with which params (original names restored), and what
+/// the layers need to know about it.
+pub struct Route {
+    /// Index of the upstream.
+    pub server: usize,
+    /// Params as the upstream expects them.
+    pub params: String,
+    /// The upstream's own tool name (`tools/call`).
+    pub tool: Option<Arc<str>>,
+    /// Whether sending it twice is harmless.
+    pub retry_safe: bool,
+}
+
+impl Route {
+    /// A route for a method that only reads (`resources/read`, `prompts/get`, `completion/complete`).
+    pub fn read(server: usize, params: String) -> Route {
+        Route {
+            server,
+            params,
+            tool: None,
+            retry_safe: true,
         }
     }
 }
@@ -258,15 +301,17 @@ impl Gateway {
 impl Gateway {
     /// A `tools/call` made by the gateway itself (`/route`), answered as a whole message.
     pub async fn forward_call(&self, session: &Arc<Session>, server: usize, params: &str) -> Bytes {
-        self.forward(
-            session,
-            None,
+        let tool: Option<Arc<str>> = jsonrpc::view(params).name.map(|n| Arc::from(n.as_ref()));
+        let route = Route {
             server,
-            "\"route\"",
-            "tools/call",
-            params.to_string(),
-        )
-        .await
+            params: params.to_string(),
+            retry_safe: tool
+                .as_deref()
+                .is_some_and(|t| self.catalog().tool_retry_safe(server, t)),
+            tool,
+        };
+        self.forward(session, None, "\"route\"", "tools/call", route)
+            .await
     }
 }
 
@@ -279,15 +324,34 @@ fn splice(id: &str, reply: &Reply) -> Bytes {
     }
 }
 
-/// A failure from the layer stack as the client sees it.
-fn layer_error(server: &str, method: &str, e: crate::layers::BoxError) -> RpcError {
-    match e.downcast::<UpstreamError>() {
-        Ok(up) => upstream_error(server, method, *up),
-        Err(other) => match other.downcast_ref::<crate::layers::breaker::Open>() {
-            Some(open) => RpcError::new(code::INTERNAL_ERROR, open.to_string())
-                .with_data(serde_json::json!({ "server": server, "retry_after_ms": open.retry_in.as_millis() as u64 })),
-            None => RpcError::internal(format!("upstream server {server:?} failed on {method}: {other}")),
-        },
+/// A failure from the layer stack as the client sees it: which server, what happened, and for a
+/// refusal, when to try again (`data.retry_after_ms`).
+fn layer_error(server: &str, method: &str, max_in_flight: usize, e: BoxError) -> RpcError {
+    let e = match e.downcast::<UpstreamError>() {
+        Ok(up) => return upstream_error(server, method, *up),
+        Err(e) => e,
+    };
+    if let Some(open) = e.downcast_ref::<breaker::Open>() {
+        RpcError::new(code::INTERNAL_ERROR, open.to_string()).with_data(serde_json::json!({
+            "server": server, "reason": "circuit_open",
+            "retry_after_ms": open.retry_in.as_millis() as u64,
+        }))
+    } else if let Some(l) = e.downcast_ref::<rate_limit::Limited>() {
+        RpcError::new(code::RATE_LIMITED, l.to_string()).with_data(serde_json::json!({
+            "server": server, "reason": "rate_limited", "scope": l.scope.as_str(),
+            "retry_after_ms": l.retry_in.as_millis().max(1) as u64,
+        }))
+    } else if e.is::<concurrency::Overloaded>() {
+        let saturated = concurrency::Saturated {
+            server: server.into(),
+            max: max_in_flight,
+        };
+        RpcError::new(code::RATE_LIMITED, saturated.to_string())
+            .with_data(serde_json::json!({ "server": server, "reason": "overloaded" }))
+    } else {
+        RpcError::internal(format!(
+            "upstream server {server:?} failed on {method}: {e}"
+        ))
     }
 }
 

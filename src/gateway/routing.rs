@@ -2,6 +2,7 @@
 //! started (start it); or, for an un-prefixed name, the one server that has it, or the one whose
 //! rules the call's arguments score best.
 
+use super::forward::Route;
 use super::Gateway;
 use crate::catalog::naming;
 use crate::jsonrpc::{self, RpcError};
@@ -13,7 +14,7 @@ impl Gateway {
         &self,
         name: &str,
         params: Option<&str>,
-    ) -> Result<(usize, String), RpcError> {
+    ) -> Result<Route, RpcError> {
         if let Some(found) = self.exposed_tool(name, params) {
             return Ok(found);
         }
@@ -78,13 +79,15 @@ impl Gateway {
                 .with_data(serde_json::json!({ "tool": name }))
         })?;
         let original = serde_json::to_string(&*tool.original).expect("a string serializes");
-        Ok((
-            tool.server,
-            jsonrpc::set_members(params, &[("name", &original)]),
-        ))
+        Ok(Route {
+            server: tool.server,
+            params: jsonrpc::set_members(params, &[("name", &original)]),
+            tool: Some(tool.original.clone()),
+            retry_safe: tool.retry_safe,
+        })
     }
 
-    fn exposed_tool(&self, name: &str, params: Option<&str>) -> Option<(usize, String)> {
+    fn exposed_tool(&self, name: &str, params: Option<&str>) -> Option<Route> {
         let catalog = self.catalog();
         let t = catalog.tools.get(name)?;
         let text = params.unwrap_or("{}");
@@ -96,7 +99,12 @@ impl Gateway {
             }
             (false, None) => return None,
         };
-        Some((t.server, params))
+        Some(Route {
+            server: t.server,
+            params,
+            tool: Some(t.original.clone()),
+            retry_safe: t.retry_safe,
+        })
     }
 
     /// Start a lazy upstream, then rebuild the catalog and tell every session.

@@ -18,6 +18,9 @@ pub mod code {
     pub const REQUEST_TIMEOUT: i64 = -32001;
     /// Resource not found (MCP, up to 2025-11-25).
     pub const RESOURCE_NOT_FOUND: i64 = -32002;
+    /// Refused by a rate or concurrency limit; `data.retry_after_ms` says when to try again
+    /// (implementation-defined server error range).
+    pub const RATE_LIMITED: i64 = -32029;
     /// Unsupported protocol version (MCP 2026-07-28).
     pub const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
 }

@@ -8,6 +8,7 @@ use super::stdio::StdioLink;
 use super::{handshake, process, InitInfo, Peer, Reply, UpstreamError};
 use crate::config::{ServerSpec, Transport};
 use crate::jsonrpc::{self, Kind};
+use crate::layers::timeout::Deadline;
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use dashmap::DashMap;
@@ -16,7 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::process::Child;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 /// Something an upstream said that no single in-flight call owns; the gateway acts on it.
 #[derive(Clone)]
@@ -219,7 +221,8 @@ impl Connection {
         method: &str,
         params: Option<&str>,
     ) -> Result<Reply, UpstreamError> {
-        self.call(method, params, None, None).await
+        self.call(method, params, None, None, &Deadline::fixed(self.timeout))
+            .await
     }
 
     /// Forward a client's request; `caller` receives what the upstream sends in its context. An
@@ -229,23 +232,17 @@ impl Connection {
         method: &str,
         params: Option<&str>,
         caller: Option<Arc<dyn Caller>>,
-        cancel: Option<oneshot::Receiver<()>>,
+        cancel: Option<&CancellationToken>,
+        deadline: &Deadline,
     ) -> Result<Reply, UpstreamError> {
-        let mut cancel = cancel;
         let generation = self.generation.load(Ordering::Acquire);
         match self
-            .request_once(
-                method,
-                params,
-                self.timeout,
-                caller.clone(),
-                cancel.as_mut(),
-            )
+            .request_once(method, params, deadline, caller.clone(), cancel)
             .await
         {
             Err(UpstreamError::SessionExpired) => {
                 self.reinitialize(generation).await?;
-                self.request_once(method, params, self.timeout, caller, cancel.as_mut())
+                self.request_once(method, params, deadline, caller, cancel)
                     .await
             }
             other => other,
@@ -257,9 +254,9 @@ impl Connection {
         &self,
         method: &str,
         params: Option<&str>,
-        deadline: Duration,
+        deadline: &Deadline,
         caller: Option<Arc<dyn Caller>>,
-        cancel: Option<&mut oneshot::Receiver<()>>,
+        cancel: Option<&CancellationToken>,
     ) -> Result<Reply, UpstreamError> {
         let (id, rx) = self.peer.register()?;
         let rewritten;
@@ -282,21 +279,22 @@ impl Connection {
         };
         let cancelled = async {
             match cancel {
-                Some(rx) => {
-                    let _ = rx.await;
-                }
+                Some(token) => token.cancelled().await,
                 None => std::future::pending().await,
             }
         };
         let (err, reason) = tokio::select! {
-            r = tokio::time::timeout(deadline, exchange) => match r {
-                Ok(Ok(reply)) => return Ok(reply),
-                Ok(Err(e)) => {
+            r = exchange => match r {
+                Ok(reply) => return Ok(reply),
+                Err(e) => {
                     self.peer.forget(id);
                     return Err(e);
                 }
-                Err(_) => (UpstreamError::Timeout(deadline), format!("timed out in the gateway after {deadline:?}")),
             },
+            _ = deadline.expired() => (
+                UpstreamError::Timeout(deadline.timeout()),
+                format!("timed out in the gateway after {:?}", deadline.timeout()),
+            ),
             _ = cancelled => (UpstreamError::Cancelled, "cancelled by the client".to_string()),
         };
         self.peer.forget(id);

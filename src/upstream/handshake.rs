@@ -66,7 +66,13 @@ pub async fn initialize(conn: &Connection, client_caps: &str) -> Result<InitInfo
         env!("CARGO_PKG_VERSION")
     );
     let reply = conn
-        .request_once("initialize", Some(&params), conn.timeout(), None, None)
+        .request_once(
+            "initialize",
+            Some(&params),
+            &crate::layers::timeout::Deadline::fixed(conn.timeout()),
+            None,
+            None,
+        )
         .await?;
     if reply.is_error() {
         return Err(UpstreamError::Protocol(format!(

@@ -32,6 +32,16 @@ impl Reply {
     pub fn is_error(&self) -> bool {
         self.is_error
     }
+
+    /// A successful reply with this `result` text (for layer tests).
+    #[cfg(test)]
+    pub fn result(text: &str) -> Reply {
+        Reply {
+            buf: Bytes::copy_from_slice(text.as_bytes()),
+            payload: 0..text.len(),
+            is_error: false,
+        }
+    }
 }
 
 type Waiter = oneshot::Sender<Result<Reply, UpstreamError>>;

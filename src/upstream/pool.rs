@@ -3,8 +3,7 @@
 use super::lists::{self, ListKind, Lists};
 use super::{Connection, Event, OpenOptions, UpstreamError};
 use crate::config::{Config, Isolation, ServerSpec};
-use crate::layers::breaker::{Breaker, BreakerLayer, Classify, Verdict};
-use crate::layers::{BoxError, Connector};
+use crate::layers::{Connect, Stack};
 use crate::observe;
 use arc_swap::{ArcSwap, ArcSwapOption};
 use serde::Serialize;
@@ -58,31 +57,14 @@ pub struct Upstream {
     restarts: AtomicU64,
     stopping: AtomicBool,
     /// Recent request latencies.
-    pub latency: observe::Window,
-    /// The service stack requests go through (circuit breaker -> connector).
+    pub latency: Arc<observe::Window>,
+    /// The layers requests go through (see [`crate::layers`]).
     pub stack: Stack,
 }
 
-/// The per-upstream service stack.
-pub type Stack = Breaker<Connector, UpstreamFaults>;
-
-/// What an outcome says about the upstream's health: only its own faults count.
-#[derive(Clone, Copy)]
-pub struct UpstreamFaults;
-
-impl Classify<super::Reply> for UpstreamFaults {
-    fn classify(&self, r: &Result<super::Reply, BoxError>) -> Verdict {
-        classify(r)
-    }
-}
-
-fn classify(r: &Result<super::Reply, BoxError>) -> Verdict {
-    match r {
-        Ok(_) => Verdict::Healthy, // an answer, even a JSON-RPC error or a tool's isError
-        Err(e) => match e.downcast_ref::<UpstreamError>() {
-            Some(UpstreamError::Cancelled | UpstreamError::SessionExpired) => Verdict::Neutral,
-            _ => Verdict::Fault,
-        },
+impl Connect for Upstream {
+    fn connection(&self) -> Result<Arc<Connection>, UpstreamError> {
+        Upstream::connection(self)
     }
 }
 
@@ -305,6 +287,8 @@ impl Pool {
             .iter()
             .enumerate()
             .map(|(index, spec)| {
+                let latency = Arc::new(observe::Window::default());
+                let layers = config.layer_settings(spec);
                 Arc::new(Upstream {
                     index,
                     spec: spec.clone(),
@@ -319,21 +303,12 @@ impl Pool {
                     }),
                     restarts: AtomicU64::new(0),
                     stopping: AtomicBool::new(false),
-                    latency: observe::Window::default(),
-                    // One layer per line, outermost first.
-                    stack: tower::ServiceBuilder::new()
-                        // circuit breaker: fail fast while the upstream keeps failing
-                        .layer(BreakerLayer::new(
-                            spec.name.clone(),
-                            spec.breaker,
-                            UpstreamFaults,
-                        ))
-                        // connector: one request on a live connection
-                        .service(Connector),
+                    latency: latency.clone(),
+                    stack: Stack::new(spec.name.clone(), &layers, latency),
                     opts: OpenOptions {
                         http: http.clone(),
                         startup: config.gateway.startup_timeout,
-                        timeout: config.request_timeout(spec),
+                        timeout: layers.timeouts.for_call("tools/list", None),
                         events: events.clone(),
                         client_caps: SHARED_CLIENT_CAPS.to_string(),
                         owner: None,

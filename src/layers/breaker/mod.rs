@@ -1,6 +1,6 @@
-//! Circuit breaker: opens after N consecutive upstream faults, fails fast while open (an error
-//! naming the server and when to retry), lets one probe through when half-open, closes on its
-//! success. Only upstream faults count (the classifier decides); the decision is made off the
+//! Circuit breaker: opens after N consecutive upstream faults, or when faults reach a share of the
+//! last requests, fails fast while open (an error naming the server and when to retry), lets one
+//! probe through when half-open, closes on its success. Only upstream faults count (the classifier decides); the decision is made off the
 //! request path, by a task fed outcomes over a channel; requests only read a gate.
 
 mod future;
@@ -20,6 +20,10 @@ pub struct Settings {
     pub failures: u32,
     /// How long it stays open before letting a probe through.
     pub open_for: Duration,
+    /// Share of faults among the last `window` requests that opens it (above 1: never).
+    pub error_rate: f64,
+    /// How many recent requests `error_rate` looks at (it waits for that many).
+    pub window: u32,
 }
 
 impl Default for Settings {
@@ -27,6 +31,8 @@ impl Default for Settings {
         Settings {
             failures: 5,
             open_for: Duration::from_secs(30),
+            error_rate: 0.5,
+            window: 20,
         }
     }
 }
@@ -58,22 +64,39 @@ pub struct Open {
     pub retry_in: Duration,
 }
 
-/// The layer.
+/// The layer; every service it builds shares one breaker.
 #[derive(Clone)]
 pub struct BreakerLayer<C> {
     server: Arc<str>,
-    settings: Settings,
+    gate: Arc<state::Gate>,
     classify: C,
 }
 
 impl<C> BreakerLayer<C> {
-    /// A breaker for `server`; `classify` judges each outcome.
+    /// A closed breaker for `server` (its deciding task starts on the current runtime);
+    /// `classify` judges each outcome.
     pub fn new(server: Arc<str>, settings: Settings, classify: C) -> Self {
         BreakerLayer {
+            gate: state::Gate::new(settings, &server),
             server,
-            settings,
             classify,
         }
+    }
+
+    /// Reads the breaker's phase (for `/servers`).
+    pub fn handle(&self) -> Handle {
+        Handle(self.gate.clone())
+    }
+}
+
+/// Reads a breaker's phase.
+#[derive(Clone)]
+pub struct Handle(Arc<state::Gate>);
+
+impl Handle {
+    /// Where the breaker is.
+    pub fn phase(&self) -> Phase {
+        self.0.phase()
     }
 }
 
@@ -83,8 +106,8 @@ impl<S, C: Clone> tower::Layer<S> for BreakerLayer<C> {
     fn layer(&self, inner: S) -> Self::Service {
         Breaker::new(
             inner,
+            self.gate.clone(),
             self.server.clone(),
-            self.settings,
             self.classify.clone(),
         )
     }

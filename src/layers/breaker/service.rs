@@ -2,7 +2,7 @@
 
 use super::future::ResponseFuture;
 use super::state::{Admit, Gate, Phase};
-use super::{Classify, Open, Settings};
+use super::{Classify, Open};
 use crate::layers::BoxError;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -18,11 +18,10 @@ pub struct Breaker<S, C> {
 }
 
 impl<S, C> Breaker<S, C> {
-    /// A closed breaker (its deciding task starts on the current runtime).
-    pub fn new(inner: S, server: Arc<str>, settings: Settings, classify: C) -> Self {
+    pub(super) fn new(inner: S, gate: Arc<Gate>, server: Arc<str>, classify: C) -> Self {
         Breaker {
             inner,
-            gate: Gate::new(settings),
+            gate,
             server,
             classify,
         }

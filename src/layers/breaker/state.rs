@@ -25,6 +25,8 @@ pub struct Gate {
     probing: AtomicBool,
     base: Instant,
     outcomes: mpsc::UnboundedSender<(Verdict, bool)>,
+    /// `switchboard_circuit_state{server}`, set on every transition.
+    gauge: metrics::Gauge,
 }
 
 /// What the gate says about one request.
@@ -37,14 +39,17 @@ pub enum Admit {
 
 impl Gate {
     /// A closed gate and its deciding task.
-    pub fn new(settings: Settings) -> Arc<Gate> {
+    pub fn new(settings: Settings, server: &str) -> Arc<Gate> {
         let (tx, rx) = mpsc::unbounded_channel();
+        let gauge = metrics::gauge!(crate::observe::CIRCUIT, "server" => server.to_string());
+        gauge.set(Phase::Closed as u8 as f64);
         let gate = Arc::new(Gate {
             phase: AtomicU8::new(Phase::Closed as u8),
             open_until: AtomicU64::new(0),
             probing: AtomicBool::new(false),
             base: Instant::now(),
             outcomes: tx,
+            gauge,
         });
         tokio::spawn(decide(Arc::downgrade(&gate), rx, settings));
         gate
@@ -74,11 +79,24 @@ impl Gate {
                         retry_in_ms: until - now,
                     };
                 }
-                self.phase.store(Phase::HalfOpen as u8, Ordering::Release);
+                self.set(Phase::HalfOpen);
                 self.take_probe()
             }
             Phase::HalfOpen => self.take_probe(),
         }
+    }
+
+    fn set(&self, phase: Phase) {
+        self.phase.store(phase as u8, Ordering::Release);
+        self.gauge.set(phase as u8 as f64);
+    }
+
+    fn open(&self, open_for: std::time::Duration) {
+        self.open_until.store(
+            self.now_ms() + open_for.as_millis() as u64,
+            Ordering::Release,
+        );
+        self.set(Phase::Open);
     }
 
     fn take_probe(&self) -> Admit {
@@ -102,13 +120,14 @@ impl Gate {
     }
 }
 
-/// The deciding task: counts consecutive faults, opens, closes.
+/// The deciding task: counts consecutive faults and the faults among recent requests; opens, closes.
 async fn decide(
     gate: std::sync::Weak<Gate>,
     mut outcomes: mpsc::UnboundedReceiver<(Verdict, bool)>,
     settings: Settings,
 ) {
     let mut streak = 0u32;
+    let mut recent = Recent::new(settings.window);
     while let Some((v, probe)) = outcomes.recv().await {
         let Some(g) = gate.upgrade() else { return };
         match (g.phase(), v) {
@@ -117,30 +136,57 @@ async fn decide(
             (Phase::HalfOpen, _) if !probe => {}
             (Phase::HalfOpen, Verdict::Healthy) => {
                 streak = 0;
-                g.phase.store(Phase::Closed as u8, Ordering::Release);
+                recent.clear();
+                g.set(Phase::Closed);
                 g.probing.store(false, Ordering::Release);
             }
             (Phase::HalfOpen, Verdict::Fault) => {
-                g.open_until.store(
-                    g.now_ms() + settings.open_for.as_millis() as u64,
-                    Ordering::Release,
-                );
-                g.phase.store(Phase::Open as u8, Ordering::Release);
+                g.open(settings.open_for);
                 g.probing.store(false, Ordering::Release);
             }
-            (Phase::Closed, Verdict::Healthy) => streak = 0,
-            (Phase::Closed, Verdict::Fault) => {
-                streak += 1;
-                if streak >= settings.failures {
+            (Phase::Closed, v) => {
+                let fault = v == Verdict::Fault;
+                streak = if fault { streak + 1 } else { 0 };
+                let rate = recent.push(fault);
+                if streak >= settings.failures || rate.is_some_and(|r| r >= settings.error_rate) {
                     streak = 0;
-                    g.open_until.store(
-                        g.now_ms() + settings.open_for.as_millis() as u64,
-                        Ordering::Release,
-                    );
-                    g.phase.store(Phase::Open as u8, Ordering::Release);
+                    recent.clear();
+                    g.open(settings.open_for);
                 }
             }
             (Phase::Open, _) => {} // late outcomes of requests admitted before it opened
         }
+    }
+}
+
+/// The last N verdicts of a closed breaker (true: a fault).
+struct Recent {
+    ring: std::collections::VecDeque<bool>,
+    size: usize,
+    faults: usize,
+}
+
+impl Recent {
+    fn new(size: u32) -> Recent {
+        Recent {
+            ring: Default::default(),
+            size: size.max(1) as usize,
+            faults: 0,
+        }
+    }
+
+    /// Add one; the share of faults once the window is full.
+    fn push(&mut self, fault: bool) -> Option<f64> {
+        if self.ring.len() == self.size && self.ring.pop_front() == Some(true) {
+            self.faults -= 1;
+        }
+        self.ring.push_back(fault);
+        self.faults += usize::from(fault);
+        (self.ring.len() == self.size).then(|| self.faults as f64 / self.size as f64)
+    }
+
+    fn clear(&mut self) {
+        self.ring.clear();
+        self.faults = 0;
     }
 }

@@ -23,16 +23,23 @@ impl Classify<&'static str> for Judge {
 }
 
 fn breaker() -> (Breaker<Mock, Judge>, Handle) {
+    with(Settings {
+        failures: 3,
+        open_for: Duration::from_secs(10),
+        ..Settings::default()
+    })
+}
+
+fn with(settings: Settings) -> (Breaker<Mock, Judge>, Handle) {
     let (svc, handle) = mock::pair();
-    let layer = BreakerLayer::new(
-        Arc::from("flaky"),
-        Settings {
-            failures: 3,
-            open_for: Duration::from_secs(10),
-        },
-        Judge,
-    );
+    let layer = BreakerLayer::new(Arc::from("flaky"), settings, Judge);
     (layer.layer(svc), handle)
+}
+
+async fn succeed_once(svc: &mut Breaker<Mock, Judge>, handle: &mut Handle) {
+    let call = svc.ready().await.unwrap().call("req");
+    handle.next_request().await.unwrap().1.send_response("ok");
+    assert_eq!(call.await.unwrap(), "ok");
 }
 
 /// Let the deciding task catch up.
@@ -124,6 +131,48 @@ async fn a_failed_probe_reopens_and_neutral_outcomes_do_not_count() {
     let again = svc.ready().await.unwrap().call("probe 2");
     handle.next_request().await.unwrap().1.send_response("ok");
     assert_eq!(again.await.unwrap(), "ok");
+    settle().await;
+    assert_eq!(svc.phase(), Phase::Closed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_error_rate_over_the_window_opens_without_a_streak() {
+    let (mut svc, mut handle) = with(Settings {
+        failures: 100,
+        open_for: Duration::from_secs(10),
+        error_rate: 0.5,
+        window: 10,
+    });
+    // Alternating fault/success: never two faults in a row, but half of the last ten.
+    for i in 0..9 {
+        if i % 2 == 0 {
+            fail_once(&mut svc, &mut handle).await;
+        } else {
+            succeed_once(&mut svc, &mut handle).await;
+        }
+        settle().await;
+        assert_eq!(
+            svc.phase(),
+            Phase::Closed,
+            "window not full after {} requests",
+            i + 1
+        );
+    }
+    succeed_once(&mut svc, &mut handle).await; // ten requests, five faults
+    settle().await;
+    assert_eq!(svc.phase(), Phase::Open);
+    // After a successful probe the window starts afresh: four faults in ten do not reopen.
+    tokio::time::advance(Duration::from_secs(10)).await;
+    succeed_once(&mut svc, &mut handle).await;
+    settle().await;
+    assert_eq!(svc.phase(), Phase::Closed);
+    for i in 0..10 {
+        if i % 3 == 0 {
+            fail_once(&mut svc, &mut handle).await;
+        } else {
+            succeed_once(&mut svc, &mut handle).await;
+        }
+    }
     settle().await;
     assert_eq!(svc.phase(), Phase::Closed);
 }

@@ -1,0 +1,36 @@
+//! The rate limit's response future: the inner future, or the refusal.
+
+use super::Limited;
+use crate::layers::BoxError;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Passed on, or refused at once.
+#[pin_project::pin_project(project = Proj)]
+pub enum ResponseFuture<F> {
+    /// Within the limits.
+    Passed {
+        #[pin]
+        inner: F,
+    },
+    /// Over a limit.
+    Refused(Option<Limited>),
+}
+
+impl<F, T, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<T, E>>,
+    E: Into<BoxError>,
+{
+    type Output = Result<T, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            Proj::Passed { inner } => inner.poll(cx).map_err(Into::into),
+            Proj::Refused(l) => {
+                Poll::Ready(Err(Box::new(l.take().expect("polled after completion"))))
+            }
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! Rate limit: token buckets (GCRA, from `governor`) per upstream and per downstream client (its
+//! session; its identity once authentication exists). A refused request is answered at once with
+//! an error that says when to retry; it never waits in the gateway.
+
+mod clock;
+mod future;
+
+use crate::layers::{BoxError, Call};
+use clock::TokioClock;
+use governor::middleware::NoOpMiddleware;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// One bucket's size and refill.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    /// Sustained requests per second.
+    pub per_second: f64,
+    /// How many may come at once (bucket size).
+    pub burst: u32,
+}
+
+impl Rate {
+    fn quota(self) -> Quota {
+        let period = Duration::from_secs_f64(1.0 / self.per_second.max(1e-6));
+        let burst = NonZeroU32::new(self.burst.max(1)).expect("at least one");
+        Quota::with_period(period.max(Duration::from_nanos(1)))
+            .expect("a positive period")
+            .allow_burst(burst)
+    }
+}
+
+/// The limits of one upstream (none by default).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Settings {
+    /// All clients together.
+    pub upstream: Option<Rate>,
+    /// Each client on its own.
+    pub client: Option<Rate>,
+}
+
+/// Which bucket refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The upstream's, shared by all clients.
+    Upstream,
+    /// The client's own.
+    Client,
+}
+
+impl Scope {
+    /// As written in errors.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Upstream => "upstream",
+            Scope::Client => "client",
+        }
+    }
+}
+
+/// A request refused by a rate limit.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("rate limit ({scope}) of upstream {server:?} exceeded; retry in {retry_in:?}", scope = .scope.as_str())]
+pub struct Limited {
+    /// Whose limit.
+    pub server: Arc<str>,
+    /// Which bucket.
+    pub scope: Scope,
+    /// When a request would pass.
+    pub retry_in: Duration,
+}
+
+type Direct = RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<Duration>>;
+type Keyed = RateLimiter<
+    Arc<str>,
+    governor::state::keyed::DefaultKeyedStateStore<Arc<str>>,
+    TokioClock,
+    NoOpMiddleware<Duration>,
+>;
+
+/// Forget idle clients' buckets every this many checks (keeps the per-client map small).
+const SWEEP_EVERY: u64 = 4096;
+
+struct Limiters {
+    server: Arc<str>,
+    upstream: Option<Direct>,
+    client: Option<Keyed>,
+    clock: TokioClock,
+    refused: metrics::Counter,
+    checks: AtomicU64,
+}
+
+impl Limiters {
+    fn check(&self, client: &Arc<str>) -> Result<(), Limited> {
+        let now = governor::clock::Clock::now(&self.clock);
+        let refuse = |scope, retry_in| Limited {
+            server: self.server.clone(),
+            scope,
+            retry_in,
+        };
+        // The client's own bucket first: a client over its limit does not drain the shared one.
+        if let Some(k) = &self.client {
+            if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+                k.retain_recent();
+            }
+            if let Err(not_until) = k.check_key(client) {
+                return Err(refuse(Scope::Client, not_until.wait_time_from(now)));
+            }
+        }
+        if let Some(u) = &self.upstream {
+            if let Err(not_until) = u.check() {
+                return Err(refuse(Scope::Upstream, not_until.wait_time_from(now)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The layer (its buckets are shared by every service it builds).
+#[derive(Clone)]
+pub struct RateLimitLayer {
+    limits: Option<Arc<Limiters>>,
+}
+
+impl RateLimitLayer {
+    /// Buckets for upstream `server` per `settings`.
+    pub fn new(server: Arc<str>, settings: Settings) -> Self {
+        if settings == Settings::default() {
+            return RateLimitLayer { limits: None };
+        }
+        let clock = TokioClock::default();
+        let limits = Limiters {
+            upstream: settings
+                .upstream
+                .map(|r| RateLimiter::direct_with_clock(r.quota(), clock.clone())),
+            client: settings
+                .client
+                .map(|r| RateLimiter::new(r.quota(), Default::default(), clock.clone())),
+            refused: metrics::counter!(crate::observe::RATE_LIMITED, "server" => server.to_string()),
+            server,
+            clock,
+            checks: AtomicU64::new(0),
+        };
+        RateLimitLayer {
+            limits: Some(Arc::new(limits)),
+        }
+    }
+}
+
+impl<S> tower::Layer<S> for RateLimitLayer {
+    type Service = RateLimit<S>;
+
+    fn layer(&self, inner: S) -> RateLimit<S> {
+        RateLimit {
+            inner,
+            limits: self.limits.clone(),
+        }
+    }
+}
+
+/// Refuses requests over the limits.
+#[derive(Clone)]
+pub struct RateLimit<S> {
+    inner: S,
+    limits: Option<Arc<Limiters>>,
+}
+
+impl<S> tower::Service<Call> for RateLimit<S>
+where
+    S: tower::Service<Call>,
+    S::Error: Into<BoxError>,
+{
+    type Response = S::Response;
+    type Error = BoxError;
+    type Future = future::ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, call: Call) -> Self::Future {
+        if let Some(l) = &self.limits {
+            if let Err(limited) = l.check(&call.client) {
+                l.refused.increment(1);
+                return future::ResponseFuture::Refused(Some(limited));
+            }
+        }
+        future::ResponseFuture::Passed {
+            inner: self.inner.call(call),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
