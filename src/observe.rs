@@ -24,8 +24,6 @@ pub const ROUTING: &str = "switchboard_routing_decisions_total";
 pub const RATE_LIMITED: &str = "switchboard_rate_limited_total";
 /// `switchboard_retries_total{server}`: safe requests sent again after an upstream fault.
 pub const RETRIES: &str = "switchboard_retries_total";
-/// `switchboard_load_shed_total{server}`: requests refused at the concurrency limit.
-pub const SHED: &str = "switchboard_load_shed_total";
 
 /// The process-wide Prometheus recorder (installed on first use; `None` if another recorder
 /// already owns the process).

@@ -338,3 +338,56 @@ async fn a_cancelled_call_is_answered_at_once() {
         .await;
     assert_eq!(ok["result"]["content"][0]["text"], "Echo: still here");
 }
+
+/// A per-tool deadline of 2 s: a 4 s operation that reports progress every second stays alive
+/// (each notification restarts the deadline); the same call without a progress token times out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_extends_a_per_tool_deadline() {
+    let gw = Gateway::start(
+        "switchboard.toml",
+        &everything_stdio(
+            "everything",
+            "tool_timeouts = { \"trigger-long-running-operation\" = \"2s\" }",
+        ),
+    );
+    let mut c = RawClient::new(&gw.url);
+    c.initialize().await;
+    let op = |meta: bool| {
+        let mut p = json!({ "name": "everything__trigger-long-running-operation",
+                            "arguments": { "duration": 4, "steps": 4 } });
+        if meta {
+            p["_meta"] = json!({ "progressToken": "p1" });
+        }
+        p
+    };
+    // JSON only: the progress notifications have nowhere to go, but they still reach the gateway.
+    let with_progress = c
+        .post_raw(
+            json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":op(true)}).to_string(),
+            &[("accept", "application/json")],
+        )
+        .await
+        .body;
+    assert!(
+        with_progress["result"]["content"][0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("completed")),
+        "{with_progress}\n{}",
+        gw.log()
+    );
+    let silent = c.request(2, "tools/call", op(false)).await;
+    assert_eq!(silent["error"]["code"], -32001, "{silent}");
+    assert!(
+        silent["error"]["message"].as_str().unwrap().contains("2s"),
+        "{silent}"
+    );
+    // Other tools keep the server's default deadline.
+    let echo = c
+        .request(
+            3,
+            "tools/call",
+            json!({"name":"everything__echo","arguments":{"message":"hi"}}),
+        )
+        .await;
+    assert_eq!(echo["result"]["content"][0]["text"], "Echo: hi");
+}

@@ -269,3 +269,127 @@ async fn a_hung_idle_upstream_is_found_by_ping_and_restarted() {
     let steady = server_row(&gw, "steady").await;
     assert_eq!(steady["restarts"], 0, "{steady}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_refuse_at_once_saying_when_to_retry() {
+    let config = fixture("limited", "", "rate_limit = { per_second = 1, burst = 2 }")
+        + &fixture(
+            "per_client",
+            "",
+            "client_rate_limit = { per_second = 1, burst = 1 }",
+        )
+        + &fixture("narrow", "--slow-ms 500", "max_concurrent = 1")
+        + &fixture("steady", "", "");
+    let gw = Gateway::start("switchboard.toml", &config);
+    let mut c = RawClient::new(&gw.url);
+    c.initialize().await;
+    // The upstream's bucket: two pass, the third is refused with the time to wait.
+    for i in 1..=2 {
+        let r = c.request(i, "tools/call", echo("limited", "ok")).await;
+        assert_eq!(r["result"]["content"][0]["text"], "ok", "{r}");
+    }
+    let r = c
+        .request(3, "tools/call", echo("limited", "too soon"))
+        .await;
+    assert_eq!(r["error"]["code"], -32029, "{r}");
+    assert_eq!(r["error"]["data"]["scope"], "upstream", "{r}");
+    let wait = r["error"]["data"]["retry_after_ms"].as_u64().unwrap();
+    assert!((1..=1000).contains(&wait), "{r}");
+    assert!(
+        r["error"]["message"].as_str().unwrap().contains("limited"),
+        "{r}"
+    );
+    // Others are not affected.
+    let r = c.request(4, "tools/call", echo("steady", "fine")).await;
+    assert_eq!(r["result"]["content"][0]["text"], "fine", "{r}");
+    // Per client: one client over its limit does not stop another.
+    let r = c.request(5, "tools/call", echo("per_client", "a")).await;
+    assert_eq!(r["result"]["content"][0]["text"], "a", "{r}");
+    let r = c
+        .request(6, "tools/call", echo("per_client", "a again"))
+        .await;
+    assert_eq!(r["error"]["data"]["scope"], "client", "{r}");
+    let mut other = RawClient::new(&gw.url);
+    other.initialize().await;
+    let r = other
+        .request(1, "tools/call", echo("per_client", "b"))
+        .await;
+    assert_eq!(r["result"]["content"][0]["text"], "b", "{r}");
+    // Concurrency: one call in flight on `narrow`; a second at the same time is shed at once.
+    let (a, b) = tokio::join!(c.request(7, "tools/call", echo("narrow", "first")), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        c.request(8, "tools/call", echo("narrow", "second")).await
+    });
+    assert_eq!(a["result"]["content"][0]["text"], "first", "{a}");
+    assert_eq!(b["error"]["code"], -32029, "{b}");
+    assert_eq!(b["error"]["data"]["reason"], "overloaded", "{b}");
+    assert!(
+        b["error"]["message"].as_str().unwrap().contains("narrow"),
+        "{b}"
+    );
+    // Refusals are counted.
+    let text = reqwest::get(format!("{}/metrics", gw.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
+        .expect("Prometheus text format");
+    let counted = |metric: &str, server: &str, outcome: Option<&str>| {
+        scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == metric && s.labels.get("server") == Some(server))
+            .filter(|s| outcome.is_none() || s.labels.get("outcome") == outcome)
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) => v,
+                _ => 0.0,
+            })
+            .sum::<f64>()
+    };
+    assert_eq!(
+        counted("switchboard_rate_limited_total", "limited", None),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(
+        counted("switchboard_rate_limited_total", "per_client", None),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(
+        counted("switchboard_requests_total", "narrow", Some("overloaded")),
+        1.0,
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_needs_every_upstream_or_the_configured_minimum() {
+    let broken = "[servers.broken]\ncommand = \"/nonexistent/mcp-server\"\n";
+    let steady = fixture("steady", "", "");
+    let strict = Gateway::start("switchboard.toml", &format!("{broken}{steady}"));
+    let r = reqwest::get(format!("{}/ready", strict.base))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["servers"][0]["server"], "broken", "{body}");
+    assert_eq!(
+        (body["ready"].as_u64(), body["required"].as_u64()),
+        (Some(1), Some(2)),
+        "{body}"
+    );
+    let lenient = Gateway::start(
+        "switchboard.toml",
+        &format!("[gateway]\nready_minimum = 1\n\n{broken}{steady}"),
+    );
+    let r = reqwest::get(format!("{}/ready", lenient.base))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "ready", "{body}");
+    assert_eq!(body["servers"][0]["state"], "failed", "still named: {body}");
+}

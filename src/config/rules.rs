@@ -140,7 +140,7 @@ impl Rules {
 pub struct DefaultLimits {
     /// Seconds to wait for a response.
     pub response_timeout: Option<f64>,
-    /// Retries (kept for the resilience layers).
+    /// Retries of safe requests (the retry layer).
     pub max_retries: Option<u32>,
     /// Seconds a server may take to start.
     pub startup_wait: Option<f64>,

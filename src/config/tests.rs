@@ -144,3 +144,104 @@ fn embedded_default_loads() {
     assert_eq!(c.servers.len(), 2);
     assert!(c.gateway.listen.ip().is_loopback());
 }
+
+#[test]
+fn resilience_settings_parse_into_layer_settings() {
+    let c = parse(
+        r#"
+[gateway]
+request_timeout = "45s"
+max_retries = 1
+
+[servers.busy]
+command = "x"
+timeouts = { "tools/list" = "3s", "prompts/get" = "5s" }
+tool_timeouts = { long_job = "10m" }
+max_timeout = "20m"
+rate_limit = { per_second = 5, burst = 10 }
+client_rate_limit = { per_second = 0.5 }
+max_concurrent = 8
+retry = { max = 4, min_backoff = "50ms", max_backoff = "1s" }
+breaker = { failures = 3, open_for = "10s", error_rate = 0.25, window = 40 }
+
+[servers.plain]
+command = "y"
+"#,
+    )
+    .unwrap();
+    let busy = c.layer_settings(&c.servers[0]);
+    let t = &busy.timeouts;
+    assert_eq!(t.for_call("tools/call", None), Duration::from_secs(45));
+    assert_eq!(
+        t.for_call("tools/call", Some("long_job")),
+        Duration::from_secs(600)
+    );
+    assert_eq!(t.for_call("tools/list", None), Duration::from_secs(3));
+    assert_eq!(t.for_call("prompts/list", None), Duration::from_secs(15));
+    assert_eq!(t.for_call("prompts/get", None), Duration::from_secs(5));
+    assert_eq!(t.max, Duration::from_secs(1200));
+    let up = busy.rate.upstream.unwrap();
+    assert_eq!((up.per_second, up.burst), (5.0, 10));
+    assert_eq!(busy.rate.client.unwrap().burst, 1, "at least one");
+    assert_eq!(busy.concurrency, Some(8));
+    assert_eq!(
+        busy.retry.max, 4,
+        "the server's own retries win over the gateway's"
+    );
+    assert_eq!(busy.retry.min_backoff, Duration::from_millis(50));
+    assert_eq!(busy.breaker.error_rate, 0.25);
+    assert_eq!(busy.breaker.window, 40);
+    let plain = c.layer_settings(&c.servers[1]);
+    assert_eq!(plain.retry.max, 1, "the gateway's max_retries");
+    assert_eq!(
+        plain.rate,
+        crate::layers::rate_limit::Settings::default(),
+        "no limits by default"
+    );
+    assert_eq!(
+        plain.timeouts.for_call("tools/list", None),
+        Duration::from_secs(15)
+    );
+}
+
+#[test]
+fn seed_default_limits_set_timeouts_and_retries() {
+    let mut c = parse(r#"{"fs": {"command": "node", "args": ["fs.js"], "port": 7001}}"#).unwrap();
+    let rules = super::rules::parse_file(
+        r#"{"server_keywords": {}, "default_limits": {"response_timeout": 8, "max_retries": 0, "startup_wait": 2}}"#,
+        "router.json",
+    )
+    .unwrap();
+    c.apply_rules(rules, "router.json");
+    let s = c.layer_settings(&c.servers[0]);
+    assert_eq!(
+        s.timeouts.for_call("tools/call", None),
+        Duration::from_secs(8)
+    );
+    assert_eq!(
+        s.timeouts.for_call("tools/list", None),
+        Duration::from_secs(8),
+        "lists never longer"
+    );
+    assert_eq!(s.retry.max, 0);
+    assert_eq!(c.gateway.startup_timeout, Duration::from_secs(2));
+}
+
+#[test]
+fn bad_resilience_settings_name_the_field() {
+    let e = err("[servers.a]\ncommand = \"x\"\nrate_limit = { per_second = 0 }\n");
+    assert!(
+        e.contains("servers.a.rate_limit.per_second") && e.contains("positive"),
+        "{e}"
+    );
+    let e = err("[servers.a]\ncommand = \"x\"\ntimeouts = { \"tools/call\" = \"soon\" }\n");
+    assert!(e.contains("servers.a.timeouts"), "{e}");
+    let e = err("[servers.a]\ncommand = \"x\"\nmax_concurrent = 0\n");
+    assert!(e.contains("servers.a.max_concurrent"), "{e}");
+    let e = err("[servers.a]\ncommand = \"x\"\nbreaker = { error_rate = 2 }\n");
+    assert!(e.contains("servers.a.breaker.error_rate"), "{e}");
+    let e = err(
+        "[servers.a]\ncommand = \"x\"\nretry = { min_backoff = \"2s\", max_backoff = \"1s\" }\n",
+    );
+    assert!(e.contains("servers.a.retry"), "{e}");
+}

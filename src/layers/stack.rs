@@ -34,7 +34,9 @@ pub struct Stack {
     max_in_flight: usize,
 }
 
-/// What an outcome says about the upstream's health: only its own faults count.
+/// What an outcome says about the upstream's health: only its own faults count. Not being
+/// connected is no news (the supervisor already knows and is restarting it; counting it would
+/// keep the breaker open after the upstream is back).
 #[derive(Clone, Copy)]
 pub struct UpstreamFaults;
 
@@ -43,7 +45,11 @@ impl Classify<Reply> for UpstreamFaults {
         match r {
             Ok(_) => Verdict::Healthy, // an answer, even a JSON-RPC error or a tool's isError
             Err(e) => match e.downcast_ref::<UpstreamError>() {
-                Some(UpstreamError::Cancelled | UpstreamError::SessionExpired) => Verdict::Neutral,
+                Some(
+                    UpstreamError::Cancelled
+                    | UpstreamError::SessionExpired
+                    | UpstreamError::NotReady(_),
+                ) => Verdict::Neutral,
                 _ => Verdict::Fault,
             },
         }
