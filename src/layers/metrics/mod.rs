@@ -84,3 +84,6 @@ where
         future::ResponseFuture::new(self.inner.call(call), self.layer.clone(), method)
     }
 }
+
+#[cfg(test)]
+mod tests;
