@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn demo_config() -> String {
     format!(
@@ -218,19 +218,128 @@ async fn bad_input_gets_clear_errors_and_disturbs_nobody() {
     assert!(!log.contains("panicked"), "{log}");
 }
 
+/// 2026-07-28 requests (no session; the version, the method and the name mirrored in headers):
+/// each malformed one gets the revision's error code and HTTP status.
 #[tokio::test]
-async fn discover_probe_is_answered_with_the_supported_versions() {
+async fn stateless_requests_are_checked_rung_by_rung() {
     let gw = Gateway::start("switchboard.toml", &demo_config());
     let client = RawClient::new(&gw.url);
-    let a = client
+    let meta = json!({"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}});
+    let post = |method: &'static str, params: Value, headers: Vec<(&'static str, &'static str)>| {
+        let client = &client;
+        async move {
+            let body = json!({"jsonrpc":"2.0","id":7,"method":method,"params":params}).to_string();
+            client.post_raw(body, &headers).await
+        }
+    };
+    let modern = |method: &'static str| {
+        vec![
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", method),
+        ]
+    };
+    // server/discover: both generations' versions.
+    let a = post(
+        "server/discover",
+        json!({"_meta": meta}),
+        modern("server/discover"),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    let versions = a.body["result"]["supportedVersions"].as_array().unwrap();
+    assert_eq!(versions[0], "2026-07-28");
+    assert!(versions.iter().any(|v| v == "2025-11-25"), "{}", a.text);
+    assert_eq!(
+        a.body["result"]["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
+        "switchboard"
+    );
+    // No envelope: -32602, 400.
+    let a = post("tools/list", json!({}), modern("tools/list")).await;
+    assert_eq!(
+        (a.status, a.body["error"]["code"].as_i64()),
+        (400, Some(-32602)),
+        "{}",
+        a.text
+    );
+    // Header and body disagree: -32020, 400, naming both values.
+    let a = post("tools/list", json!({"_meta": meta}), modern("prompts/list")).await;
+    assert_eq!(
+        (a.status, a.body["error"]["code"].as_i64()),
+        (400, Some(-32020)),
+        "{}",
+        a.text
+    );
+    assert!(
+        a.text.contains("prompts/list") && a.text.contains("tools/list"),
+        "{}",
+        a.text
+    );
+    let mut h = modern("tools/call");
+    h.push(("mcp-name", "text__reverse"));
+    let a = post(
+        "tools/call",
+        json!({"_meta": meta, "name": "text__echo", "arguments": {}}),
+        h,
+    )
+    .await;
+    assert_eq!(a.body["error"]["code"], -32020, "{}", a.text);
+    // A version nobody speaks: -32022 with what the gateway supports.
+    let future = json!({"io.modelcontextprotocol/protocolVersion":"2031-01-01","io.modelcontextprotocol/clientCapabilities":{}});
+    let a = post(
+        "tools/list",
+        json!({"_meta": future}),
+        vec![
+            ("mcp-protocol-version", "2031-01-01"),
+            ("mcp-method", "tools/list"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.body["error"]["code"].as_i64()),
+        (400, Some(-32022)),
+        "{}",
+        a.text
+    );
+    assert_eq!(a.body["error"]["data"]["requested"], "2031-01-01");
+    // Methods the revision removed: -32601, 404.
+    for m in ["ping", "initialize", "logging/setLevel"] {
+        let a = post(m, json!({"_meta": meta}), modern(m)).await;
+        assert_eq!(
+            (a.status, a.body["error"]["code"].as_i64()),
+            (404, Some(-32601)),
+            "{m}: {}",
+            a.text
+        );
+    }
+    // A retry naming a call the gateway never parked.
+    let mut h = modern("tools/call");
+    h.push(("mcp-name", "text__echo"));
+    let a = post("tools/call", json!({"_meta": meta, "name": "text__echo", "arguments": {"text": "x"}, "requestState": "forged", "inputResponses": {}}), h).await;
+    assert_eq!(
+        (a.status, a.body["error"]["code"].as_i64()),
+        (400, Some(-32602)),
+        "{}",
+        a.text
+    );
+    assert!(a.text.contains("requestState"), "{}", a.text);
+    // A sessionless notification is accepted and dropped; GET and DELETE without a session are 405.
+    let n = client
         .post_raw(
-            json!({"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}).to_string(),
-            &[("mcp-protocol-version", "2026-07-28"), ("mcp-method", "server/discover")],
+            json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}})
+                .to_string(),
+            &modern("notifications/cancelled"),
         )
         .await;
-    assert_eq!(a.status, 400, "{}", a.text);
-    assert_eq!(a.body["error"]["code"], -32022);
-    assert_eq!(a.body["error"]["data"]["requested"], "2026-07-28");
-    let supported = a.body["error"]["data"]["supported"].as_array().unwrap();
-    assert!(supported.iter().any(|v| v == "2025-11-25"));
+    assert_eq!(n.status, 202);
+    let get = client
+        .http
+        .get(&gw.url)
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 405);
+    assert_eq!(get.headers()["allow"], "POST");
+    let del = client.http.delete(&gw.url).send().await.unwrap();
+    assert_eq!(del.status(), 405);
 }

@@ -96,8 +96,9 @@ transport = "sse"
         ],
     );
     assert_echo_and_time(&result, "everything__echo", "time__get_current_time");
-    // The Python SDK probes server/discover first, then falls back to initialize.
-    assert_eq!(result["version"], "2025-11-25");
+    // The Python SDK probes server/discover and, finding 2026-07-28, speaks it (statelessly)
+    // while every upstream here speaks the initialize generation: the gateway bridges.
+    assert_eq!(result["version"], "2026-07-28");
     let names = tool_names(&result);
     for prefix in ["everything__", "time__", "evhttp__", "evsse__"] {
         assert!(

@@ -75,7 +75,10 @@ fn python_sdk_uses_resources_prompts_progress_sampling_and_elicitation() {
         json!([1.0, 2.0, 3.0, 4.0]),
         "{v}"
     );
-    // Sampling and elicitation: asked of this client, answered, carried back to the server.
+    // Sampling and elicitation: asked of this client, answered, carried back to the server. The
+    // client speaks 2026-07-28 and the upstream the initialize generation: the upstream's
+    // requests reach the client as input_required results, its retries carry the answers back.
+    assert_eq!(v["version"], "2026-07-28", "{v}");
     assert_eq!(v["asked"]["sampling"].as_array().unwrap().len(), 1, "{v}");
     assert!(
         v["sampling"]["text"]

@@ -3,7 +3,7 @@
 use super::guard::{self, Wants};
 use super::reply::{self, Rejection};
 use crate::gateway::Gateway;
-use crate::jsonrpc::{self, code, Kind, RpcError};
+use crate::jsonrpc::{self, Kind, RpcError};
 use crate::session::Session;
 use axum::body::Body;
 use axum::extract::State;
@@ -50,6 +50,12 @@ async fn handle_post(
     })?;
     let (id, method, params) = match kind {
         Kind::Request { id, method, params } => (id.get(), method, params),
+        Kind::Notification { method, .. } if !headers.contains_key(SESSION_HEADER) => {
+            // 2026-07-28 defines no client notifications over HTTP (closing a stream cancels);
+            // without a session there is nobody for one to concern: accepted and dropped.
+            tracing::debug!(method, "sessionless notification acknowledged");
+            return Ok(StatusCode::ACCEPTED.into_response());
+        }
         Kind::Notification { method, params } => {
             let session = session_of(gw, headers)?;
             gw.notification(&session, method, params).await;
@@ -61,8 +67,8 @@ async fn handle_post(
             return Ok(StatusCode::ACCEPTED.into_response());
         }
     };
-    if method == "server/discover" {
-        return Err(discover_unsupported(params).with_id(Some(id)));
+    if super::modern::is_modern(headers, method, params) {
+        return Ok(super::modern::handle(gw, headers, id, method, params, wants).await);
     }
     guard::protocol_version(headers).map_err(|r| r.with_id(Some(id)))?;
     if method == "initialize" {
@@ -172,28 +178,6 @@ fn stream_until_answer(
     futures::StreamExt::chain(head, rest)
 }
 
-/// A 2026-07-28 client probing `server/discover`: say which versions the gateway speaks, so it
-/// falls back to `initialize`.
-fn discover_unsupported(params: Option<&RawValue>) -> Rejection {
-    let requested = params
-        .and_then(|p| serde_json::from_str::<serde_json::Value>(p.get()).ok())
-        .and_then(|v| {
-            v.pointer("/_meta/io.modelcontextprotocol~1protocolVersion")
-                .cloned()
-        })
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_else(|| "2026-07-28".into());
-    let err = RpcError::new(
-        code::UNSUPPORTED_PROTOCOL_VERSION,
-        format!("protocol version {requested} is not supported; use initialize with one of the supported versions"),
-    )
-    .with_data(serde_json::json!({
-        "supported": crate::config::PROTOCOL_VERSIONS,
-        "requested": requested,
-    }));
-    Rejection::rpc(StatusCode::BAD_REQUEST, err)
-}
-
 fn respond(body: Bytes, wants: Wants) -> Response {
     match wants {
         Wants::Json | Wants::JsonOnly => reply::json(StatusCode::OK, body),
@@ -238,8 +222,27 @@ fn session_of(gw: &Gateway, headers: &HeaderMap) -> Result<Arc<Session>, Rejecti
     })
 }
 
+/// GET or DELETE without a session: 2026-07-28 has neither (405, POST only); every client of the
+/// `initialize` generation names its session on both.
+fn sessionless(headers: &HeaderMap) -> Option<Response> {
+    if headers.contains_key(SESSION_HEADER) {
+        return None;
+    }
+    let mut r = Rejection::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "GET and DELETE need an Mcp-Session-Id (protocol 2026-07-28 uses POST only; subscriptions/listen opens a stream)",
+    )
+    .into_response();
+    r.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    Some(r)
+}
+
 /// GET /mcp: the session's stream for messages not tied to a request.
 pub async fn get(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
+    if let Some(r) = sessionless(&headers) {
+        return r;
+    }
     let opened = (|| {
         guard::origin_and_host(&headers, &gw.config.gateway)?;
         guard::accept_for_get(&headers)?;
@@ -263,6 +266,9 @@ pub async fn get(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response
 
 /// DELETE /mcp: end a session.
 pub async fn delete(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
+    if let Some(r) = sessionless(&headers) {
+        return r;
+    }
     let checked = guard::origin_and_host(&headers, &gw.config.gateway)
         .and_then(|()| session_of(&gw, &headers));
     match checked {

@@ -267,6 +267,16 @@ impl Gateway {
         Ok((server, jsonrpc::set_members(params, &[("ref", &new_ref)])))
     }
 
+    /// Subscribe `session` to an exposed resource URI (`params` = `{"uri": ...}`); for faces that
+    /// subscribe on the client's behalf (2026-07-28 `subscriptions/listen`).
+    pub async fn subscribe_for(
+        &self,
+        session: &Arc<Session>,
+        params: &str,
+    ) -> Result<(), RpcError> {
+        self.subscribe(session, Some(params)).await
+    }
+
     async fn subscribe(
         &self,
         session: &Arc<Session>,

@@ -65,6 +65,25 @@ impl Gateway {
         ))
     }
 
+    /// The 2026-07-28 `server/discover` result: both generations' versions, the same capabilities
+    /// and instructions as `initialize`, and who the gateway is in `_meta`.
+    pub fn discover_result(&self) -> String {
+        let init: Value = serde_json::from_str(&self.initialize_result(LATEST_PROTOCOL_VERSION))
+            .expect("initialize_result is JSON");
+        let mut versions: Vec<&str> = crate::downstream::MODERN_VERSIONS.to_vec();
+        versions.extend(PROTOCOL_VERSIONS.iter().rev());
+        json!({
+            "resultType": "complete",
+            "supportedVersions": versions,
+            "capabilities": init["capabilities"],
+            "instructions": init["instructions"],
+            "ttlMs": 0,
+            "cacheScope": "private",
+            "_meta": { "io.modelcontextprotocol/serverInfo": init["serverInfo"] },
+        })
+        .to_string()
+    }
+
     /// The `initialize` result: the union of what the upstreams offer.
     pub fn initialize_result(&self, version: &str) -> String {
         let mut caps = Map::new();

@@ -21,6 +21,10 @@ pub mod code {
     /// Refused by a rate or concurrency limit; `data.retry_after_ms` says when to try again
     /// (implementation-defined server error range).
     pub const RATE_LIMITED: i64 = -32029;
+    /// HTTP headers do not match the body (MCP 2026-07-28).
+    pub const HEADER_MISMATCH: i64 = -32020;
+    /// The request needs a client capability the client did not declare (MCP 2026-07-28).
+    pub const MISSING_CLIENT_CAPABILITY: i64 = -32021;
     /// Unsupported protocol version (MCP 2026-07-28).
     pub const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
 }

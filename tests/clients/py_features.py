@@ -37,6 +37,7 @@ async def main(url, prefix):
                 break
             await asyncio.sleep(0.1)
         out["tools"] = names
+        out["version"] = c.session.protocol_version
 
         resources = (await c.list_resources()).resources
         out["resources"] = [r.uri for r in resources][:5]

@@ -1,0 +1,302 @@
+//! One 2026-07-28 request through the gateway, and the multi-round-trip (`input_required`)
+//! bridge: when an upstream of the `initialize` generation asks the client something
+//! (sampling, elicitation, roots) during the call, the call is parked, the client gets an
+//! `InputRequiredResult` holding those requests and a `requestState` naming the parked call,
+//! and its retry (with `inputResponses`) answers the upstream and resumes the same call.
+
+use super::{finish, refuse, reply};
+use crate::downstream::guard::Wants;
+use crate::gateway::Gateway;
+use crate::jsonrpc::{self, Kind, RpcError};
+use crate::session::Session;
+use axum::http::StatusCode;
+use axum::response::Response;
+use bytes::Bytes;
+use dashmap::DashMap;
+use serde_json::value::RawValue;
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+
+/// How long a parked call waits for the client's retry.
+const PARK_FOR: Duration = Duration::from_secs(600);
+
+/// A call in progress: the upstream work runs in its own task; this end sees what it sends.
+struct Running {
+    session: Arc<Session>,
+    /// The id the call was started with (its cancellation key).
+    first_id: String,
+    method: String,
+    related: mpsc::UnboundedReceiver<Bytes>,
+    done: oneshot::Receiver<Bytes>,
+    /// Ids of the server-to-client requests the client still has to answer.
+    asked: Vec<String>,
+    parked_at: Instant,
+}
+
+impl Drop for Running {
+    /// A call dropped before its answer (the client went away, or never came back) is cancelled
+    /// upstream; one that finished has nothing left to cancel.
+    fn drop(&mut self) {
+        self.session.cancel(&self.first_id);
+    }
+}
+
+/// Parked calls by `requestState`. Process-wide: a token is 128 random bits, and the map is
+/// swept of calls parked longer than [`PARK_FOR`] whenever another is parked.
+static PARKED: LazyLock<DashMap<String, Running>> = LazyLock::new(DashMap::new);
+
+/// Start a request (or resume a parked one, when it carries `requestState`).
+pub async fn start(
+    gw: &Arc<Gateway>,
+    session: Arc<Session>,
+    id: &str,
+    method: &str,
+    params: Option<&RawValue>,
+    wants: Wants,
+) -> Response {
+    let p = params.map(RawValue::get);
+    if let Some(state) = jsonrpc::string_member(p, "requestState") {
+        return resume(id, method, &state, p, wants).await;
+    }
+    let (tx, related) = mpsc::unbounded_channel();
+    let (done_tx, done) = oneshot::channel();
+    let (gw2, s2, id2, m2) = (
+        gw.clone(),
+        session.clone(),
+        id.to_string(),
+        method.to_string(),
+    );
+    let params = params.map(|p| p.to_owned());
+    tokio::spawn(async move {
+        let answer = gw2
+            .request(&s2, &id2, &m2, params.as_deref(), Some(tx))
+            .await;
+        let _ = done_tx.send(answer);
+    });
+    let running = Running {
+        session,
+        first_id: id.to_string(),
+        method: method.to_string(),
+        related,
+        done,
+        asked: Vec::new(),
+        parked_at: Instant::now(),
+    };
+    respond(running, id, wants).await
+}
+
+/// The client's retry of a parked call: answer what the upstream asked, then carry on.
+async fn resume(
+    id: &str,
+    method: &str,
+    state: &str,
+    params: Option<&str>,
+    wants: Wants,
+) -> Response {
+    let Some((_, mut running)) = PARKED.remove(state) else {
+        return refuse(
+            id,
+            RpcError::invalid_params(
+                "unknown or expired requestState: send the request again without it",
+            ),
+        );
+    };
+    if running.method != method {
+        let e = RpcError::invalid_params(format!(
+            "requestState belongs to a {} request, not {method}",
+            running.method
+        ));
+        PARKED.insert(state.to_string(), running);
+        return refuse(id, e);
+    }
+    let responses = jsonrpc::member(params, "inputResponses");
+    let missing: Vec<String> = running
+        .asked
+        .iter()
+        .filter(|k| jsonrpc::member(responses.as_deref().map(RawValue::get), k).is_none())
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        let e = RpcError::invalid_params(format!(
+            "inputResponses lacks an answer for {}",
+            missing.join(", ")
+        ));
+        PARKED.insert(state.to_string(), running);
+        return refuse(id, e);
+    }
+    for key in std::mem::take(&mut running.asked) {
+        let value =
+            jsonrpc::member(responses.as_deref().map(RawValue::get), &key).expect("checked above");
+        let down_id = serde_json::to_string(&key).expect("a string serializes");
+        let answer = jsonrpc::response_result(&down_id, value.get());
+        if !running.session.answer(&down_id, answer) {
+            tracing::debug!(key, "the upstream no longer waits for this input");
+        }
+    }
+    respond(running, id, wants).await
+}
+
+/// Wait for what comes first: the answer, a request for the client (park and ask), or a
+/// notification (then stream, SSE, until one of the other two).
+async fn respond(mut running: Running, id: &str, wants: Wants) -> Response {
+    let mut early = Vec::new();
+    let log = running.session.log_level.lock().is_some();
+    loop {
+        let step = tokio::select! {
+            biased;
+            answer = &mut running.done => Step::Done(answer.ok()),
+            Some(msg) = running.related.recv() => classify(msg),
+        };
+        match step {
+            Step::Done(answer) => {
+                let answer = answer.unwrap_or_else(|| {
+                    jsonrpc::error_message(
+                        Some(id),
+                        &RpcError::internal("the request ended without an answer"),
+                    )
+                });
+                let (status, body) = finish(&answer, id, &running.method);
+                forget(running);
+                return if early.is_empty() {
+                    reply::json(status, body)
+                } else {
+                    early.push(body);
+                    reply::sse(futures::stream::iter(early))
+                };
+            }
+            Step::Ask(request) => {
+                let body = park(running, request, id);
+                return if early.is_empty() {
+                    reply::json(StatusCode::OK, body)
+                } else {
+                    early.push(body);
+                    reply::sse(futures::stream::iter(early))
+                };
+            }
+            Step::Tell(note, is_log) => {
+                if is_log && !log {
+                    continue; // no logLevel in the request's _meta: no log messages
+                }
+                if wants == Wants::JsonOnly {
+                    continue; // nowhere to put it
+                }
+                early.push(note);
+                return reply::sse(stream(running, id.to_string(), early));
+            }
+        }
+    }
+}
+
+/// Everything after the first notification, as an event stream.
+fn stream(
+    running: Running,
+    id: String,
+    first: Vec<Bytes>,
+) -> impl futures::Stream<Item = Bytes> + Send {
+    let log = running.session.log_level.lock().is_some();
+    let head = futures::stream::iter(first);
+    let rest = futures::stream::unfold(Some(running), move |state| {
+        let id = id.clone();
+        async move {
+            let mut running = state?;
+            loop {
+                let step = tokio::select! {
+                    biased;
+                    answer = &mut running.done => Step::Done(answer.ok()),
+                    Some(msg) = running.related.recv() => classify(msg),
+                };
+                match step {
+                    Step::Tell(_, true) if !log => continue,
+                    Step::Tell(note, _) => return Some((note, Some(running))),
+                    Step::Ask(request) => return Some((park(running, request, &id), None)),
+                    Step::Done(answer) => {
+                        let answer = answer.unwrap_or_else(|| {
+                            jsonrpc::error_message(
+                                Some(&id),
+                                &RpcError::internal("the request ended without an answer"),
+                            )
+                        });
+                        let (_, body) = finish(&answer, &id, &running.method);
+                        forget(running);
+                        return Some((body, None));
+                    }
+                }
+            }
+        }
+    });
+    futures::StreamExt::chain(head, rest)
+}
+
+enum Step {
+    Done(Option<Bytes>),
+    /// A server-to-client request (the whole message).
+    Ask(Bytes),
+    /// A notification; `true` for a log message.
+    Tell(Bytes, bool),
+}
+
+fn classify(msg: Bytes) -> Step {
+    let kind = jsonrpc::parse(&msg).ok().map(|m| match m.kind() {
+        Ok(Kind::Request { .. }) => 1,
+        Ok(Kind::Notification {
+            method: "notifications/message",
+            ..
+        }) => 2,
+        _ => 0,
+    });
+    match kind {
+        Some(1) => Step::Ask(msg),
+        Some(2) => Step::Tell(msg, true),
+        _ => Step::Tell(msg, false),
+    }
+}
+
+/// Park the call and describe what the client must answer: this request and any others
+/// already queued.
+fn park(mut running: Running, first: Bytes, id: &str) -> Bytes {
+    let mut requests = vec![first];
+    while let Ok(m) = running.related.try_recv() {
+        if matches!(classify(m.clone()), Step::Ask(_)) {
+            requests.push(m);
+        }
+    }
+    let mut inputs = serde_json::Map::new();
+    for r in &requests {
+        let Ok(msg) = jsonrpc::parse(r) else { continue };
+        let Ok(Kind::Request {
+            id: down,
+            method,
+            params,
+        }) = msg.kind()
+        else {
+            continue;
+        };
+        let key: String =
+            serde_json::from_str(down.get()).unwrap_or_else(|_| down.get().to_string());
+        let mut entry = serde_json::json!({ "method": method });
+        if let Some(p) =
+            params.and_then(|p| serde_json::from_str::<serde_json::Value>(p.get()).ok())
+        {
+            entry["params"] = p;
+        }
+        inputs.insert(key.clone(), entry);
+        running.asked.push(key);
+    }
+    let token = crate::session::Session::new().id.to_string(); // 128 random bits, hex
+    let result = serde_json::json!({
+        "resultType": "input_required",
+        "inputRequests": inputs,
+        "requestState": token,
+    });
+    running.parked_at = Instant::now();
+    PARKED.retain(|_, r| r.parked_at.elapsed() < PARK_FOR);
+    PARKED.insert(token, running);
+    jsonrpc::response_result(id, &result.to_string())
+}
+
+/// The call ended with its answer: nothing to cancel.
+fn forget(running: Running) {
+    running.session.end(&running.first_id);
+    drop(running);
+}

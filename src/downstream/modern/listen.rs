@@ -1,0 +1,131 @@
+//! `subscriptions/listen`: a long-lived event stream carrying the change notifications the
+//! client opted in to (list changes, updates of the resources it names), and nothing else.
+
+use super::reply;
+use crate::gateway::Gateway;
+use crate::jsonrpc::{self, RpcError};
+use crate::session::Session;
+use axum::response::Response;
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Filter {
+    #[serde(default)]
+    tools_list_changed: bool,
+    #[serde(default)]
+    prompts_list_changed: bool,
+    #[serde(default)]
+    resources_list_changed: bool,
+    #[serde(default)]
+    resource_subscriptions: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Params {
+    #[serde(default)]
+    notifications: Option<Filter>,
+}
+
+impl Filter {
+    fn wants(&self, method: &str) -> bool {
+        match method {
+            "notifications/tools/list_changed" => self.tools_list_changed,
+            "notifications/prompts/list_changed" => self.prompts_list_changed,
+            "notifications/resources/list_changed" => self.resources_list_changed,
+            "notifications/resources/updated" => !self.resource_subscriptions.is_empty(),
+            _ => false,
+        }
+    }
+}
+
+/// Open the stream: acknowledge what will be sent, then relay it until the client closes it.
+pub async fn open(
+    gw: &Arc<Gateway>,
+    session: Arc<Session>,
+    id: &str,
+    params: Option<&RawValue>,
+) -> Response {
+    let filter = match params.map(|p| serde_json::from_str::<Params>(p.get())) {
+        Some(Ok(p)) => p.notifications.unwrap_or_default(),
+        Some(Err(e)) => {
+            return super::refuse(
+                id,
+                RpcError::invalid_params(format!("subscriptions/listen params: {e}")),
+            )
+        }
+        None => Filter::default(),
+    };
+    let mut honored = serde_json::Map::new();
+    let mut subscribed = Vec::new();
+    for uri in &filter.resource_subscriptions {
+        let p = serde_json::json!({ "uri": uri }).to_string();
+        match gw.subscribe_for(&session, &p).await {
+            Ok(()) => subscribed.push(uri.clone()),
+            Err(e) => {
+                tracing::info!(uri, error = %e.message, "subscriptions/listen: cannot subscribe")
+            }
+        }
+    }
+    for (key, on) in [
+        ("toolsListChanged", filter.tools_list_changed),
+        ("promptsListChanged", filter.prompts_list_changed),
+        ("resourcesListChanged", filter.resources_list_changed),
+    ] {
+        if on {
+            honored.insert(key.into(), serde_json::Value::Bool(true));
+        }
+    }
+    if !subscribed.is_empty() {
+        honored.insert(
+            "resourceSubscriptions".into(),
+            serde_json::json!(subscribed),
+        );
+    }
+    let ack = jsonrpc::notification(
+        "notifications/subscriptions/acknowledged",
+        Some(&serde_json::json!({ "notifications": honored }).to_string()),
+    );
+    let (tx, rx) = mpsc::channel::<Bytes>(256);
+    session.attach_stream(tx);
+    gw.sessions.insert(session.clone());
+    tracing::info!(session = %session.id, id, "subscriptions/listen stream opened");
+    let closer = Closer {
+        gw: gw.clone(),
+        session: session.id.clone(),
+    };
+    let updates = futures::StreamExt::filter(
+        tokio_stream::wrappers::ReceiverStream::new(rx),
+        move |msg| {
+            let _keep = &closer; // ends the session when the stream is dropped
+            let wanted = jsonrpc::parse(msg).ok().is_some_and(|m| match m.kind() {
+                Ok(jsonrpc::Kind::Notification { method, .. }) => filter.wants(method),
+                _ => false,
+            });
+            std::future::ready(wanted)
+        },
+    );
+    reply::sse(futures::StreamExt::chain(
+        futures::stream::iter([ack]),
+        updates,
+    ))
+}
+
+/// Ends the listening session (and its upstream subscriptions) when the client closes the stream.
+struct Closer {
+    gw: Arc<Gateway>,
+    session: Arc<str>,
+}
+
+impl Drop for Closer {
+    fn drop(&mut self) {
+        let (gw, id) = (self.gw.clone(), self.session.clone());
+        tokio::spawn(async move {
+            gw.end_session(&id).await;
+        });
+    }
+}

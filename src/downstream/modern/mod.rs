@@ -1,0 +1,174 @@
+//! The 2026-07-28 (stateless) face on `/mcp`: every POST is self-contained. Its `_meta` carries
+//! the version and the client's capabilities, `MCP-Protocol-Version`/`Mcp-Method`/`Mcp-Name`
+//! mirror the body (checked by [`ladder`]), and there is no session: each request gets a
+//! throw-away [`Session`] so the gateway core serves it like any other. Server-to-client requests
+//! of an upstream become `input_required` results ([`exchange`]); change notifications flow on
+//! `subscriptions/listen` streams ([`listen`]).
+
+mod exchange;
+mod ladder;
+mod listen;
+
+pub use ladder::{decode_header_value, encode_header_value, MODERN_VERSIONS};
+
+use super::guard::Wants;
+use super::reply;
+use crate::gateway::Gateway;
+use crate::jsonrpc::{self, RpcError};
+use crate::session::{Accepts, Negotiated, Session};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use bytes::Bytes;
+use serde_json::value::RawValue;
+use std::sync::Arc;
+
+/// Methods of the `initialize` generation that 2026-07-28 removed.
+const REMOVED: &[(&str, &str)] = &[
+    ("initialize", "protocol 2026-07-28 has no initialize: send requests with their _meta envelope"),
+    ("ping", "protocol 2026-07-28 has no ping"),
+    ("logging/setLevel", "protocol 2026-07-28 sets the log level per request (_meta io.modelcontextprotocol/logLevel)"),
+    ("resources/subscribe", "protocol 2026-07-28 subscribes with subscriptions/listen"),
+    ("resources/unsubscribe", "protocol 2026-07-28 subscribes with subscriptions/listen (close the stream to stop)"),
+];
+
+/// Whether a POST speaks 2026-07-28: no session, and `server/discover` or a version (header or
+/// envelope) that is not one of the `initialize` generation's.
+pub fn is_modern(headers: &HeaderMap, method: &str, params: Option<&RawValue>) -> bool {
+    if headers.contains_key(super::SESSION_HEADER) {
+        return false;
+    }
+    method == "server/discover"
+        || ladder::requested_version(headers, params)
+            .is_some_and(|v| !crate::config::PROTOCOL_VERSIONS.contains(&v.as_str()))
+}
+
+/// Answer one 2026-07-28 request.
+pub async fn handle(
+    gw: &Arc<Gateway>,
+    headers: &HeaderMap,
+    id: &str,
+    method: &str,
+    params: Option<&RawValue>,
+    wants: Wants,
+) -> Response {
+    let envelope = match ladder::check(headers, method, params) {
+        Ok(e) => e,
+        Err(e) => return refuse(id, e),
+    };
+    if let Some((_, why)) = REMOVED.iter().find(|(m, _)| *m == method) {
+        return refuse(
+            id,
+            RpcError::new(
+                crate::jsonrpc::code::METHOD_NOT_FOUND,
+                format!("method not found: {method:?}; {why}"),
+            ),
+        );
+    }
+    let session = Arc::new(Session::new());
+    let accepts: Accepts = serde_json::from_str(&envelope.capabilities).unwrap_or_default();
+    session.negotiate(Negotiated {
+        version: MODERN_VERSIONS[0],
+        client_info: envelope.client_info,
+        capabilities: envelope.capabilities,
+        accepts,
+    });
+    session.mark_initialized();
+    *session.log_level.lock() = jsonrpc::member(params.map(RawValue::get), "_meta")
+        .and_then(|m| jsonrpc::string_member(Some(m.get()), "io.modelcontextprotocol/logLevel"));
+    let stripped = strip_envelope(params);
+    let params = stripped.as_deref().or(params);
+    match method {
+        "server/discover" => reply::json(
+            axum::http::StatusCode::OK,
+            jsonrpc::response_result(id, &gw.discover_result()),
+        ),
+        "subscriptions/listen" => listen::open(gw, session, id, params).await,
+        _ => exchange::start(gw, session, id, method, params, wants).await,
+    }
+}
+
+/// The params without the envelope's `io.modelcontextprotocol/*` `_meta` keys: they describe
+/// this hop, and an upstream of the `initialize` generation refuses requests carrying them.
+/// `None` when there is nothing to remove.
+fn strip_envelope(params: Option<&RawValue>) -> Option<Box<RawValue>> {
+    type Object = indexmap::IndexMap<String, Box<RawValue>>;
+    let mut p: Object = serde_json::from_str(params?.get()).ok()?;
+    let mut meta: Object = serde_json::from_str(p.get("_meta")?.get()).ok()?;
+    meta.retain(|k, _| !k.starts_with("io.modelcontextprotocol/"));
+    if meta.is_empty() {
+        p.shift_remove("_meta");
+    } else {
+        p.insert("_meta".into(), serde_json::value::to_raw_value(&meta).ok()?);
+    }
+    serde_json::value::to_raw_value(&p).ok()
+}
+
+/// An error answer with the status the revision gives its code.
+fn refuse(id: &str, e: RpcError) -> Response {
+    reply::json(
+        ladder::status_of(e.code),
+        jsonrpc::error_message(Some(id), &e),
+    )
+}
+
+/// The answer to a 2026-07-28 client: results say `resultType` (and lists and reads their
+/// caching hints); errors keep their code, and get the revision's HTTP status.
+fn finish(answer: &Bytes, id: &str, method: &str) -> (axum::http::StatusCode, Bytes) {
+    let Ok(msg) = jsonrpc::parse(answer) else {
+        return (axum::http::StatusCode::OK, answer.clone());
+    };
+    match msg.kind() {
+        Ok(jsonrpc::Kind::Response {
+            outcome: jsonrpc::Outcome::Result(r),
+            ..
+        }) => {
+            let cacheable = matches!(
+                method,
+                "tools/list"
+                    | "prompts/list"
+                    | "resources/list"
+                    | "resources/templates/list"
+                    | "resources/read"
+            );
+            let mut members: Vec<(&str, &str)> = Vec::new();
+            let text = r.get();
+            if !has_member(text, "resultType") {
+                members.push(("resultType", "\"complete\""));
+            }
+            if cacheable && !has_member(text, "ttlMs") {
+                // Lists change when an upstream says so; subscriptions/listen carries that.
+                members.push(("ttlMs", "0"));
+            }
+            if cacheable && !has_member(text, "cacheScope") {
+                members.push(("cacheScope", "\"private\""));
+            }
+            let result = if members.is_empty() {
+                text.to_string()
+            } else {
+                jsonrpc::set_members(Some(text), &members)
+            };
+            (
+                axum::http::StatusCode::OK,
+                jsonrpc::response_result(id, &result),
+            )
+        }
+        Ok(jsonrpc::Kind::Response {
+            outcome: jsonrpc::Outcome::Error(e),
+            ..
+        }) => {
+            let code = jsonrpc::member(Some(e.get()), "code")
+                .and_then(|c| c.get().parse::<i64>().ok())
+                .unwrap_or(0);
+            (
+                ladder::status_of(code),
+                jsonrpc::response_error_raw(id, e.get()),
+            )
+        }
+        _ => (axum::http::StatusCode::OK, answer.clone()),
+    }
+}
+
+/// Whether a JSON object has a top-level member `key`.
+fn has_member(object: &str, key: &str) -> bool {
+    jsonrpc::member(Some(object), key).is_some()
+}
