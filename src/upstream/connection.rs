@@ -162,20 +162,31 @@ impl Connection {
         let weak = Arc::downgrade(&conn);
         conn.peer
             .on_inbound(Box::new(move |msg| route_inbound(&weak, &events, msg)));
-        let info =
-            match tokio::time::timeout(startup, handshake::initialize(&conn, &conn.client_caps))
-                .await
-            {
-                Ok(Ok(info)) => info,
-                Ok(Err(e)) => {
-                    conn.shutdown().await;
-                    return Err(e);
+        let launched_http = matches!(spec.transport, Transport::StreamableHttp(_))
+            && conn.launched.lock().await.is_some();
+        let handshake = async {
+            // A server the gateway just started needs a moment to listen: retry refused connections.
+            loop {
+                match handshake::initialize(&conn, &conn.client_caps).await {
+                    Err(UpstreamError::Transport(e)) if launched_http => {
+                        tracing::debug!(server = %conn.server, error = %e, "launched upstream not listening yet");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                    other => break other,
                 }
-                Err(_) => {
-                    conn.shutdown().await;
-                    return Err(UpstreamError::Timeout(startup));
-                }
-            };
+            }
+        };
+        let info = match tokio::time::timeout(startup, handshake).await {
+            Ok(Ok(info)) => info,
+            Ok(Err(e)) => {
+                conn.shutdown().await;
+                return Err(e);
+            }
+            Err(_) => {
+                conn.shutdown().await;
+                return Err(UpstreamError::Timeout(startup));
+            }
+        };
         conn.adopt(info);
         if let Link::Http(h) = &conn.link {
             tokio::spawn(h.clone().listen());

@@ -166,7 +166,16 @@ async fn respond(mut running: Running, id: &str, wants: Wants) -> Response {
                 };
             }
             Step::Ask(request) => {
-                let body = park(running, request, id);
+                let (asks, notes) = gather(&mut running, request).await;
+                if wants != Wants::JsonOnly {
+                    early.extend(
+                        notes
+                            .into_iter()
+                            .filter(|(_, is_log)| log || !is_log)
+                            .map(|(n, _)| n),
+                    );
+                }
+                let body = park(running, asks, id);
                 return if early.is_empty() {
                     reply::json(StatusCode::OK, body)
                 } else {
@@ -209,7 +218,11 @@ fn stream(
                 match step {
                     Step::Tell(_, true) if !log => continue,
                     Step::Tell(note, _) => return Some((note, Some(running))),
-                    Step::Ask(request) => return Some((park(running, request, &id), None)),
+                    Step::Ask(request) => {
+                        // Notifications that raced the requests are dropped: the round ends here.
+                        let (asks, _) = gather(&mut running, request).await;
+                        return Some((park(running, asks, &id), None));
+                    }
                     Step::Done(answer) => {
                         let answer = answer.unwrap_or_else(|| {
                             jsonrpc::error_message(
@@ -252,15 +265,31 @@ fn classify(msg: Bytes) -> Step {
     }
 }
 
-/// Park the call and describe what the client must answer: this request and any others
-/// already queued.
-fn park(mut running: Running, first: Bytes, id: &str) -> Bytes {
-    let mut requests = vec![first];
-    while let Ok(m) = running.related.try_recv() {
-        if matches!(classify(m.clone()), Step::Ask(_)) {
-            requests.push(m);
+/// How long to wait, after an upstream's first request for the client, for others it sends at
+/// the same time (they go to the client in one round).
+const GATHER: Duration = Duration::from_millis(30);
+
+/// The first request for the client and any that follow within [`GATHER`]; notifications seen
+/// meanwhile (with whether each is a log message).
+async fn gather(running: &mut Running, first: Bytes) -> (Vec<Bytes>, Vec<(Bytes, bool)>) {
+    let (mut asks, mut notes) = (vec![first], Vec::new());
+    let until = tokio::time::sleep(GATHER);
+    tokio::pin!(until);
+    loop {
+        tokio::select! {
+            _ = &mut until => break,
+            Some(m) = running.related.recv() => match classify(m) {
+                Step::Ask(r) => asks.push(r),
+                Step::Tell(n, is_log) => notes.push((n, is_log)),
+                Step::Done(_) => {}
+            },
         }
     }
+    (asks, notes)
+}
+
+/// Park the call and describe what the client must answer.
+fn park(mut running: Running, requests: Vec<Bytes>, id: &str) -> Bytes {
     let mut inputs = serde_json::Map::new();
     for r in &requests {
         let Ok(msg) = jsonrpc::parse(r) else { continue };

@@ -90,6 +90,7 @@ pub async fn open(
         "notifications/subscriptions/acknowledged",
         Some(&serde_json::json!({ "notifications": honored }).to_string()),
     );
+    let tag = id.to_string();
     let (tx, rx) = mpsc::channel::<Bytes>(256);
     session.attach_stream(tx);
     gw.sessions.insert(session.clone());
@@ -109,10 +110,25 @@ pub async fn open(
             std::future::ready(wanted)
         },
     );
-    reply::sse(futures::StreamExt::chain(
-        futures::stream::iter([ack]),
-        updates,
-    ))
+    let frames = futures::StreamExt::chain(futures::stream::iter([ack]), updates);
+    reply::sse(futures::StreamExt::map(frames, move |m| tagged(&m, &tag)))
+}
+
+/// A notification with the listen request's id as `_meta["io.modelcontextprotocol/subscriptionId"]`.
+fn tagged(msg: &Bytes, id: &str) -> Bytes {
+    let Ok(m) = jsonrpc::parse(msg) else {
+        return msg.clone();
+    };
+    let Ok(jsonrpc::Kind::Notification { method, params }) = m.kind() else {
+        return msg.clone();
+    };
+    let p = params.map(RawValue::get);
+    let meta = jsonrpc::member(p, "_meta");
+    let meta = jsonrpc::set_members(
+        meta.as_deref().map(RawValue::get),
+        &[("io.modelcontextprotocol/subscriptionId", id)],
+    );
+    jsonrpc::notification(method, Some(&jsonrpc::set_members(p, &[("_meta", &meta)])))
 }
 
 /// Ends the listening session (and its upstream subscriptions) when the client closes the stream.
