@@ -59,6 +59,14 @@ fn assert_echo_and_time(result: &Value, echo: &str, time: &str) {
     assert!(time_json["datetime"].as_str().is_some(), "{result}");
 }
 
+fn get_json_blocking(url: &str) -> serde_json::Value {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(get_json(url))
+}
+
 const ECHO_ARGS: &str = r#"{"message": "hello through the gateway"}"#;
 const TIME_ARGS: &str = r#"{"timezone": "UTC"}"#;
 
@@ -99,6 +107,32 @@ transport = "sse"
     // The Python SDK probes server/discover and, finding 2026-07-28, speaks it (statelessly)
     // while every upstream here speaks the initialize generation: the gateway bridges.
     assert_eq!(result["version"], "2026-07-28");
+    // Each upstream is spoken to in its own generation: mcp-server-time offers 2026-07-28 when
+    // probed; server-everything answers server/discover with an error and gets initialize.
+    let servers = get_json_blocking(&format!("{}/servers", gw.base));
+    let protocol = |name: &str| {
+        servers["servers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["server"] == name)
+            .map(|s| s["protocol"].clone())
+    };
+    assert_eq!(
+        protocol("time"),
+        Some(serde_json::json!("2026-07-28")),
+        "{servers}"
+    );
+    assert_eq!(
+        protocol("everything"),
+        Some(serde_json::json!("2025-11-25")),
+        "{servers}"
+    );
+    assert_eq!(
+        protocol("evhttp"),
+        Some(serde_json::json!("2025-11-25")),
+        "{servers}"
+    );
     let names = tool_names(&result);
     for prefix in ["everything__", "time__", "evhttp__", "evsse__"] {
         assert!(

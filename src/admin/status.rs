@@ -61,6 +61,7 @@ pub async fn servers(State(gw): State<Arc<Gateway>>) -> Json<Value> {
                 "transport": u.spec.transport.kind(),
                 "isolation": u.spec.isolation,
                 "state": shown_state(u),
+                "protocol": u.connection().ok().map(|c| c.init().protocol_version.clone()),
                 "restarts": u.restarts(),
                 "breaker": match u.stack.phase() {
                     crate::layers::breaker::Phase::Closed => "closed",

@@ -38,6 +38,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "client_rate_limit",
     "max_concurrent",
     "retry",
+    "protocol",
 ];
 
 /// A server entry (`[servers.NAME]` in TOML, an `mcpServers`/`servers` member in JSON).
@@ -113,6 +114,8 @@ pub struct Entry {
     pub max_concurrent: Option<usize>,
     /// Retries of safe requests: `{ max = 2, min_backoff = "100ms", max_backoff = "2s" }`.
     pub retry: Option<RetrySpec>,
+    /// `auto` (default: probe with `server/discover`), `initialize`, or `2026-07-28`.
+    pub protocol: Option<String>,
 }
 
 /// `breaker = { ... }` as written.
@@ -283,6 +286,18 @@ impl Entry {
                 .unwrap_or(super::DEFAULT_HEALTH_INTERVAL),
             max_retries: self.retry.and_then(|r| r.max),
             layers: self.layers(file, path)?,
+            protocol: match self.protocol.as_deref() {
+                None | Some("auto") => super::Protocol::Auto,
+                Some("initialize") => super::Protocol::Initialize,
+                Some("2026-07-28") => super::Protocol::Modern,
+                Some(other) => {
+                    return Err(ConfigError::invalid(
+                        file,
+                        &format!("{path}.protocol"),
+                        format!("unknown protocol {other:?}; expected \"auto\", \"initialize\" or \"2026-07-28\""),
+                    ))
+                }
+            },
         })
     }
 

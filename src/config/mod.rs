@@ -121,6 +121,18 @@ impl Default for GatewaySettings {
     }
 }
 
+/// Which protocol generation the gateway speaks to an upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocol {
+    /// Probe with `server/discover`; 2026-07-28 when offered, else `initialize`.
+    #[default]
+    Auto,
+    /// Only the `initialize` handshake (2024-11-05 .. 2025-11-25).
+    Initialize,
+    /// Only 2026-07-28 (fail when the upstream does not speak it).
+    Modern,
+}
+
 /// One upstream MCP server.
 #[derive(Debug, Clone)]
 pub struct ServerSpec {
@@ -146,6 +158,8 @@ pub struct ServerSpec {
     pub max_retries: Option<u32>,
     /// Its resilience layers (timeouts, limits, breaker, retry) as configured.
     pub layers: crate::layers::Settings,
+    /// Which protocol generation to speak to it.
+    pub protocol: Protocol,
     /// How often an idle upstream is pinged (zero: never).
     pub health_interval: Duration,
 }
@@ -165,6 +179,7 @@ impl ServerSpec {
             lazy: false,
             max_retries: None,
             layers: Default::default(),
+            protocol: Protocol::Auto,
             health_interval: DEFAULT_HEALTH_INTERVAL,
         }
     }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 pub use http::SESSION_HEADER;
-pub use modern::{decode_header_value, encode_header_value, MODERN_VERSIONS};
+pub use modern::MODERN_VERSIONS;
 
 /// The HTTP application, without a socket (tests drive it with `oneshot`).
 pub fn app(gw: Arc<Gateway>) -> Router {

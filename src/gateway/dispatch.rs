@@ -305,6 +305,13 @@ impl Gateway {
             let conn = up
                 .connection()
                 .map_err(|e| upstream_error(&up.spec.name, "resources/subscribe", e))?;
+            if conn.init().modern {
+                session.subscriptions.lock().remove(&uri);
+                return Err(RpcError::internal(format!(
+                    "upstream server {:?} speaks 2026-07-28, whose resource subscriptions (subscriptions/listen) the gateway does not relay yet",
+                    up.spec.name
+                )));
+            }
             let p = serde_json::json!({ "uri": original }).to_string();
             let reply = conn.request("resources/subscribe", Some(&p)).await;
             match reply {
@@ -372,7 +379,8 @@ impl Gateway {
         conns.extend(session.private.iter().map(|c| c.value().clone()));
         let sets = conns
             .iter()
-            .filter(|c| c.init().offers.logging)
+            // 2026-07-28 sets the level per request; its upstreams have no logging/setLevel.
+            .filter(|c| c.init().offers.logging && !c.init().modern)
             .map(|c| async move {
                 (
                     c.server().clone(),

@@ -48,6 +48,20 @@ impl Caller for CallContext {
         self.progress.is_some()
     }
 
+    fn ask(
+        self: Arc<Self>,
+        method: String,
+        params: Option<String>,
+    ) -> futures::future::BoxFuture<'static, Result<String, RpcError>> {
+        Box::pin(async move {
+            self.touch(); // the upstream waits for the client: not a hung request
+            match self.ask_client(&method, params.as_deref()).await? {
+                Ok(result) => Ok(result),
+                Err(error) => Err(RpcError::from_raw(&error)),
+            }
+        })
+    }
+
     fn relay(&self, conn: &Arc<Connection>, buf: Bytes) {
         let Ok(msg) = jsonrpc::parse(&buf) else {
             return;
@@ -102,7 +116,56 @@ impl Caller for CallContext {
 }
 
 impl CallContext {
-    /// Ask the client what the upstream asked, with an id of ours, and carry the answer back.
+    /// Ask the client `method` with an id of ours and wait for its answer: the raw `result`, or
+    /// the raw `error` object it sent. `Err`: it could not be asked, or did not answer in time.
+    async fn ask_client(
+        &self,
+        method: &str,
+        params: Option<&str>,
+    ) -> Result<Result<String, String>, RpcError> {
+        let accepts = self
+            .session
+            .negotiated()
+            .map(|n| n.accepts)
+            .unwrap_or_default();
+        if !accepts.allows(method) {
+            return Err(RpcError::new(
+                code::METHOD_NOT_FOUND,
+                format!("the client of this session does not accept {method:?}"),
+            ));
+        }
+        let (down_id, rx) = self.session.expect_answer();
+        if !self.send(jsonrpc::request_with_id(&down_id, method, params)) {
+            self.session.forget_answer(&down_id);
+            return Err(RpcError::internal(
+                "the client has no open stream to receive this request",
+            ));
+        }
+        let Ok(Ok(buf)) = tokio::time::timeout(CLIENT_ANSWER, rx).await else {
+            self.session.forget_answer(&down_id);
+            return Err(RpcError::new(
+                code::REQUEST_TIMEOUT,
+                "the client did not answer in time",
+            ));
+        };
+        self.touch();
+        match jsonrpc::parse(&buf).ok().and_then(|m| match m.kind() {
+            Ok(Kind::Response {
+                outcome: jsonrpc::Outcome::Result(r),
+                ..
+            }) => Some(Ok(r.get().to_string())),
+            Ok(Kind::Response {
+                outcome: jsonrpc::Outcome::Error(e),
+                ..
+            }) => Some(Err(e.get().to_string())),
+            _ => None,
+        }) {
+            Some(answer) => Ok(answer),
+            None => Err(RpcError::internal("the client's answer was not a response")),
+        }
+    }
+
+    /// Ask the client what the upstream asked, and carry the answer back under the upstream's id.
     async fn relay_request(
         &self,
         conn: &Arc<Connection>,
@@ -110,57 +173,9 @@ impl CallContext {
         method: &str,
         params: Option<&str>,
     ) {
-        let accepts = self
-            .session
-            .negotiated()
-            .map(|n| n.accepts)
-            .unwrap_or_default();
-        let answer = if !accepts.allows(method) {
-            Err(RpcError::new(
-                code::METHOD_NOT_FOUND,
-                format!("the client of this session does not accept {method:?}"),
-            ))
-        } else {
-            let (down_id, rx) = self.session.expect_answer();
-            if !self.send(jsonrpc::request_with_id(&down_id, method, params)) {
-                self.session.forget_answer(&down_id);
-                Err(RpcError::internal(
-                    "the client has no open stream to receive this request",
-                ))
-            } else {
-                match tokio::time::timeout(CLIENT_ANSWER, rx).await {
-                    Ok(Ok(buf)) => {
-                        self.touch();
-                        Ok(buf)
-                    }
-                    _ => {
-                        self.session.forget_answer(&down_id);
-                        Err(RpcError::new(
-                            code::REQUEST_TIMEOUT,
-                            "the client did not answer in time",
-                        ))
-                    }
-                }
-            }
-        };
-        let reply = match answer {
-            Ok(buf) => match jsonrpc::parse(&buf).ok().and_then(|m| match m.kind() {
-                Ok(Kind::Response {
-                    outcome: jsonrpc::Outcome::Result(r),
-                    ..
-                }) => Some(jsonrpc::response_result(up_id, r.get())),
-                Ok(Kind::Response {
-                    outcome: jsonrpc::Outcome::Error(e),
-                    ..
-                }) => Some(jsonrpc::response_error_raw(up_id, e.get())),
-                _ => None,
-            }) {
-                Some(r) => r,
-                None => jsonrpc::error_message(
-                    Some(up_id),
-                    &RpcError::internal("the client's answer was not a response"),
-                ),
-            },
+        let reply = match self.ask_client(method, params).await {
+            Ok(Ok(result)) => jsonrpc::response_result(up_id, &result),
+            Ok(Err(error)) => jsonrpc::response_error_raw(up_id, &error),
             Err(e) => jsonrpc::error_message(Some(up_id), &e),
         };
         if let Err(e) = conn.send_message(reply).await {

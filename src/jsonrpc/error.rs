@@ -56,6 +56,25 @@ impl RpcError {
         self
     }
 
+    /// An error object as a peer sent it (`{"code":..,"message":..,"data":..}`); a malformed one
+    /// becomes an internal error quoting it.
+    pub fn from_raw(raw: &str) -> Self {
+        #[derive(serde::Deserialize)]
+        struct Wire {
+            code: i64,
+            message: String,
+            data: Option<Box<RawValue>>,
+        }
+        match serde_json::from_str::<Wire>(raw) {
+            Ok(w) => RpcError {
+                code: w.code,
+                message: w.message,
+                data: w.data,
+            },
+            Err(_) => Self::internal(format!("malformed error object: {raw}")),
+        }
+    }
+
     /// -32601 naming the method.
     pub fn method_not_found(method: &str) -> Self {
         Self::new(

@@ -5,10 +5,12 @@
 //! protocol revisions, vendor extensions) pass through byte for byte.
 
 mod error;
+mod header_value;
 mod params;
 mod write;
 
 pub use error::{code, RpcError};
+pub use header_value::{decode_header_value, encode_header_value};
 pub use params::{
     member, progress_token, set_members, splice, string_member, view, with_progress_token, View,
 };

@@ -1,12 +1,12 @@
 //! One live, initialized connection to an upstream, over any transport.
 
-use super::http::HttpLink;
+use super::http::{HttpLink, Mirror};
 use super::lists::ListKind;
 use super::peer::Inbound;
 use super::sse::SseLink;
 use super::stdio::StdioLink;
 use super::{handshake, process, InitInfo, Peer, Reply, UpstreamError};
-use crate::config::{ServerSpec, Transport};
+use crate::config::{Protocol, ServerSpec, Transport};
 use crate::jsonrpc::{self, Kind};
 use crate::layers::timeout::Deadline;
 use arc_swap::ArcSwap;
@@ -39,6 +39,13 @@ pub trait Caller: Send + Sync {
     fn relay(&self, conn: &Arc<Connection>, msg: Bytes);
     /// Whether the request carried a progress token (the gateway then sends its own upstream).
     fn wants_progress(&self) -> bool;
+    /// Ask the client `method` (a 2026-07-28 upstream's input request): its raw result, or the
+    /// error it (or the gateway on its behalf) answered with.
+    fn ask(
+        self: Arc<Self>,
+        method: String,
+        params: Option<String>,
+    ) -> futures::future::BoxFuture<'static, Result<String, crate::jsonrpc::RpcError>>;
 }
 
 /// Options for opening a connection.
@@ -164,10 +171,29 @@ impl Connection {
             .on_inbound(Box::new(move |msg| route_inbound(&weak, &events, msg)));
         let launched_http = matches!(spec.transport, Transport::StreamableHttp(_))
             && conn.launched.lock().await.is_some();
+        // 2026-07-28 has no HTTP+SSE transport: only stdio and streamable HTTP upstreams are probed.
+        let probe =
+            spec.protocol != Protocol::Initialize && !matches!(spec.transport, Transport::Sse(_));
         let handshake = async {
             // A server the gateway just started needs a moment to listen: retry refused connections.
             loop {
-                match handshake::initialize(&conn, &conn.client_caps).await {
+                let attempt = async {
+                    if probe {
+                        if let Some(info) =
+                            handshake::discover(&conn, PROBE_WAIT.min(startup)).await?
+                        {
+                            return Ok(info);
+                        }
+                        if spec.protocol == Protocol::Modern {
+                            return Err(UpstreamError::Protocol(
+                                "protocol = \"2026-07-28\" but server/discover did not offer it"
+                                    .into(),
+                            ));
+                        }
+                    }
+                    handshake::initialize(&conn, &conn.client_caps).await
+                };
+                match attempt.await {
                     Err(UpstreamError::Transport(e)) if launched_http => {
                         tracing::debug!(server = %conn.server, error = %e, "launched upstream not listening yet");
                         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -187,8 +213,11 @@ impl Connection {
                 return Err(UpstreamError::Timeout(startup));
             }
         };
+        let modern = info.modern;
         conn.adopt(info);
-        if let Link::Http(h) = &conn.link {
+        if modern {
+            tokio::spawn(listen(Arc::downgrade(&conn)));
+        } else if let Link::Http(h) = &conn.link {
             tokio::spawn(h.clone().listen());
         }
         Ok(conn)
@@ -247,17 +276,85 @@ impl Connection {
         deadline: &Deadline,
     ) -> Result<Reply, UpstreamError> {
         let generation = self.generation.load(Ordering::Acquire);
-        match self
+        let reply = match self
             .request_once(method, params, deadline, caller.clone(), cancel)
             .await
         {
             Err(UpstreamError::SessionExpired) => {
                 self.reinitialize(generation).await?;
-                self.request_once(method, params, deadline, caller, cancel)
+                self.request_once(method, params, deadline, caller.clone(), cancel)
                     .await
             }
             other => other,
+        }?;
+        if !self.init.load().modern {
+            return Ok(reply);
         }
+        self.until_complete(method, params, reply, deadline, caller, cancel)
+            .await
+    }
+
+    /// A 2026-07-28 upstream may answer `input_required`: ask the client each embedded request
+    /// (as a server-to-client request, or an `input_required` round of the gateway's own), then
+    /// send the request again with the answers and the upstream's `requestState`.
+    async fn until_complete(
+        &self,
+        method: &str,
+        params: Option<&str>,
+        mut reply: Reply,
+        deadline: &Deadline,
+        caller: Option<Arc<dyn Caller>>,
+        cancel: Option<&CancellationToken>,
+    ) -> Result<Reply, UpstreamError> {
+        const MAX_ROUNDS: usize = 10;
+        for _ in 0..MAX_ROUNDS {
+            if reply.is_error() {
+                return Ok(reply);
+            }
+            let Some(asked) = InputRequired::parse(reply.payload()) else {
+                return Ok(reply);
+            };
+            let Some(caller) = caller.clone() else {
+                return Ok(Reply::error(&crate::jsonrpc::RpcError::internal(format!(
+                    "upstream server {:?} needs input from a client, but this request has none",
+                    self.server
+                ))));
+            };
+            let answers = futures::future::join_all(asked.requests.iter().map(|(key, m, p)| {
+                let c = caller.clone();
+                let (key, m, p) = (key.clone(), m.clone(), p.clone());
+                async move { (key, c.ask(m, p).await) }
+            }))
+            .await;
+            let mut responses = indexmap::IndexMap::new();
+            for (key, answer) in answers {
+                match answer {
+                    Ok(raw) => {
+                        responses.insert(
+                            key,
+                            RawValue::from_string(raw).map_err(|e| {
+                                UpstreamError::Protocol(format!("client answer: {e}"))
+                            })?,
+                        );
+                    }
+                    Err(e) => return Ok(Reply::error(&e)),
+                }
+            }
+            let responses = serde_json::to_string(&responses).expect("raw JSON serializes");
+            let mut members = vec![("inputResponses", responses.as_str())];
+            let state;
+            if let Some(s) = &asked.state {
+                state = serde_json::to_string(s).expect("a string serializes");
+                members.push(("requestState", &state));
+            }
+            let next = jsonrpc::set_members(params.or(Some("{}")), &members);
+            reply = self
+                .request_once(method, Some(&next), deadline, Some(caller), cancel)
+                .await?;
+        }
+        Err(UpstreamError::Protocol(format!(
+            "still input_required after {MAX_ROUNDS} rounds"
+        )))
     }
 
     /// One exchange, no re-initialization (the handshake itself uses this).
@@ -270,7 +367,7 @@ impl Connection {
         cancel: Option<&CancellationToken>,
     ) -> Result<Reply, UpstreamError> {
         let (id, rx) = self.peer.register()?;
-        let rewritten;
+        let (rewritten, enveloped);
         let mut params = params;
         if let Some(c) = caller {
             if c.wants_progress() {
@@ -279,13 +376,26 @@ impl Connection {
             }
             self.callers.insert(id, c);
         }
+        let modern = method == "server/discover" || self.init.load().modern;
+        if modern {
+            enveloped = self.envelope(params);
+            params = Some(&enveloped);
+        }
+        let mirror = modern.then(|| Mirror {
+            method,
+            name: match method {
+                "tools/call" | "prompts/get" => jsonrpc::string_member(params, "name"),
+                "resources/read" => jsonrpc::string_member(params, "uri"),
+                _ => None,
+            },
+        });
         let _release = Release {
             callers: &self.callers,
             id,
         };
         let msg = jsonrpc::request(id, method, params);
         let exchange = async {
-            self.send(msg, Some(id)).await?;
+            self.send_mirrored(msg, Some(id), mirror.as_ref()).await?;
             rx.await.map_err(|_| UpstreamError::Closed)?
         };
         let cancelled = async {
@@ -318,15 +428,47 @@ impl Connection {
         Err(err)
     }
 
+    /// `params` with the 2026-07-28 envelope in `_meta`: the version, the capabilities this
+    /// connection declares, and who the gateway is.
+    fn envelope(&self, params: Option<&str>) -> String {
+        let meta = jsonrpc::member(params, "_meta");
+        let info = concat!(
+            r#"{"name":"switchboard","version":""#,
+            env!("CARGO_PKG_VERSION"),
+            r#""}"#
+        );
+        let meta = jsonrpc::set_members(
+            meta.as_deref().map(RawValue::get),
+            &[
+                ("io.modelcontextprotocol/protocolVersion", "\"2026-07-28\""),
+                (
+                    "io.modelcontextprotocol/clientCapabilities",
+                    &self.client_caps,
+                ),
+                ("io.modelcontextprotocol/clientInfo", info),
+            ],
+        );
+        jsonrpc::set_members(params.or(Some("{}")), &[("_meta", &meta)])
+    }
+
     /// Send a notification.
     pub async fn notify(&self, method: &str, params: Option<&str>) -> Result<(), UpstreamError> {
         self.send(jsonrpc::notification(method, params), None).await
     }
 
     async fn send(&self, msg: Bytes, id: Option<u64>) -> Result<(), UpstreamError> {
+        self.send_mirrored(msg, id, None).await
+    }
+
+    async fn send_mirrored(
+        &self,
+        msg: Bytes,
+        id: Option<u64>,
+        mirror: Option<&Mirror<'_>>,
+    ) -> Result<(), UpstreamError> {
         match &self.link {
             Link::Stdio(l) => l.send(msg).await,
-            Link::Http(l) => l.send(msg, id).await,
+            Link::Http(l) => l.send(msg, id, mirror).await,
             Link::Sse(l) => l.send(msg).await,
         }
     }
@@ -358,6 +500,70 @@ impl Connection {
         if let Some(mut child) = self.launched.lock().await.take() {
             process::stop(&mut child, &self.server).await;
         }
+    }
+}
+
+/// An `InputRequiredResult`: what the upstream asks (key, method, raw params), and its state.
+struct InputRequired {
+    requests: Vec<(String, String, Option<String>)>,
+    state: Option<String>,
+}
+
+impl InputRequired {
+    fn parse(result: &str) -> Option<InputRequired> {
+        #[derive(serde::Deserialize)]
+        struct Ask<'a> {
+            method: String,
+            #[serde(borrow)]
+            params: Option<&'a RawValue>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Wire<'a> {
+            #[serde(rename = "resultType")]
+            result_type: Option<&'a str>,
+            #[serde(rename = "inputRequests", borrow, default)]
+            input_requests: indexmap::IndexMap<String, Ask<'a>>,
+            #[serde(rename = "requestState")]
+            request_state: Option<String>,
+        }
+        let w: Wire = serde_json::from_str(result).ok()?;
+        if w.result_type != Some("input_required") {
+            return None;
+        }
+        Some(InputRequired {
+            requests: w
+                .input_requests
+                .into_iter()
+                .map(|(k, a)| (k, a.method, a.params.map(|p| p.get().to_string())))
+                .collect(),
+            state: w.request_state,
+        })
+    }
+}
+
+/// How long an upstream has to answer the `server/discover` probe before it is taken for an
+/// `initialize`-generation server that ignores unknown requests.
+const PROBE_WAIT: Duration = Duration::from_secs(5);
+
+/// A 2026-07-28 upstream sends change notifications only on a `subscriptions/listen` stream:
+/// keep one open for the connection's life (its notifications reach the gateway like any other).
+async fn listen(conn: Weak<Connection>) {
+    const FILTER: &str = r#"{"notifications":{"toolsListChanged":true,"promptsListChanged":true,"resourcesListChanged":true}}"#;
+    loop {
+        let Some(c) = conn.upgrade() else { return };
+        if c.is_closed() {
+            return;
+        }
+        let forever = Deadline::fixed(Duration::from_secs(365 * 24 * 3600));
+        let ended = c
+            .request_once("subscriptions/listen", Some(FILTER), &forever, None, None)
+            .await;
+        if c.is_closed() {
+            return;
+        }
+        tracing::debug!(server = %c.server, outcome = ?ended.map(|r| r.is_error()), "subscriptions/listen ended; listening again");
+        drop(c);
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 

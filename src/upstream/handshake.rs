@@ -18,6 +18,8 @@ pub struct InitInfo {
     pub instructions: Option<String>,
     /// What it offers.
     pub offers: Offers,
+    /// It speaks 2026-07-28: no session, every request carries the `_meta` envelope.
+    pub modern: bool,
 }
 
 /// The server capabilities the gateway acts on.
@@ -104,5 +106,66 @@ pub async fn initialize(conn: &Connection, client_caps: &str) -> Result<InitInfo
         server_info: r.server_info,
         instructions: r.instructions,
         offers,
+        modern: false,
     })
+}
+
+/// The 2026-07-28 revision, when the upstream offers it.
+pub const MODERN: &str = "2026-07-28";
+
+#[derive(Deserialize)]
+struct DiscoverResult {
+    #[serde(rename = "supportedVersions", default)]
+    supported_versions: Vec<String>,
+    capabilities: Option<Box<RawValue>>,
+    instructions: Option<String>,
+    #[serde(rename = "_meta")]
+    meta: Option<DiscoverMeta>,
+}
+
+#[derive(Deserialize)]
+struct DiscoverMeta {
+    #[serde(rename = "io.modelcontextprotocol/serverInfo")]
+    server_info: Option<Box<RawValue>>,
+}
+
+/// Ask `server/discover` (the request carries the 2026-07-28 envelope). `Some` when the upstream
+/// speaks 2026-07-28; `None` when it answers anything else or not within `wait` (an `initialize`
+/// generation server: fall back to the handshake). Transport failures are errors.
+pub async fn discover(
+    conn: &Connection,
+    wait: std::time::Duration,
+) -> Result<Option<InitInfo>, UpstreamError> {
+    let deadline = crate::layers::timeout::Deadline::fixed(wait);
+    let reply = match conn
+        .request_once("server/discover", Some("{}"), &deadline, None, None)
+        .await
+    {
+        Ok(r) => r,
+        Err(UpstreamError::Timeout(_)) => return Ok(None),
+        // An HTTP server of the initialize generation refuses a sessionless POST with a 4xx
+        // whose body is no modern error (no id to match it to our request): fall back.
+        Err(UpstreamError::Transport(m)) if m.starts_with("HTTP 4") => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if reply.is_error() {
+        return Ok(None);
+    }
+    let Ok(r) = serde_json::from_str::<DiscoverResult>(reply.payload()) else {
+        return Ok(None);
+    };
+    if !r.supported_versions.iter().any(|v| v == MODERN) {
+        return Ok(None);
+    }
+    let caps = r.capabilities.as_deref().map_or("{}", RawValue::get);
+    let mut offers: Offers = serde_json::from_str(caps).unwrap_or_default();
+    offers.subscribe = false; // 2026-07-28 subscribes through subscriptions/listen
+    Ok(Some(InitInfo {
+        protocol_version: MODERN.to_string(),
+        capabilities: r.capabilities,
+        server_info: r.meta.and_then(|m| m.server_info),
+        instructions: r.instructions,
+        offers,
+        modern: true,
+    }))
 }

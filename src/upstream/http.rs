@@ -16,6 +16,15 @@ pub const SESSION_HEADER: &str = "mcp-session-id";
 /// `MCP-Protocol-Version`
 pub const VERSION_HEADER: &str = "mcp-protocol-version";
 
+/// What a 2026-07-28 request mirrors into headers: its method and, for `tools/call`,
+/// `prompts/get` and `resources/read`, the name or URI it targets (the upstream's own).
+pub struct Mirror<'a> {
+    /// `Mcp-Method`
+    pub method: &'a str,
+    /// `Mcp-Name`
+    pub name: Option<String>,
+}
+
 /// The sending side of a streamable HTTP upstream.
 pub struct HttpLink {
     client: reqwest::Client,
@@ -69,21 +78,38 @@ impl HttpLink {
             req = req.header(SESSION_HEADER, s);
         }
         if let Some(v) = self.version.read().clone() {
-            req = req.header(VERSION_HEADER, v);
+            if v != super::handshake::MODERN {
+                req = req.header(VERSION_HEADER, v); // a 2026-07-28 request sets its own
+            }
         }
         req
     }
 
     /// POST one message. For a request (`id` given), its answer is delivered to the peer before
-    /// this returns; anything else the upstream streams along the way is delivered too.
-    pub async fn send(&self, msg: Bytes, id: Option<u64>) -> Result<(), UpstreamError> {
+    /// this returns; anything else the upstream streams along the way is delivered too. A
+    /// 2026-07-28 request also mirrors its version, method and name in headers (`mirror`).
+    pub async fn send(
+        &self,
+        msg: Bytes,
+        id: Option<u64>,
+        mirror: Option<&Mirror<'_>>,
+    ) -> Result<(), UpstreamError> {
         let had_session = self.session.read().is_some();
-        let req = self
+        let mut req = self
             .client
             .post(self.target.url.clone())
             .headers(self.headers.clone())
             .body(msg);
-        let resp = self.with_session(req).send().await.map_err(transport)?;
+        req = self.with_session(req);
+        if let Some(m) = mirror {
+            req = req
+                .header(VERSION_HEADER, super::handshake::MODERN)
+                .header("mcp-method", m.method);
+            if let Some(name) = &m.name {
+                req = req.header("mcp-name", crate::jsonrpc::encode_header_value(name));
+            }
+        }
+        let resp = req.send().await.map_err(transport)?;
         if let Some(sid) = resp.headers().get(SESSION_HEADER) {
             if self.session.read().as_ref() != Some(sid) {
                 *self.session.write() = Some(sid.clone());

@@ -33,6 +33,19 @@ impl Reply {
         self.is_error
     }
 
+    /// An error reply made by the gateway (the upstream's exchange ended in an error of ours).
+    pub fn error(e: &crate::jsonrpc::RpcError) -> Reply {
+        let msg = crate::jsonrpc::error_message(None, e);
+        let text = std::str::from_utf8(&msg).expect("JSON is UTF-8");
+        let start = text.find("\"error\":").map_or(0, |i| i + 8);
+        let end = text.rfind('}').unwrap_or(text.len());
+        Reply {
+            payload: start..end,
+            buf: msg,
+            is_error: true,
+        }
+    }
+
     /// A successful reply with this `result` text (for layer tests).
     #[cfg(test)]
     pub fn result(text: &str) -> Reply {

@@ -249,7 +249,13 @@ impl Upstream {
                 continue; // in use: its requests tell us how it is
             }
             let deadline = PING_DEADLINE.min(every);
-            let ping = tokio::time::timeout(deadline, conn.request("ping", None)).await;
+            // 2026-07-28 has no ping: server/discover is its cheapest request.
+            let probe = if conn.init().modern {
+                "server/discover"
+            } else {
+                "ping"
+            };
+            let ping = tokio::time::timeout(deadline, conn.request(probe, None)).await;
             if !matches!(ping, Ok(Ok(_))) {
                 tracing::warn!(server = %self.spec.name, "upstream did not answer ping within {deadline:?}; restarting it");
                 *self.last_error.lock() = Some("did not answer ping".into());

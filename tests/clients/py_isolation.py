@@ -30,7 +30,11 @@ async def session(url, name, steps, barrier, changed):
         elif getattr(message, "method", None) == "notifications/tools/list_changed":
             seen["list_changed"] += 1
 
-    async with Client(url, sampling_callback=on_sampling, logging_callback=on_log, message_handler=on_message) as c:
+    # Sessions, setLevel and per-session upstream connections belong to the initialize generation
+    # (2026-07-28 is stateless): this client speaks it on purpose.
+    async with Client(
+        url, mode="legacy", sampling_callback=on_sampling, logging_callback=on_log, message_handler=on_message
+    ) as c:
         await c.set_logging_level("debug")
         for _ in range(50):
             names = [t.name for t in (await c.list_tools()).tools]

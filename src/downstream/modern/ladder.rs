@@ -3,7 +3,6 @@
 
 use crate::jsonrpc::{code, RpcError};
 use axum::http::{HeaderMap, StatusCode};
-use base64::Engine;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -154,7 +153,7 @@ pub fn check(
                 )))
             }
             Some(h) => {
-                let decoded = decode_header_value(h).ok_or_else(|| {
+                let decoded = crate::jsonrpc::decode_header_value(h).ok_or_else(|| {
                     mismatch("the Mcp-Name header carries a malformed base64 value".into())
                 })?;
                 if Some(&decoded) != body.as_ref() {
@@ -193,35 +192,6 @@ pub fn unsupported(requested: &str) -> RpcError {
 
 fn mismatch(message: String) -> RpcError {
     RpcError::new(code::HEADER_MISMATCH, format!("header mismatch: {message}"))
-}
-
-/// A header value, decoding the `=?base64?...?=` form; `None` if that form is malformed.
-pub fn decode_header_value(v: &str) -> Option<String> {
-    let Some(payload) = v
-        .strip_prefix("=?base64?")
-        .and_then(|r| r.strip_suffix("?="))
-    else {
-        return Some(v.to_string());
-    };
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(payload)
-        .ok()?;
-    String::from_utf8(bytes).ok()
-}
-
-/// A value as an HTTP header carries it: plain when it is safe, else the base64 form.
-pub fn encode_header_value(v: &str) -> String {
-    let plain = v.bytes().all(|b| (0x20..=0x7e).contains(&b))
-        && v.trim() == v
-        && !(v.starts_with("=?base64?") && v.ends_with("?="));
-    if plain {
-        v.to_string()
-    } else {
-        format!(
-            "=?base64?{}?=",
-            base64::engine::general_purpose::STANDARD.encode(v)
-        )
-    }
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ fn a_well_formed_request_passes() {
     assert!(check(&spaced, "tools/call", Some(&p)).is_ok());
     // A base64-encoded name decodes before comparing.
     let p = params(r#""name":"héllo","#);
-    let encoded = encode_header_value("héllo");
+    let encoded = crate::jsonrpc::encode_header_value("héllo");
     assert!(encoded.starts_with("=?base64?"));
     assert!(check(
         &headers(&[OK[0], OK[1], ("mcp-name", &encoded)]),

@@ -9,7 +9,7 @@ mod exchange;
 mod ladder;
 mod listen;
 
-pub use ladder::{decode_header_value, encode_header_value, MODERN_VERSIONS};
+pub use ladder::MODERN_VERSIONS;
 
 use super::guard::Wants;
 use super::reply;

@@ -1,0 +1,144 @@
+//! Both protocol generations on both sides of the gateway: clients of the `initialize`
+//! generation (TypeScript SDK; Python SDK in legacy mode) and of 2026-07-28 (Python SDK in its
+//! default mode), against upstreams of the `initialize` generation (server-everything) and of
+//! 2026-07-28 (mcp-server-time; a Python SDK server whose tool asks the user a question).
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::process::Command;
+
+fn config() -> String {
+    let modern = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/py_modern_upstream.py");
+    format!(
+        r#"
+[servers.everything]
+command = "node"
+args = ["{js}", "stdio"]
+
+[servers.time]
+command = "{time}"
+
+[servers.modern]
+command = "{python}"
+args = ["{modern}"]
+"#,
+        js = everything_js().display(),
+        time = time_server().display(),
+        python = python().display(),
+        modern = modern.display(),
+    )
+}
+
+fn run_json(cmd: &mut Command) -> Value {
+    let out = cmd.output().expect("client runs");
+    assert!(
+        out.status.success(),
+        "client failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+fn protocols(gw: &Gateway) -> Value {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let servers = rt.block_on(get_json(&format!("{}/servers", gw.base)));
+    servers["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["server"].as_str().unwrap().to_string(),
+                s["protocol"].clone(),
+            )
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+#[test]
+fn typescript_client_of_the_initialize_generation_reaches_both_generations() {
+    let gw = Gateway::start("switchboard.toml", &config());
+    let p = protocols(&gw);
+    assert_eq!(p["everything"], "2025-11-25", "{p}");
+    assert_eq!(p["time"], "2026-07-28", "{p}");
+    assert_eq!(p["modern"], "2026-07-28", "{p}");
+    let v = run_json(
+        Command::new("node")
+            .arg(client_script("ts_client.mjs"))
+            .arg(&gw.url)
+            .args(["everything__echo", r#"{"message":"from TypeScript"}"#])
+            .args(["time__get_current_time", r#"{"timezone":"UTC"}"#])
+            .args(["modern__greet", "{}"])
+            .env("SDK_NODE_MODULES", tools_dir().join("npm/node_modules")),
+    );
+    assert_eq!(v["version"], "2025-11-25", "{v}");
+    let calls = v["calls"].as_array().unwrap();
+    assert!(calls.iter().all(|c| c["is_error"] == false), "{v}");
+    assert!(
+        calls[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("from TypeScript"),
+        "{v}"
+    );
+    assert!(
+        calls[1]["text"].as_str().unwrap().contains("\"timezone\""),
+        "{v}"
+    );
+    // The 2026-07-28 upstream answered input_required; the gateway asked this client with an
+    // elicitation/create request and sent the answer back upstream.
+    assert_eq!(v["asked"], serde_json::json!(["What is your name?"]), "{v}");
+    assert_eq!(calls[2]["text"], "Hello, Ada!", "{v}");
+}
+
+#[test]
+fn python_clients_of_both_generations_answer_a_modern_upstreams_question() {
+    let gw = Gateway::start("switchboard.toml", &config());
+    for (mode, version) in [("legacy", "2025-11-25"), ("auto", "2026-07-28")] {
+        let v = run_json(
+            Command::new(python())
+                .arg(client_script("py_bridge.py"))
+                .args([&gw.url, mode, "modern__greet"]),
+        );
+        assert_eq!(v["version"], version, "{mode}: {v}");
+        assert_eq!(
+            v["asked"],
+            serde_json::json!(["What is your name?"]),
+            "{mode}: {v}"
+        );
+        assert_eq!(v["text"], "Hello, Ada!", "{mode}: {v}");
+    }
+    // The 2026-07-28 client's plain calls to both generations (a question from an
+    // initialize-generation upstream to this client is in e2e_surface).
+    let v = run_json(
+        Command::new(python())
+            .arg(client_script("py_client.py"))
+            .args([
+                &gw.url,
+                "everything__echo",
+                r#"{"message":"modern to legacy"}"#,
+            ])
+            .args(["time__get_current_time", r#"{"timezone":"UTC"}"#]),
+    );
+    assert_eq!(v["version"], "2026-07-28", "{v}");
+    assert!(
+        v["calls"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("modern to legacy"),
+        "{v}"
+    );
+    assert!(
+        v["calls"][1]["text"].as_str().unwrap().contains("UTC"),
+        "{v}"
+    );
+}
