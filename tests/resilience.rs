@@ -246,8 +246,9 @@ async fn the_breaker_opens_on_repeated_faults_and_fails_fast() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hung_idle_upstream_is_found_by_ping_and_restarted() {
-    // "mute" answers initialize and tools/list, then nothing at all: alive but hung.
-    let config = fixture("mute", "--mute-after 3", "health_interval = \"200ms\"")
+    // "mute" answers the server/discover probe (an error: it is of the initialize generation),
+    // initialize and tools/list, then nothing at all: alive but hung.
+    let config = fixture("mute", "--mute-after 4", "health_interval = \"200ms\"")
         + &fixture("steady", "", "");
     let gw = Gateway::start("switchboard.toml", &config);
     let mut restarted = false;
