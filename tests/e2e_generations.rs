@@ -142,3 +142,38 @@ fn python_clients_of_both_generations_answer_a_modern_upstreams_question() {
         "{v}"
     );
 }
+
+/// A 2026-07-28 HTTP upstream that checks `Mcp-Param-Region` against the argument its tool marks
+/// `x-mcp-header`: calls from either generation succeed only if the gateway mirrors it.
+#[test]
+fn x_mcp_header_parameters_are_mirrored_to_a_modern_http_upstream() {
+    let port = free_port();
+    let modern = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/py_modern_upstream.py");
+    let config = format!(
+        "[servers.geo]\ncommand = \"{}\"\nargs = [\"{}\", \"--http\", \"{port}\"]\nurl = \"http://127.0.0.1:{port}/mcp\"\n",
+        python().display(),
+        modern.display()
+    );
+    let gw = Gateway::start("switchboard.toml", &config);
+    assert_eq!(protocols(&gw)["geo"], "2026-07-28");
+    // A 2026-07-28 client (it mirrors the header to the gateway, which checks it, then mirrors
+    // it again upstream).
+    let v = run_json(
+        Command::new(python())
+            .arg(client_script("py_client.py"))
+            .args([&gw.url, "geo__locate", r#"{"region":"eu-west"}"#]),
+    );
+    assert_eq!(v["version"], "2026-07-28", "{v}");
+    assert_eq!(v["calls"][0]["text"], "region=eu-west", "{v}");
+    // An initialize-generation client knows nothing of Mcp-Param headers: the gateway adds it.
+    let v = run_json(
+        Command::new("node")
+            .arg(client_script("ts_client.mjs"))
+            .arg(&gw.url)
+            .args(["geo__locate", r#"{"region":"Zürich"}"#])
+            .env("SDK_NODE_MODULES", tools_dir().join("npm/node_modules")),
+    );
+    assert_eq!(v["calls"][0]["text"], "region=Zürich", "{v}");
+    assert_eq!(v["calls"][0]["is_error"], false, "{v}");
+}

@@ -39,12 +39,12 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Whether upstream `server`'s tool `original` (its own name) is safe to retry.
-    pub fn tool_retry_safe(&self, server: usize, original: &str) -> bool {
+    /// Upstream `server`'s tool by its own name.
+    pub fn tool_by_original(&self, server: usize, original: &str) -> Option<&names::Named> {
         self.tools
             .items()
             .iter()
-            .any(|t| t.server == server && &*t.original == original && t.retry_safe)
+            .find(|t| t.server == server && &*t.original == original)
     }
 
     /// Merge every upstream (configuration order: earlier servers win name ties). `listed` is

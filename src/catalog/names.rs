@@ -25,6 +25,8 @@ pub struct Named {
     pub description: Option<String>,
     /// A tool annotated `readOnlyHint` or `idempotentHint`: calling it twice is harmless.
     pub retry_safe: bool,
+    /// Its `inputSchema`'s `x-mcp-header` annotations (2026-07-28 `Mcp-Param-*` headers).
+    pub param_headers: Arc<[crate::jsonrpc::param_headers::Annotation]>,
 }
 
 /// Two items that wanted the same exposed name.
@@ -112,7 +114,8 @@ impl NameIndex {
                     });
                     name = renamed;
                 }
-                let Some((json, description, retry_safe)) = rename(&def.raw, &name) else {
+                let Some((json, description, retry_safe, param_headers)) = rename(&def.raw, &name)
+                else {
                     tracing::warn!(server = %src.server, name = %def.key, "listed item is not a JSON object; skipped");
                     continue;
                 };
@@ -126,6 +129,7 @@ impl NameIndex {
                     json,
                     description,
                     retry_safe,
+                    param_headers,
                 });
             }
         }
@@ -144,8 +148,17 @@ impl NameIndex {
 }
 
 /// The object with its name replaced, and its description.
-/// The item with its exposed name, its description, and whether its annotations make it safe to retry.
-fn rename(raw: &RawValue, name: &str) -> Option<(Box<RawValue>, Option<String>, bool)> {
+/// What [`rename`] makes of one listed item.
+type Renamed = (
+    Box<RawValue>,
+    Option<String>,
+    bool,
+    Arc<[crate::jsonrpc::param_headers::Annotation]>,
+);
+
+/// The item with its exposed name, its description, whether its annotations make it safe to
+/// retry, and its `x-mcp-header` annotations.
+fn rename(raw: &RawValue, name: &str) -> Option<Renamed> {
     #[derive(serde::Deserialize)]
     struct Hints {
         #[serde(rename = "readOnlyHint")]
@@ -161,11 +174,19 @@ fn rename(raw: &RawValue, name: &str) -> Option<(Box<RawValue>, Option<String>, 
         .get("annotations")
         .and_then(|a| serde_json::from_str::<Hints>(a.get()).ok())
         .is_some_and(|h| h.read_only == Some(true) || h.idempotent == Some(true));
+    // Parsed only when present: most schemas have none.
+    let param_headers = obj
+        .get("inputSchema")
+        .filter(|s| s.get().contains("x-mcp-header"))
+        .and_then(|s| serde_json::from_str::<serde_json::Value>(s.get()).ok())
+        .map(|s| crate::jsonrpc::param_headers::annotations(&s))
+        .unwrap_or_default();
     obj.insert("name".into(), serde_json::value::to_raw_value(name).ok()?);
     Some((
         serde_json::value::to_raw_value(&obj).ok()?,
         description,
         retry_safe,
+        param_headers.into(),
     ))
 }
 

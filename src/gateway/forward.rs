@@ -2,6 +2,7 @@
 //! (progress, log messages, server-to-client requests) back to that client only.
 
 use super::Gateway;
+use crate::jsonrpc::param_headers::{self, Annotation};
 use crate::jsonrpc::{self, code, Kind, RpcError};
 use crate::layers::timeout::Activity;
 use crate::layers::{breaker, concurrency, rate_limit, BoxError, Call, Connect, Fixed};
@@ -254,6 +255,7 @@ impl Gateway {
             up.clone()
         };
         let activity = Activity::new();
+        let param_headers = Arc::new(route.mirrored());
         let ctx = Arc::new(CallContext {
             session: session.clone(),
             related,
@@ -271,6 +273,7 @@ impl Gateway {
             activity,
             deadline: None,
             retry_safe: route.retry_safe,
+            param_headers,
         };
         let outcome = up.stack.call(call).await;
         session.end(id);
@@ -299,6 +302,8 @@ pub struct Route {
     pub tool: Option<Arc<str>>,
     /// Whether sending it twice is harmless.
     pub retry_safe: bool,
+    /// The tool's `x-mcp-header` annotations.
+    pub param_headers: Arc<[Annotation]>,
 }
 
 impl Route {
@@ -309,7 +314,19 @@ impl Route {
             params,
             tool: None,
             retry_safe: true,
+            param_headers: Arc::new([]),
         }
+    }
+
+    /// The `Mcp-Param-*` headers this call carries to a 2026-07-28 HTTP upstream.
+    fn mirrored(&self) -> Vec<(String, String)> {
+        if self.param_headers.is_empty() {
+            return Vec::new();
+        }
+        let arguments = jsonrpc::member(Some(&self.params), "arguments")
+            .and_then(|a| serde_json::from_str::<serde_json::Value>(a.get()).ok())
+            .unwrap_or_default();
+        param_headers::mirror(&self.param_headers, &arguments)
     }
 }
 
@@ -317,12 +334,15 @@ impl Gateway {
     /// A `tools/call` made by the gateway itself (`/route`), answered as a whole message.
     pub async fn forward_call(&self, session: &Arc<Session>, server: usize, params: &str) -> Bytes {
         let tool: Option<Arc<str>> = jsonrpc::view(params).name.map(|n| Arc::from(n.as_ref()));
+        let catalog = self.catalog();
+        let known = tool
+            .as_deref()
+            .and_then(|t| catalog.tool_by_original(server, t));
         let route = Route {
             server,
             params: params.to_string(),
-            retry_safe: tool
-                .as_deref()
-                .is_some_and(|t| self.catalog().tool_retry_safe(server, t)),
+            retry_safe: known.is_some_and(|t| t.retry_safe),
+            param_headers: known.map_or_else(|| Arc::from([]), |t| t.param_headers.clone()),
             tool,
         };
         self.forward(session, None, "\"route\"", "tools/call", route)

@@ -84,6 +84,7 @@ impl Gateway {
             params: jsonrpc::set_members(params, &[("name", &original)]),
             tool: Some(tool.original.clone()),
             retry_safe: tool.retry_safe,
+            param_headers: tool.param_headers.clone(),
         })
     }
 
@@ -104,6 +105,7 @@ impl Gateway {
             params,
             tool: Some(t.original.clone()),
             retry_safe: t.retry_safe,
+            param_headers: t.param_headers.clone(),
         })
     }
 

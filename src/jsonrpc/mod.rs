@@ -6,6 +6,7 @@
 
 mod error;
 mod header_value;
+pub mod param_headers;
 mod params;
 mod write;
 

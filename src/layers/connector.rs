@@ -49,6 +49,8 @@ pub struct Call {
     pub deadline: Option<Deadline>,
     /// Whether sending it twice is harmless (lists, reads, read-only or idempotent tools).
     pub retry_safe: bool,
+    /// `Mcp-Param-*` headers for a 2026-07-28 HTTP upstream (the tool's `x-mcp-header`s).
+    pub param_headers: Arc<Vec<(String, String)>>,
 }
 
 /// Sends [`Call`]s.
@@ -76,6 +78,7 @@ impl tower::Service<Call> for Connector {
                 c.caller,
                 Some(&c.cancel),
                 &deadline,
+                &c.param_headers,
             )
             .await
         })

@@ -27,5 +27,6 @@ pub fn call(method: &'static str, client: &str) -> Call {
         activity: Activity::new(),
         deadline: None,
         retry_safe: false,
+        param_headers: Default::default(),
     }
 }

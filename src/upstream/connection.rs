@@ -261,8 +261,15 @@ impl Connection {
         method: &str,
         params: Option<&str>,
     ) -> Result<Reply, UpstreamError> {
-        self.call(method, params, None, None, &Deadline::fixed(self.timeout))
-            .await
+        self.call(
+            method,
+            params,
+            None,
+            None,
+            &Deadline::fixed(self.timeout),
+            &[],
+        )
+        .await
     }
 
     /// Forward a client's request; `caller` receives what the upstream sends in its context. An
@@ -274,24 +281,45 @@ impl Connection {
         caller: Option<Arc<dyn Caller>>,
         cancel: Option<&CancellationToken>,
         deadline: &Deadline,
+        param_headers: &[(String, String)],
     ) -> Result<Reply, UpstreamError> {
         let generation = self.generation.load(Ordering::Acquire);
         let reply = match self
-            .request_once(method, params, deadline, caller.clone(), cancel)
+            .request_once_with(
+                method,
+                params,
+                deadline,
+                caller.clone(),
+                cancel,
+                param_headers,
+            )
             .await
         {
             Err(UpstreamError::SessionExpired) => {
                 self.reinitialize(generation).await?;
-                self.request_once(method, params, deadline, caller.clone(), cancel)
-                    .await
+                self.request_once_with(
+                    method,
+                    params,
+                    deadline,
+                    caller.clone(),
+                    cancel,
+                    param_headers,
+                )
+                .await
             }
             other => other,
         }?;
         if !self.init.load().modern {
             return Ok(reply);
         }
-        self.until_complete(method, params, reply, deadline, caller, cancel)
-            .await
+        let again = Again {
+            method,
+            params,
+            deadline,
+            cancel,
+            param_headers,
+        };
+        self.until_complete(again, reply, caller).await
     }
 
     /// A 2026-07-28 upstream may answer `input_required`: ask the client each embedded request
@@ -299,13 +327,17 @@ impl Connection {
     /// send the request again with the answers and the upstream's `requestState`.
     async fn until_complete(
         &self,
-        method: &str,
-        params: Option<&str>,
+        again: Again<'_>,
         mut reply: Reply,
-        deadline: &Deadline,
         caller: Option<Arc<dyn Caller>>,
-        cancel: Option<&CancellationToken>,
     ) -> Result<Reply, UpstreamError> {
+        let Again {
+            method,
+            params,
+            deadline,
+            cancel,
+            param_headers,
+        } = again;
         const MAX_ROUNDS: usize = 10;
         for _ in 0..MAX_ROUNDS {
             if reply.is_error() {
@@ -349,7 +381,14 @@ impl Connection {
             }
             let next = jsonrpc::set_members(params.or(Some("{}")), &members);
             reply = self
-                .request_once(method, Some(&next), deadline, Some(caller), cancel)
+                .request_once_with(
+                    method,
+                    Some(&next),
+                    deadline,
+                    Some(caller),
+                    cancel,
+                    param_headers,
+                )
                 .await?;
         }
         Err(UpstreamError::Protocol(format!(
@@ -365,6 +404,20 @@ impl Connection {
         deadline: &Deadline,
         caller: Option<Arc<dyn Caller>>,
         cancel: Option<&CancellationToken>,
+    ) -> Result<Reply, UpstreamError> {
+        self.request_once_with(method, params, deadline, caller, cancel, &[])
+            .await
+    }
+
+    /// One exchange; a 2026-07-28 HTTP request also carries `param_headers` (`Mcp-Param-*`).
+    async fn request_once_with(
+        &self,
+        method: &str,
+        params: Option<&str>,
+        deadline: &Deadline,
+        caller: Option<Arc<dyn Caller>>,
+        cancel: Option<&CancellationToken>,
+        param_headers: &[(String, String)],
     ) -> Result<Reply, UpstreamError> {
         let (id, rx) = self.peer.register()?;
         let (rewritten, enveloped);
@@ -383,6 +436,7 @@ impl Connection {
         }
         let mirror = modern.then(|| Mirror {
             method,
+            params: param_headers,
             name: match method {
                 "tools/call" | "prompts/get" => jsonrpc::string_member(params, "name"),
                 "resources/read" => jsonrpc::string_member(params, "uri"),
@@ -501,6 +555,15 @@ impl Connection {
             process::stop(&mut child, &self.server).await;
         }
     }
+}
+
+/// What is needed to send a request again (with the answers to its input requests).
+struct Again<'a> {
+    method: &'a str,
+    params: Option<&'a str>,
+    deadline: &'a Deadline,
+    cancel: Option<&'a CancellationToken>,
+    param_headers: &'a [(String, String)],
 }
 
 /// An `InputRequiredResult`: what the upstream asks (key, method, raw params), and its state.

@@ -23,6 +23,8 @@ pub struct Mirror<'a> {
     pub method: &'a str,
     /// `Mcp-Name`
     pub name: Option<String>,
+    /// `Mcp-Param-*` (name, encoded value), from the tool's `x-mcp-header` annotations.
+    pub params: &'a [(String, String)],
 }
 
 /// The sending side of a streamable HTTP upstream.
@@ -107,6 +109,9 @@ impl HttpLink {
                 .header("mcp-method", m.method);
             if let Some(name) = &m.name {
                 req = req.header("mcp-name", crate::jsonrpc::encode_header_value(name));
+            }
+            for (k, v) in m.params {
+                req = req.header(k.as_str(), v.as_str());
             }
         }
         let resp = req.send().await.map_err(transport)?;

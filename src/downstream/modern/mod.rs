@@ -55,6 +55,15 @@ pub async fn handle(
         Ok(e) => e,
         Err(e) => return refuse(id, e),
     };
+    if method == "tools/call" {
+        if let Err(why) = param_headers(gw, headers, params) {
+            let e = RpcError::new(
+                crate::jsonrpc::code::HEADER_MISMATCH,
+                format!("header mismatch: {why}"),
+            );
+            return refuse(id, e);
+        }
+    }
     if let Some((_, why)) = REMOVED.iter().find(|(m, _)| *m == method) {
         return refuse(
             id,
@@ -101,6 +110,38 @@ fn strip_envelope(params: Option<&RawValue>) -> Option<Box<RawValue>> {
         p.insert("_meta".into(), serde_json::value::to_raw_value(&meta).ok()?);
     }
     serde_json::value::to_raw_value(&p).ok()
+}
+
+/// A `tools/call`'s `Mcp-Param-*` headers against its arguments, per the tool's `x-mcp-header`
+/// annotations (a tool the gateway does not know is left to the dispatcher to refuse).
+fn param_headers(
+    gw: &Gateway,
+    headers: &HeaderMap,
+    params: Option<&RawValue>,
+) -> Result<(), String> {
+    use crate::jsonrpc::param_headers::validate;
+    let p = params.map(RawValue::get);
+    let Some(name) = jsonrpc::string_member(p, "name") else {
+        return Ok(());
+    };
+    let catalog = gw.catalog();
+    let Some(tool) = catalog.tools.get(&name) else {
+        return Ok(());
+    };
+    let marked = &tool.param_headers;
+    if marked.is_empty() {
+        return Ok(());
+    }
+    let arguments = jsonrpc::member(p, "arguments")
+        .and_then(|a| serde_json::from_str::<serde_json::Value>(a.get()).ok())
+        .unwrap_or_default();
+    validate(marked, &arguments, |h| {
+        headers
+            .get_all(h)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect()
+    })
 }
 
 /// An error answer with the status the revision gives its code.
