@@ -255,7 +255,9 @@ impl Gateway {
             up.clone()
         };
         let activity = Activity::new();
-        let param_headers = Arc::new(route.mirrored());
+        let param_headers = Some(route.mirrored())
+            .filter(|h| !h.is_empty())
+            .map(Arc::new);
         let ctx = Arc::new(CallContext {
             session: session.clone(),
             related,

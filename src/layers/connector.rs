@@ -50,7 +50,7 @@ pub struct Call {
     /// Whether sending it twice is harmless (lists, reads, read-only or idempotent tools).
     pub retry_safe: bool,
     /// `Mcp-Param-*` headers for a 2026-07-28 HTTP upstream (the tool's `x-mcp-header`s).
-    pub param_headers: Arc<Vec<(String, String)>>,
+    pub param_headers: Option<Arc<Vec<(String, String)>>>,
 }
 
 /// Sends [`Call`]s.
@@ -78,7 +78,7 @@ impl tower::Service<Call> for Connector {
                 c.caller,
                 Some(&c.cancel),
                 &deadline,
-                &c.param_headers,
+                c.param_headers.as_deref().map_or(&[], Vec::as_slice),
             )
             .await
         })
