@@ -177,3 +177,46 @@ fn x_mcp_header_parameters_are_mirrored_to_a_modern_http_upstream() {
     assert_eq!(v["calls"][0]["text"], "region=Zürich", "{v}");
     assert_eq!(v["calls"][0]["is_error"], false, "{v}");
 }
+
+/// A stateless request to a per-session upstream gets a connection of its own, stopped when the
+/// request ends: no process outlives its request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stateless_requests_leave_no_per_session_processes_behind() {
+    let config = format!(
+        "[servers.private]\ncommand = \"{}\"\nargs = [\"fixture\"]\nisolation = \"per-session\"\n",
+        switchboard_bin()
+    );
+    let gw = Gateway::start("switchboard.toml", &config);
+    let before = children_of(gw.pid()).len();
+    let client = RawClient::new(&gw.url);
+    for i in 0..3 {
+        let body = serde_json::json!({"jsonrpc":"2.0","id":i,"method":"tools/call","params":{
+            "name":"private__echo","arguments":{"message":"once"},
+            "_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}});
+        let a = client
+            .post_raw(
+                body.to_string(),
+                &[
+                    ("mcp-protocol-version", "2026-07-28"),
+                    ("mcp-method", "tools/call"),
+                    ("mcp-name", "private__echo"),
+                ],
+            )
+            .await;
+        assert_eq!(a.body["result"]["content"][0]["text"], "once", "{}", a.text);
+    }
+    let mut now = usize::MAX;
+    for _ in 0..50 {
+        now = children_of(gw.pid()).iter().filter(|p| alive(**p)).count();
+        if now == before {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        now,
+        before,
+        "per-session processes left behind\n{}",
+        gw.log()
+    );
+}

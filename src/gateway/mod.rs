@@ -136,7 +136,12 @@ impl Gateway {
         let private: Vec<_> = session.private.iter().map(|e| e.value().clone()).collect();
         session.private.clear();
         futures::future::join_all(private.iter().map(|c| c.shutdown())).await;
-        tracing::info!(session = %id, "session ended");
+        // Stateless (2026-07-28) requests end a throw-away session each: not worth an info line.
+        if private.is_empty() {
+            tracing::debug!(session = %id, "session ended");
+        } else {
+            tracing::info!(session = %id, private = private.len(), "session ended");
+        }
         true
     }
 

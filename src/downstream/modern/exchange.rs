@@ -23,6 +23,7 @@ const PARK_FOR: Duration = Duration::from_secs(600);
 
 /// A call in progress: the upstream work runs in its own task; this end sees what it sends.
 struct Running {
+    gw: Arc<Gateway>,
     session: Arc<Session>,
     /// The id the call was started with (its cancellation key).
     first_id: String,
@@ -36,9 +37,14 @@ struct Running {
 
 impl Drop for Running {
     /// A call dropped before its answer (the client went away, or never came back) is cancelled
-    /// upstream; one that finished has nothing left to cancel.
+    /// upstream; one that finished has nothing left to cancel. Either way its throw-away session
+    /// ends (stopping any private upstream connection it opened).
     fn drop(&mut self) {
         self.session.cancel(&self.first_id);
+        let (gw, id) = (self.gw.clone(), self.session.id.clone());
+        tokio::spawn(async move {
+            gw.end_session(&id).await;
+        });
     }
 }
 
@@ -59,6 +65,9 @@ pub async fn start(
     if let Some(state) = jsonrpc::string_member(p, "requestState") {
         return resume(id, method, &state, p, wants).await;
     }
+    // Registered while the call lives, so per-session upstreams it opens are stopped with it
+    // (and with the gateway).
+    gw.sessions.insert(session.clone());
     let (tx, related) = mpsc::unbounded_channel();
     let (done_tx, done) = oneshot::channel();
     let (gw2, s2, id2, m2) = (
@@ -75,6 +84,7 @@ pub async fn start(
         let _ = done_tx.send(answer);
     });
     let running = Running {
+        gw: gw.clone(),
         session,
         first_id: id.to_string(),
         method: method.to_string(),
