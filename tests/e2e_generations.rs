@@ -220,3 +220,46 @@ async fn stateless_requests_leave_no_per_session_processes_behind() {
         gw.log()
     );
 }
+
+/// The stdio face (`switchboard stdio`, as desktop apps launch it) in both generations: plain
+/// calls, and questions from upstreams of either generation answered by the client.
+#[test]
+fn stdio_face_serves_both_generations_and_bridges_questions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("switchboard.toml");
+    std::fs::write(&path, config()).unwrap();
+    for (mode, version) in [("auto", "2026-07-28"), ("legacy", "2025-11-25")] {
+        for (tool, args, asked) in [
+            ("everything__echo", r#"{"message":"over stdio"}"#, None),
+            ("modern__greet", "{}", Some("What is your name?")),
+            (
+                "everything__trigger-elicitation-request",
+                "{}",
+                Some("Please provide inputs"),
+            ),
+        ] {
+            let v = run_json(
+                Command::new(python())
+                    .arg(client_script("py_stdio.py"))
+                    .arg(switchboard_bin())
+                    .arg(&path)
+                    .args([mode, tool, args]),
+            );
+            assert_eq!(v["version"], version, "{mode} {tool}: {v}");
+            assert_eq!(v["is_error"], false, "{mode} {tool}: {v}");
+            match asked {
+                None => assert!(v["text"].as_str().unwrap().contains("over stdio"), "{v}"),
+                Some(q) => {
+                    assert!(
+                        v["asked"][0].as_str().unwrap().starts_with(q),
+                        "{mode} {tool}: {v}"
+                    );
+                    assert!(
+                        v["text"].as_str().unwrap().contains("Ada"),
+                        "{mode} {tool}: {v}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! stdio): each request is answered there, in its own task, so a slow call blocks nobody.
 
 use crate::gateway::Gateway;
-use crate::jsonrpc::{self, code, Kind, RpcError};
+use crate::jsonrpc::{self, Kind, RpcError};
 use crate::session::Session;
 use bytes::Bytes;
 use std::sync::Arc;
@@ -37,16 +37,19 @@ pub async fn on_message(
                 .unwrap_or_else(|e| e);
             session.deliver(answer).await;
         }
-        Kind::Request {
-            id,
-            method: "server/discover",
-            ..
-        } => {
-            let err = RpcError::new(code::UNSUPPORTED_PROTOCOL_VERSION, "protocol version 2026-07-28 is not supported; use initialize")
-                .with_data(serde_json::json!({ "supported": crate::config::PROTOCOL_VERSIONS, "requested": "2026-07-28" }));
-            session
-                .deliver(jsonrpc::error_message(Some(id.get()), &err))
-                .await;
+        Kind::Request { id, method, params }
+            if super::modern::is_modern_message(method, params) =>
+        {
+            // 2026-07-28 on a message face: stateless, each request in its own task.
+            let mut answers = super::modern::messages(gw, id.get(), method, params);
+            let session = session.clone();
+            return Ok(Some(tokio::spawn(async move {
+                while let Some(msg) = futures::StreamExt::next(&mut answers).await {
+                    if !session.deliver(msg).await {
+                        return;
+                    }
+                }
+            })));
         }
         Kind::Request { id, method, params } => {
             let (gw, session) = (gw.clone(), session.clone());

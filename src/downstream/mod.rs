@@ -4,7 +4,7 @@
 mod channel;
 pub mod guard;
 mod http;
-mod modern;
+pub(crate) mod modern;
 mod reply;
 mod sse;
 pub mod stdio;

@@ -52,7 +52,7 @@ impl Drop for Running {
 /// swept of calls parked longer than [`PARK_FOR`] whenever another is parked.
 static PARKED: LazyLock<DashMap<String, Running>> = LazyLock::new(DashMap::new);
 
-/// Start a request (or resume a parked one, when it carries `requestState`).
+/// Start a request (or resume a parked one, when it carries `requestState`), answered over HTTP.
 pub async fn start(
     gw: &Arc<Gateway>,
     session: Arc<Session>,
@@ -61,9 +61,39 @@ pub async fn start(
     params: Option<&RawValue>,
     wants: Wants,
 ) -> Response {
+    match begin(gw, session, id, method, params) {
+        Ok(running) => respond(running, id, wants).await,
+        Err(e) => refuse(id, e),
+    }
+}
+
+/// The same, for a face that writes messages one after another (stdio): the request's
+/// notifications, then its answer (or its `input_required` round).
+pub fn start_messages(
+    gw: &Arc<Gateway>,
+    session: Arc<Session>,
+    id: &str,
+    method: &str,
+    params: Option<&RawValue>,
+) -> futures::stream::BoxStream<'static, Bytes> {
+    use futures::StreamExt;
+    match begin(gw, session, id, method, params) {
+        Ok(running) => stream(running, id.to_string(), Vec::new()).boxed(),
+        Err(e) => futures::stream::iter([jsonrpc::error_message(Some(id), &e)]).boxed(),
+    }
+}
+
+/// A running call: a new one, or the parked one its `requestState` names (answered first).
+fn begin(
+    gw: &Arc<Gateway>,
+    session: Arc<Session>,
+    id: &str,
+    method: &str,
+    params: Option<&RawValue>,
+) -> Result<Running, RpcError> {
     let p = params.map(RawValue::get);
     if let Some(state) = jsonrpc::string_member(p, "requestState") {
-        return resume(id, method, &state, p, wants).await;
+        return resume(method, &state, p);
     }
     // Registered while the call lives, so per-session upstreams it opens are stopped with it
     // (and with the gateway).
@@ -83,7 +113,7 @@ pub async fn start(
             .await;
         let _ = done_tx.send(answer);
     });
-    let running = Running {
+    Ok(Running {
         gw: gw.clone(),
         session,
         first_id: id.to_string(),
@@ -92,25 +122,15 @@ pub async fn start(
         done,
         asked: Vec::new(),
         parked_at: Instant::now(),
-    };
-    respond(running, id, wants).await
+    })
 }
 
-/// The client's retry of a parked call: answer what the upstream asked, then carry on.
-async fn resume(
-    id: &str,
-    method: &str,
-    state: &str,
-    params: Option<&str>,
-    wants: Wants,
-) -> Response {
+/// The client's retry of a parked call: answer what the upstream asked, and carry on with it.
+fn resume(method: &str, state: &str, params: Option<&str>) -> Result<Running, RpcError> {
     let Some((_, mut running)) = PARKED.remove(state) else {
-        return refuse(
-            id,
-            RpcError::invalid_params(
-                "unknown or expired requestState: send the request again without it",
-            ),
-        );
+        return Err(RpcError::invalid_params(
+            "unknown or expired requestState: send the request again without it",
+        ));
     };
     if running.method != method {
         let e = RpcError::invalid_params(format!(
@@ -118,7 +138,7 @@ async fn resume(
             running.method
         ));
         PARKED.insert(state.to_string(), running);
-        return refuse(id, e);
+        return Err(e);
     }
     let responses = jsonrpc::member(params, "inputResponses");
     let missing: Vec<String> = running
@@ -133,7 +153,7 @@ async fn resume(
             missing.join(", ")
         ));
         PARKED.insert(state.to_string(), running);
-        return refuse(id, e);
+        return Err(e);
     }
     for key in std::mem::take(&mut running.asked) {
         let value =
@@ -144,7 +164,7 @@ async fn resume(
             tracing::debug!(key, "the upstream no longer waits for this input");
         }
     }
-    respond(running, id, wants).await
+    Ok(running)
 }
 
 /// Wait for what comes first: the answer, a request for the client (park and ask), or a

@@ -72,9 +72,10 @@ pub fn requested_version<'a>(
     serde_json::from_str(m.version?.get()).ok()
 }
 
-/// Check a request: the envelope, then each mirrored header against the body, then the version.
+/// Check a request: the envelope, then each mirrored header against the body (HTTP only:
+/// `headers` is `None` on stdio), then the version.
 pub fn check(
-    headers: &HeaderMap,
+    headers: Option<&HeaderMap>,
     method: &str,
     params: Option<&RawValue>,
 ) -> Result<Envelope, RpcError> {
@@ -105,61 +106,63 @@ pub fn check(
         )));
     };
     let version: Option<String> = serde_json::from_str(version.get()).ok();
-    let header = |name: &str| -> Result<Option<&str>, RpcError> {
-        let mut values = headers.get_all(name).iter();
-        let first = values.next();
-        if values.next().is_some() {
-            return Err(mismatch(format!(
-                "the {name} header appears more than once"
-            )));
-        }
-        first
-            .map(|v| {
-                v.to_str()
-                    .map(str::trim)
-                    .map_err(|_| mismatch(format!("the {name} header is not visible ASCII")))
-            })
-            .transpose()
-    };
-    match (header("mcp-protocol-version")?, version.as_deref()) {
-        (Some(h), Some(b)) if h == b => {}
-        (None, _) => return Err(mismatch("the MCP-Protocol-Version header is missing".into())),
-        (Some(h), b) => {
-            return Err(mismatch(format!(
-                "the MCP-Protocol-Version header {h:?} does not match the body's {PROTOCOL_VERSION_KEY} {b:?}"
-            )))
-        }
-    }
-    match header("mcp-method")? {
-        Some(h) if h == method => {}
-        Some(h) => {
-            return Err(mismatch(format!(
-                "the Mcp-Method header {h:?} does not match the body's method {method:?}"
-            )))
-        }
-        None => return Err(mismatch("the Mcp-Method header is missing".into())),
-    }
-    let named = match method {
-        "tools/call" | "prompts/get" => Some(("name", p.name)),
-        "resources/read" => Some(("uri", p.uri)),
-        _ => None,
-    };
-    if let Some((field, Some(raw))) = named {
-        let body: Option<String> = serde_json::from_str(raw.get()).ok();
-        match header("mcp-name")? {
-            None => {
+    if let Some(headers) = headers {
+        let header = |name: &str| -> Result<Option<&str>, RpcError> {
+            let mut values = headers.get_all(name).iter();
+            let first = values.next();
+            if values.next().is_some() {
                 return Err(mismatch(format!(
-                    "the Mcp-Name header is missing (the body's {field} is {body:?})"
+                    "the {name} header appears more than once"
+                )));
+            }
+            first
+                .map(|v| {
+                    v.to_str()
+                        .map(str::trim)
+                        .map_err(|_| mismatch(format!("the {name} header is not visible ASCII")))
+                })
+                .transpose()
+        };
+        match (header("mcp-protocol-version")?, version.as_deref()) {
+            (Some(h), Some(b)) if h == b => {}
+            (None, _) => return Err(mismatch("the MCP-Protocol-Version header is missing".into())),
+            (Some(h), b) => {
+                return Err(mismatch(format!(
+                    "the MCP-Protocol-Version header {h:?} does not match the body's {PROTOCOL_VERSION_KEY} {b:?}"
                 )))
             }
+        }
+        match header("mcp-method")? {
+            Some(h) if h == method => {}
             Some(h) => {
-                let decoded = crate::jsonrpc::decode_header_value(h).ok_or_else(|| {
-                    mismatch("the Mcp-Name header carries a malformed base64 value".into())
-                })?;
-                if Some(&decoded) != body.as_ref() {
+                return Err(mismatch(format!(
+                    "the Mcp-Method header {h:?} does not match the body's method {method:?}"
+                )))
+            }
+            None => return Err(mismatch("the Mcp-Method header is missing".into())),
+        }
+        let named = match method {
+            "tools/call" | "prompts/get" => Some(("name", p.name)),
+            "resources/read" => Some(("uri", p.uri)),
+            _ => None,
+        };
+        if let Some((field, Some(raw))) = named {
+            let body: Option<String> = serde_json::from_str(raw.get()).ok();
+            match header("mcp-name")? {
+                None => {
                     return Err(mismatch(format!(
-                        "the Mcp-Name header {decoded:?} does not match the body's {field} {body:?}"
-                    )));
+                        "the Mcp-Name header is missing (the body's {field} is {body:?})"
+                    )))
+                }
+                Some(h) => {
+                    let decoded = crate::jsonrpc::decode_header_value(h).ok_or_else(|| {
+                        mismatch("the Mcp-Name header carries a malformed base64 value".into())
+                    })?;
+                    if Some(&decoded) != body.as_ref() {
+                        return Err(mismatch(format!(
+                            "the Mcp-Name header {decoded:?} does not match the body's {field} {body:?}"
+                        )));
+                    }
                 }
             }
         }

@@ -27,16 +27,16 @@ const OK: &[(&str, &str)] = &[
 #[test]
 fn a_well_formed_request_passes() {
     let p = params(r#""name":"echo","#);
-    assert!(check(&headers(OK), "tools/call", Some(&p)).is_ok());
+    assert!(check(Some(&headers(OK)), "tools/call", Some(&p)).is_ok());
     // Leading/trailing whitespace in a header value is not part of it (RFC 9110 5.5).
     let spaced = headers(&[OK[0], OK[1], ("mcp-name", "  echo ")]);
-    assert!(check(&spaced, "tools/call", Some(&p)).is_ok());
+    assert!(check(Some(&spaced), "tools/call", Some(&p)).is_ok());
     // A base64-encoded name decodes before comparing.
     let p = params(r#""name":"héllo","#);
     let encoded = crate::jsonrpc::encode_header_value("héllo");
     assert!(encoded.starts_with("=?base64?"));
     assert!(check(
-        &headers(&[OK[0], OK[1], ("mcp-name", &encoded)]),
+        Some(&headers(&[OK[0], OK[1], ("mcp-name", &encoded)])),
         "tools/call",
         Some(&p)
     )
@@ -47,7 +47,7 @@ fn a_well_formed_request_passes() {
 fn each_rung_names_its_problem() {
     let code_of = |h: &[(&'static str, &str)], method: &str, p: &str| {
         let p = RawValue::from_string(p.to_string()).unwrap();
-        let e = check(&headers(h), method, Some(&p)).unwrap_err();
+        let e = check(Some(&headers(h)), method, Some(&p)).unwrap_err();
         (e.code, e.message)
     };
     let (c, m) = code_of(OK, "tools/call", r#"{"name":"echo"}"#);

@@ -42,7 +42,7 @@ pub fn is_modern(headers: &HeaderMap, method: &str, params: Option<&RawValue>) -
             .is_some_and(|v| !crate::config::PROTOCOL_VERSIONS.contains(&v.as_str()))
 }
 
-/// Answer one 2026-07-28 request.
+/// Answer one 2026-07-28 request over HTTP.
 pub async fn handle(
     gw: &Arc<Gateway>,
     headers: &HeaderMap,
@@ -51,27 +51,76 @@ pub async fn handle(
     params: Option<&RawValue>,
     wants: Wants,
 ) -> Response {
-    let envelope = match ladder::check(headers, method, params) {
-        Ok(e) => e,
+    let session = match prepare(gw, Some(headers), method, params) {
+        Ok(s) => s,
         Err(e) => return refuse(id, e),
     };
-    if method == "tools/call" {
-        if let Err(why) = param_headers(gw, headers, params) {
-            let e = RpcError::new(
+    let stripped = strip_envelope(params);
+    let params = stripped.as_deref().or(params);
+    match method {
+        "server/discover" => reply::json(
+            axum::http::StatusCode::OK,
+            jsonrpc::response_result(id, &gw.discover_result()),
+        ),
+        "subscriptions/listen" => listen::open(gw, session, id, params).await,
+        _ => exchange::start(gw, session, id, method, params, wants).await,
+    }
+}
+
+/// Whether a message on a face without headers (stdio) speaks 2026-07-28: `server/discover`, or
+/// an envelope naming a version outside the `initialize` generation.
+pub fn is_modern_message(method: &str, params: Option<&RawValue>) -> bool {
+    is_modern(&HeaderMap::new(), method, params)
+}
+
+/// Answer one 2026-07-28 request on a face that writes messages (stdio): its notifications, then
+/// its answer.
+pub fn messages(
+    gw: &Arc<Gateway>,
+    id: &str,
+    method: &str,
+    params: Option<&RawValue>,
+) -> futures::stream::BoxStream<'static, Bytes> {
+    use futures::StreamExt;
+    let one = |msg: Bytes| futures::stream::iter([msg]).boxed();
+    let session = match prepare(gw, None, method, params) {
+        Ok(s) => s,
+        Err(e) => return one(jsonrpc::error_message(Some(id), &e)),
+    };
+    let stripped = strip_envelope(params);
+    let params = stripped.as_deref().or(params);
+    match method {
+        "server/discover" => one(jsonrpc::response_result(id, &gw.discover_result())),
+        "subscriptions/listen" => one(jsonrpc::error_message(
+            Some(id),
+            &RpcError::method_not_found(method),
+        )),
+        _ => exchange::start_messages(gw, session, id, method, params),
+    }
+}
+
+/// The checks every 2026-07-28 request passes (envelope, headers when there are any, removed
+/// methods), and the throw-away session it is served in.
+fn prepare(
+    gw: &Gateway,
+    headers: Option<&HeaderMap>,
+    method: &str,
+    params: Option<&RawValue>,
+) -> Result<Arc<Session>, RpcError> {
+    let envelope = ladder::check(headers, method, params)?;
+    if let (Some(headers), "tools/call") = (headers, method) {
+        param_headers(gw, headers, params).map_err(|why| {
+            RpcError::new(
                 crate::jsonrpc::code::HEADER_MISMATCH,
                 format!("header mismatch: {why}"),
-            );
-            return refuse(id, e);
-        }
+            )
+        })?;
     }
     if let Some((_, why)) = REMOVED.iter().find(|(m, _)| *m == method) {
-        return refuse(
-            id,
-            RpcError::new(
-                crate::jsonrpc::code::METHOD_NOT_FOUND,
-                format!("method not found: {method:?}; {why}"),
-            ),
-        );
+        return Err(RpcError::new(
+            crate::jsonrpc::code::METHOD_NOT_FOUND,
+            format!("method not found: {method:?}; {why}"),
+        ));
     }
     let session = Arc::new(Session::new());
     let accepts: Accepts = serde_json::from_str(&envelope.capabilities).unwrap_or_default();
@@ -84,16 +133,7 @@ pub async fn handle(
     session.mark_initialized();
     *session.log_level.lock() = jsonrpc::member(params.map(RawValue::get), "_meta")
         .and_then(|m| jsonrpc::string_member(Some(m.get()), "io.modelcontextprotocol/logLevel"));
-    let stripped = strip_envelope(params);
-    let params = stripped.as_deref().or(params);
-    match method {
-        "server/discover" => reply::json(
-            axum::http::StatusCode::OK,
-            jsonrpc::response_result(id, &gw.discover_result()),
-        ),
-        "subscriptions/listen" => listen::open(gw, session, id, params).await,
-        _ => exchange::start(gw, session, id, method, params, wants).await,
-    }
+    Ok(session)
 }
 
 /// The params without the envelope's `io.modelcontextprotocol/*` `_meta` keys: they describe
