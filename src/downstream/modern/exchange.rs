@@ -187,6 +187,9 @@ async fn respond(mut running: Running, id: &str, wants: Wants) -> Response {
                     )
                 });
                 let (status, body) = finish(&answer, id, &running.method);
+                if wants != Wants::JsonOnly {
+                    early.extend(queued_notes(&mut running, log)); // sent before the answer
+                }
                 forget(running);
                 return if early.is_empty() {
                     reply::json(status, body)
@@ -235,10 +238,13 @@ fn stream(
 ) -> impl futures::Stream<Item = Bytes> + Send {
     let log = running.session.log_level.lock().is_some();
     let head = futures::stream::iter(first);
-    let rest = futures::stream::unfold(Some(running), move |state| {
+    let rest = futures::stream::unfold(Some(Tail::Live(running)), move |state| {
         let id = id.clone();
         async move {
-            let mut running = state?;
+            let mut running = match state? {
+                Tail::Live(r) => r,
+                Tail::Rest(mut it) => return it.next().map(|m| (m, Some(Tail::Rest(it)))),
+            };
             loop {
                 let step = tokio::select! {
                     biased;
@@ -247,7 +253,7 @@ fn stream(
                 };
                 match step {
                     Step::Tell(_, true) if !log => continue,
-                    Step::Tell(note, _) => return Some((note, Some(running))),
+                    Step::Tell(note, _) => return Some((note, Some(Tail::Live(running)))),
                     Step::Ask(request) => {
                         // Notifications that raced the requests are dropped: the round ends here.
                         let (asks, _) = gather(&mut running, request).await;
@@ -261,14 +267,37 @@ fn stream(
                             )
                         });
                         let (_, body) = finish(&answer, &id, &running.method);
+                        let mut tail = queued_notes(&mut running, log);
                         forget(running);
-                        return Some((body, None));
+                        tail.push(body);
+                        let mut tail = tail.into_iter();
+                        let first = tail.next().expect("the answer is there");
+                        return Some((first, Some(Tail::Rest(tail))));
                     }
                 }
             }
         }
     });
     futures::StreamExt::chain(head, rest)
+}
+
+/// Where an event stream is: still waiting on the call, or writing out its last messages.
+enum Tail {
+    Live(Running),
+    Rest(std::vec::IntoIter<Bytes>),
+}
+
+/// Notifications already queued when the answer came (they were sent before it).
+fn queued_notes(running: &mut Running, log: bool) -> Vec<Bytes> {
+    let mut notes = Vec::new();
+    while let Ok(m) = running.related.try_recv() {
+        if let Step::Tell(n, is_log) = classify(m) {
+            if log || !is_log {
+                notes.push(n);
+            }
+        }
+    }
+    notes
 }
 
 enum Step {
