@@ -80,6 +80,9 @@ pub struct Session {
     /// Serializes opening private connections.
     pub opening: tokio::sync::Mutex<()>,
     last_seen: parking_lot::Mutex<Instant>,
+    /// Who the client is, for per-client limits: set for stateless (2026-07-28) requests, whose
+    /// throw-away session says nothing; else the session id.
+    client: OnceLock<Arc<str>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -115,6 +118,7 @@ impl Session {
             private: DashMap::new(),
             opening: tokio::sync::Mutex::new(()),
             last_seen: parking_lot::Mutex::new(Instant::now()),
+            client: OnceLock::new(),
         }
     }
 
@@ -131,6 +135,16 @@ impl Session {
     /// Mark `notifications/initialized` received.
     pub fn mark_initialized(&self) {
         self.initialized.store(true, Ordering::Release);
+    }
+
+    /// Name the client behind this session (per-client limits use it instead of the session id).
+    pub fn set_client(&self, key: Arc<str>) {
+        let _ = self.client.set(key);
+    }
+
+    /// The key per-client limits count under.
+    pub fn client(&self) -> Arc<str> {
+        self.client.get().unwrap_or(&self.id).clone()
     }
 
     /// Note activity (idle sessions are reaped).

@@ -394,3 +394,39 @@ async fn ready_needs_every_upstream_or_the_configured_minimum() {
     assert_eq!(body["status"], "ready", "{body}");
     assert_eq!(body["servers"][0]["state"], "failed", "still named: {body}");
 }
+
+/// A 2026-07-28 client has no session: its per-client bucket is its address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stateless_clients_are_limited_by_address() {
+    let config = fixture(
+        "per_client",
+        "",
+        "client_rate_limit = { per_second = 1, burst = 1 }",
+    );
+    let gw = Gateway::start("switchboard.toml", &config);
+    let client = RawClient::new(&gw.url);
+    let call = |id: u64| {
+        let body = json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params":{
+            "name":"per_client__echo","arguments":{"message":"hi"},
+            "_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}});
+        let client = &client;
+        async move {
+            client
+                .post_raw(
+                    body.to_string(),
+                    &[
+                        ("mcp-protocol-version", "2026-07-28"),
+                        ("mcp-method", "tools/call"),
+                        ("mcp-name", "per_client__echo"),
+                    ],
+                )
+                .await
+                .body
+        }
+    };
+    let first = call(1).await;
+    assert_eq!(first["result"]["content"][0]["text"], "hi", "{first}");
+    let second = call(2).await;
+    assert_eq!(second["error"]["code"], -32029, "{second}");
+    assert_eq!(second["error"]["data"]["scope"], "client", "{second}");
+}

@@ -41,7 +41,8 @@ pub async fn on_message(
             if super::modern::is_modern_message(method, params) =>
         {
             // 2026-07-28 on a message face: stateless, each request in its own task.
-            let mut answers = super::modern::messages(gw, id.get(), method, params);
+            let mut answers =
+                super::modern::messages(gw, session.id.clone(), id.get(), method, params);
             let session = session.clone();
             return Ok(Some(tokio::spawn(async move {
                 while let Some(msg) = futures::StreamExt::next(&mut answers).await {

@@ -17,9 +17,18 @@ use tokio::sync::{mpsc, oneshot};
 /// `Mcp-Session-Id`
 pub const SESSION_HEADER: &str = "mcp-session-id";
 
+/// Where a request came from (absent when the app is driven without a socket, in tests).
+type Peer = Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>;
+
 /// POST /mcp
-pub async fn post(State(gw): State<Arc<Gateway>>, headers: HeaderMap, body: Body) -> Response {
-    match handle_post(&gw, &headers, body).await {
+pub async fn post(
+    State(gw): State<Arc<Gateway>>,
+    peer: Peer,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let peer = peer.map(|p| p.0 .0.ip());
+    match handle_post(&gw, &headers, body, peer).await {
         Ok(r) => r,
         Err(rej) => rej.into_response(),
     }
@@ -29,6 +38,7 @@ async fn handle_post(
     gw: &Arc<Gateway>,
     headers: &HeaderMap,
     body: Body,
+    peer: Option<std::net::IpAddr>,
 ) -> Result<Response, Rejection> {
     let g = &gw.config.gateway;
     guard::origin_and_host(headers, g)?;
@@ -68,7 +78,7 @@ async fn handle_post(
         }
     };
     if super::modern::is_modern(headers, method, params) {
-        return Ok(super::modern::handle(gw, headers, id, method, params, wants).await);
+        return Ok(super::modern::handle(gw, headers, peer, id, method, params, wants).await);
     }
     guard::protocol_version(headers).map_err(|r| r.with_id(Some(id)))?;
     if method == "initialize" {

@@ -271,7 +271,7 @@ impl Gateway {
             params: Arc::new(route.params),
             caller: Some(ctx),
             cancel: session.begin(id),
-            client: session.id.clone(),
+            client: session.client(),
             activity,
             deadline: None,
             retry_safe: route.retry_safe,

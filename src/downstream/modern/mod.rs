@@ -46,6 +46,7 @@ pub fn is_modern(headers: &HeaderMap, method: &str, params: Option<&RawValue>) -
 pub async fn handle(
     gw: &Arc<Gateway>,
     headers: &HeaderMap,
+    peer: Option<std::net::IpAddr>,
     id: &str,
     method: &str,
     params: Option<&RawValue>,
@@ -55,6 +56,10 @@ pub async fn handle(
         Ok(s) => s,
         Err(e) => return refuse(id, e),
     };
+    if let Some(ip) = peer {
+        // No session to tell stateless clients apart: per-client limits count per address.
+        session.set_client(Arc::from(format!("peer:{ip}")));
+    }
     let stripped = strip_envelope(params);
     let params = stripped.as_deref().or(params);
     match method {
@@ -74,9 +79,10 @@ pub fn is_modern_message(method: &str, params: Option<&RawValue>) -> bool {
 }
 
 /// Answer one 2026-07-28 request on a face that writes messages (stdio): its notifications, then
-/// its answer.
+/// its answer. `client` names the client for per-client limits (the face's own session).
 pub fn messages(
     gw: &Arc<Gateway>,
+    client: Arc<str>,
     id: &str,
     method: &str,
     params: Option<&RawValue>,
@@ -87,6 +93,7 @@ pub fn messages(
         Ok(s) => s,
         Err(e) => return one(jsonrpc::error_message(Some(id), &e)),
     };
+    session.set_client(client); // one client per stdio face
     let stripped = strip_envelope(params);
     let params = stripped.as_deref().or(params);
     match method {
