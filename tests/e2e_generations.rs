@@ -263,3 +263,55 @@ fn stdio_face_serves_both_generations_and_bridges_questions() {
         }
     }
 }
+
+/// A 2026-07-28 client on the stdio face cancels with notifications/cancelled: the request is
+/// answered at once with an error, long before the operation would end.
+#[test]
+fn stdio_face_cancels_a_stateless_request() {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("switchboard.toml");
+    std::fs::write(&path, config()).unwrap();
+    let mut child = Command::new(switchboard_bin())
+        .args(["stdio", "--config"])
+        .arg(&path)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Value>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str(&line) {
+                let _ = tx.send(v);
+            }
+        }
+    });
+    let meta = serde_json::json!({"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}});
+    let call = serde_json::json!({"jsonrpc":"2.0","id":"long","method":"tools/call","params":{
+        "name":"everything__trigger-long-running-operation","arguments":{"duration":60,"steps":2},"_meta":meta}});
+    writeln!(stdin, "{call}").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let cancel = serde_json::json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"long","reason":"changed my mind"}});
+    writeln!(stdin, "{cancel}").unwrap();
+    let answer = loop {
+        let v = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the cancelled request is answered");
+        if v["id"] == "long" {
+            break v;
+        }
+    };
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cancelled"),
+        "{answer}"
+    );
+    drop(stdin);
+    let _ = child.wait();
+}

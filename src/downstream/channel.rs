@@ -41,15 +41,18 @@ pub async fn on_message(
             if super::modern::is_modern_message(method, params) =>
         {
             // 2026-07-28 on a message face: stateless, each request in its own task.
+            // Registered with the face's session, so notifications/cancelled reaches it.
+            let cancel = session.begin(id.get());
             let mut answers =
-                super::modern::messages(gw, session.id.clone(), id.get(), method, params);
-            let session = session.clone();
+                super::modern::messages(gw, session.id.clone(), id.get(), method, params, cancel);
+            let (session, id) = (session.clone(), id.get().to_string());
             return Ok(Some(tokio::spawn(async move {
                 while let Some(msg) = futures::StreamExt::next(&mut answers).await {
                     if !session.deliver(msg).await {
-                        return;
+                        break;
                     }
                 }
+                session.end(&id);
             })));
         }
         Kind::Request { id, method, params } => {

@@ -17,6 +17,7 @@ use serde_json::value::RawValue;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
 /// How long a parked call waits for the client's retry.
 const PARK_FOR: Duration = Duration::from_secs(600);
@@ -61,23 +62,25 @@ pub async fn start(
     params: Option<&RawValue>,
     wants: Wants,
 ) -> Response {
-    match begin(gw, session, id, method, params) {
+    match begin(gw, session, id, method, params, None) {
         Ok(running) => respond(running, id, wants).await,
         Err(e) => refuse(id, e),
     }
 }
 
 /// The same, for a face that writes messages one after another (stdio): the request's
-/// notifications, then its answer (or its `input_required` round).
+/// notifications, then its answer (or its `input_required` round). `cancel` fires when the
+/// client cancels it (`notifications/cancelled` on that face).
 pub fn start_messages(
     gw: &Arc<Gateway>,
     session: Arc<Session>,
     id: &str,
     method: &str,
     params: Option<&RawValue>,
+    cancel: CancellationToken,
 ) -> futures::stream::BoxStream<'static, Bytes> {
     use futures::StreamExt;
-    match begin(gw, session, id, method, params) {
+    match begin(gw, session, id, method, params, Some(cancel)) {
         Ok(running) => stream(running, id.to_string(), Vec::new()).boxed(),
         Err(e) => futures::stream::iter([jsonrpc::error_message(Some(id), &e)]).boxed(),
     }
@@ -90,6 +93,7 @@ fn begin(
     id: &str,
     method: &str,
     params: Option<&RawValue>,
+    cancel: Option<CancellationToken>,
 ) -> Result<Running, RpcError> {
     let p = params.map(RawValue::get);
     if let Some(state) = jsonrpc::string_member(p, "requestState") {
@@ -108,9 +112,18 @@ fn begin(
     );
     let params = params.map(|p| p.to_owned());
     tokio::spawn(async move {
-        let answer = gw2
-            .request(&s2, &id2, &m2, params.as_deref(), Some(tx))
-            .await;
+        let call = gw2.request(&s2, &id2, &m2, params.as_deref(), Some(tx));
+        tokio::pin!(call);
+        let answer = match cancel {
+            Some(token) => tokio::select! {
+                answer = &mut call => answer,
+                _ = token.cancelled() => {
+                    s2.cancel(&id2); // answered at once with the cancellation error
+                    call.await
+                }
+            },
+            None => call.await,
+        };
         let _ = done_tx.send(answer);
     });
     Ok(Running {

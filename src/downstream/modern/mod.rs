@@ -79,13 +79,15 @@ pub fn is_modern_message(method: &str, params: Option<&RawValue>) -> bool {
 }
 
 /// Answer one 2026-07-28 request on a face that writes messages (stdio): its notifications, then
-/// its answer. `client` names the client for per-client limits (the face's own session).
+/// its answer. `client` names the client for per-client limits (the face's own session);
+/// `cancel` fires when it cancels the request.
 pub fn messages(
     gw: &Arc<Gateway>,
     client: Arc<str>,
     id: &str,
     method: &str,
     params: Option<&RawValue>,
+    cancel: tokio_util::sync::CancellationToken,
 ) -> futures::stream::BoxStream<'static, Bytes> {
     use futures::StreamExt;
     let one = |msg: Bytes| futures::stream::iter([msg]).boxed();
@@ -102,7 +104,7 @@ pub fn messages(
             Some(id),
             &RpcError::method_not_found(method),
         )),
-        _ => exchange::start_messages(gw, session, id, method, params),
+        _ => exchange::start_messages(gw, session, id, method, params, cancel),
     }
 }
 
