@@ -214,11 +214,18 @@ impl Session {
         }
     }
 
-    /// Register a request in flight; the token fires if the client cancels it.
+    /// Register a request in flight; the token fires if the client cancels it. A request
+    /// registered beforehand (see [`Session::begin_with`]) keeps its token.
     pub fn begin(&self, id: &str) -> CancellationToken {
-        let token = CancellationToken::new();
-        self.inflight.insert(id.to_string(), token.clone());
-        token
+        self.inflight
+            .entry(id.to_string())
+            .or_insert_with(CancellationToken::new)
+            .clone()
+    }
+
+    /// Register request `id` with a token of the caller's (cancelled elsewhere, perhaps already).
+    pub fn begin_with(&self, id: &str, token: CancellationToken) {
+        self.inflight.insert(id.to_string(), token);
     }
 
     /// The session's own live connection to upstream `index`, if it has one.

@@ -312,6 +312,26 @@ fn stdio_face_cancels_a_stateless_request() {
             .contains("cancelled"),
         "{answer}"
     );
+    // Cancelled before the gateway has even sent it upstream (the two lines arrive together).
+    let call = serde_json::json!({"jsonrpc":"2.0","id":"quick","method":"tools/call","params":{
+        "name":"everything__trigger-long-running-operation","arguments":{"duration":60,"steps":2},"_meta":meta}});
+    let cancel = serde_json::json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"quick"}});
+    write!(stdin, "{call}\n{cancel}\n").unwrap();
+    let answer = loop {
+        let v = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the request cancelled at once is answered");
+        if v["id"] == "quick" {
+            break v;
+        }
+    };
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cancelled"),
+        "{answer}"
+    );
     drop(stdin);
     let _ = child.wait();
 }

@@ -111,19 +111,15 @@ fn begin(
         method.to_string(),
     );
     let params = params.map(|p| p.to_owned());
+    if let Some(token) = cancel {
+        // The face's token stands for this request from the start: a cancellation that arrives
+        // before the call reaches its upstream still counts.
+        session.begin_with(id, token);
+    }
     tokio::spawn(async move {
-        let call = gw2.request(&s2, &id2, &m2, params.as_deref(), Some(tx));
-        tokio::pin!(call);
-        let answer = match cancel {
-            Some(token) => tokio::select! {
-                answer = &mut call => answer,
-                _ = token.cancelled() => {
-                    s2.cancel(&id2); // answered at once with the cancellation error
-                    call.await
-                }
-            },
-            None => call.await,
-        };
+        let answer = gw2
+            .request(&s2, &id2, &m2, params.as_deref(), Some(tx))
+            .await;
         let _ = done_tx.send(answer);
     });
     Ok(Running {
