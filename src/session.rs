@@ -217,10 +217,7 @@ impl Session {
     /// Register a request in flight; the token fires if the client cancels it. A request
     /// registered beforehand (see [`Session::begin_with`]) keeps its token.
     pub fn begin(&self, id: &str) -> CancellationToken {
-        self.inflight
-            .entry(id.to_string())
-            .or_insert_with(CancellationToken::new)
-            .clone()
+        self.inflight.entry(id.to_string()).or_default().clone()
     }
 
     /// Register request `id` with a token of the caller's (cancelled elsewhere, perhaps already).
