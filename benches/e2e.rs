@@ -138,19 +138,51 @@ async fn load_http(
     concurrency: usize,
     time: Duration,
 ) -> Run {
+    load(url, method, params, concurrency, time, false).await
+}
+
+/// The same with 2026-07-28 clients: no session, the envelope in `_meta`, mirrored headers.
+async fn load_modern(
+    url: &str,
+    method: &str,
+    mut params: Value,
+    concurrency: usize,
+    time: Duration,
+) -> Run {
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    });
+    load(url, method, params, concurrency, time, true).await
+}
+
+async fn load(
+    url: &str,
+    method: &str,
+    params: Value,
+    concurrency: usize,
+    time: Duration,
+    modern: bool,
+) -> Run {
+    let name = params["name"].as_str().unwrap_or_default().to_string();
+    let method = method.to_string();
     let body = bytes::Bytes::from(
         json!({"jsonrpc":"2.0","id":1,"method":method,"params":params}).to_string(),
     );
     let start = Instant::now();
     let workers = (0..concurrency).map(|_| {
         let (url, body) = (url.to_string(), body.clone());
+        let (method, name) = (method.clone(), name.clone());
         tokio::spawn(async move {
             let client = reqwest::Client::builder()
                 .pool_max_idle_per_host(1)
                 .tcp_nodelay(true)
                 .build()
                 .unwrap();
-            let sid = mcp_session(&client, &url).await;
+            let sid = match modern {
+                true => None,
+                false => mcp_session(&client, &url).await,
+            };
             let mut samples = Vec::new();
             let deadline = Instant::now() + time;
             while Instant::now() < deadline {
@@ -158,8 +190,14 @@ async fn load_http(
                 let mut req = client
                     .post(&url)
                     .header("accept", "application/json, text/event-stream")
-                    .header("content-type", "application/json")
-                    .header("mcp-protocol-version", "2025-11-25");
+                    .header("content-type", "application/json");
+                req = match modern {
+                    true => req
+                        .header("mcp-protocol-version", "2026-07-28")
+                        .header("mcp-method", method.as_str())
+                        .header("mcp-name", name.as_str()),
+                    false => req.header("mcp-protocol-version", "2025-11-25"),
+                };
                 if let Some(s) = &sid {
                     req = req.header("mcp-session-id", s);
                 }
@@ -316,6 +354,11 @@ fn main() {
                     g.pct(0.99) as i64 - d.pct(0.99) as i64,
                 ));
             }
+        }
+        for c in [1usize, 16] {
+            let d = load_http(&fixture_url, "tools/call", direct_args.clone(), c, time).await;
+            let g = load_modern(&gw_http_url, "tools/call", gw_args.clone(), c, time).await;
+            row(&format!("HTTP, 2026-07-28, c={c}"), &d, &g);
         }
         for c in [1usize, 16, 64] {
             let d = load_stdio(c, time).await;
