@@ -145,7 +145,7 @@ pub async fn discover(
         Err(UpstreamError::Timeout(_)) => return Ok(None),
         // An HTTP server of the initialize generation refuses a sessionless POST with a 4xx
         // whose body is no modern error (no id to match it to our request): fall back.
-        Err(UpstreamError::Transport(m)) if m.starts_with("HTTP 4") => return Ok(None),
+        Err(UpstreamError::Status(s, _)) if s.is_client_error() => return Ok(None),
         Err(e) => return Err(e),
     };
     if reply.is_error() {

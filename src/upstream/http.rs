@@ -153,7 +153,7 @@ impl HttpLink {
             return Ok(());
         }
         let shown = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
-        Err(UpstreamError::Transport(format!("HTTP {status}: {shown}")))
+        Err(UpstreamError::Status(status, shown))
     }
 
     /// Deliver every message of an SSE response; those on a POST's stream belong to its request.

@@ -29,6 +29,9 @@ pub enum UpstreamError {
     /// The network or HTTP layer failed.
     #[error("transport error: {0}")]
     Transport(String),
+    /// The HTTP upstream answered a request with an error status and no JSON-RPC answer.
+    #[error("transport error: HTTP {0}: {1}")]
+    Status(reqwest::StatusCode, String),
     /// The process exited or closed its stdout.
     #[error("{0}")]
     Exited(String),

@@ -189,13 +189,7 @@ async fn respond(mut running: Running, id: &str, wants: Wants) -> Response {
         };
         match step {
             Step::Done(answer) => {
-                let answer = answer.unwrap_or_else(|| {
-                    jsonrpc::error_message(
-                        Some(id),
-                        &RpcError::internal("the request ended without an answer"),
-                    )
-                });
-                let (status, body) = finish(&answer, id, &running.method);
+                let (status, body) = final_answer(answer, id, &running.method);
                 if wants != Wants::JsonOnly {
                     early.extend(queued_notes(&mut running, log)); // sent before the answer
                 }
@@ -269,13 +263,7 @@ fn stream(
                         return Some((park(running, asks, &id), None));
                     }
                     Step::Done(answer) => {
-                        let answer = answer.unwrap_or_else(|| {
-                            jsonrpc::error_message(
-                                Some(&id),
-                                &RpcError::internal("the request ended without an answer"),
-                            )
-                        });
-                        let (_, body) = finish(&answer, &id, &running.method);
+                        let (_, body) = final_answer(answer, &id, &running.method);
                         let mut tail = queued_notes(&mut running, log);
                         forget(running);
                         tail.push(body);
@@ -294,6 +282,15 @@ fn stream(
 enum Tail {
     Live(Running),
     Rest(std::vec::IntoIter<Bytes>),
+}
+
+/// The call's answer (or, if its task ended without one, an error) as the client gets it.
+fn final_answer(answer: Option<Bytes>, id: &str, method: &str) -> (StatusCode, Bytes) {
+    let answer = answer.unwrap_or_else(|| {
+        let e = RpcError::internal("the request ended without an answer");
+        jsonrpc::error_message(Some(id), &e)
+    });
+    finish(&answer, id, method)
 }
 
 /// Notifications already queued when the answer came (they were sent before it).

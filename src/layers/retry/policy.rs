@@ -45,6 +45,7 @@ fn transient(e: &UpstreamError) -> bool {
             | UpstreamError::Exited(_)
             | UpstreamError::NotReady(_)
             | UpstreamError::Transport(_)
+            | UpstreamError::Status(..)
     )
 }
 

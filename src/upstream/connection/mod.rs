@@ -1,24 +1,25 @@
 //! One live, initialized connection to an upstream, over any transport.
 
+mod exchange;
+mod inbound;
 mod modern;
 
+use inbound::route_inbound;
 use modern::{listen, Again, PROBE_WAIT};
 
 use super::http::{HttpLink, Mirror};
 use super::lists::ListKind;
-use super::peer::Inbound;
 use super::sse::SseLink;
 use super::stdio::StdioLink;
 use super::{handshake, process, InitInfo, Peer, Reply, UpstreamError};
 use crate::config::{Protocol, ServerSpec, Transport};
-use crate::jsonrpc::{self, Kind};
+use crate::jsonrpc;
 use crate::layers::timeout::Deadline;
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use dashmap::DashMap;
-use serde_json::value::RawValue;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::process::Child;
 use tokio::sync::mpsc;
@@ -198,7 +199,9 @@ impl Connection {
                     handshake::initialize(&conn, &conn.client_caps).await
                 };
                 match attempt.await {
-                    Err(UpstreamError::Transport(e)) if launched_http => {
+                    Err(e @ (UpstreamError::Transport(_) | UpstreamError::Status(..)))
+                        if launched_http =>
+                    {
                         tracing::debug!(server = %conn.server, error = %e, "launched upstream not listening yet");
                         tokio::time::sleep(Duration::from_millis(200)).await;
                     }
@@ -326,92 +329,6 @@ impl Connection {
         self.until_complete(again, reply, caller).await
     }
 
-    /// One exchange, no re-initialization (the handshake itself uses this).
-    pub(super) async fn request_once(
-        &self,
-        method: &str,
-        params: Option<&str>,
-        deadline: &Deadline,
-        caller: Option<Arc<dyn Caller>>,
-        cancel: Option<&CancellationToken>,
-    ) -> Result<Reply, UpstreamError> {
-        self.request_once_with(method, params, deadline, caller, cancel, &[])
-            .await
-    }
-
-    /// One exchange; a 2026-07-28 HTTP request also carries `param_headers` (`Mcp-Param-*`).
-    async fn request_once_with(
-        &self,
-        method: &str,
-        params: Option<&str>,
-        deadline: &Deadline,
-        caller: Option<Arc<dyn Caller>>,
-        cancel: Option<&CancellationToken>,
-        param_headers: &[(String, String)],
-    ) -> Result<Reply, UpstreamError> {
-        let (id, rx) = self.peer.register()?;
-        let (rewritten, enveloped);
-        let mut params = params;
-        if let Some(c) = caller {
-            if c.wants_progress() {
-                rewritten = jsonrpc::with_progress_token(params, &format!("\"sb-{id}\""));
-                params = Some(&rewritten);
-            }
-            self.callers.insert(id, c);
-        }
-        let modern = method == "server/discover" || self.init.load().modern;
-        if modern {
-            enveloped = self.envelope(params);
-            params = Some(&enveloped);
-        }
-        let mirror = modern.then(|| Mirror {
-            method,
-            params: param_headers,
-            name: match method {
-                "tools/call" | "prompts/get" => jsonrpc::string_member(params, "name"),
-                "resources/read" => jsonrpc::string_member(params, "uri"),
-                _ => None,
-            },
-        });
-        let _release = Release {
-            callers: &self.callers,
-            id,
-        };
-        let msg = jsonrpc::request(id, method, params);
-        let exchange = async {
-            self.send_mirrored(msg, Some(id), mirror.as_ref()).await?;
-            rx.await.map_err(|_| UpstreamError::Closed)?
-        };
-        let cancelled = async {
-            match cancel {
-                Some(token) => token.cancelled().await,
-                None => std::future::pending().await,
-            }
-        };
-        let (err, reason) = tokio::select! {
-            r = exchange => match r {
-                Ok(reply) => return Ok(reply),
-                Err(e) => {
-                    self.peer.forget(id);
-                    return Err(e);
-                }
-            },
-            _ = deadline.expired() => (
-                UpstreamError::Timeout(deadline.timeout()),
-                format!("timed out in the gateway after {:?}", deadline.timeout()),
-            ),
-            _ = cancelled => (UpstreamError::Cancelled, "cancelled by the client".to_string()),
-        };
-        self.peer.forget(id);
-        let params = serde_json::json!({ "requestId": id, "reason": reason }).to_string();
-        let _ = tokio::time::timeout(
-            Duration::from_secs(1),
-            self.notify("notifications/cancelled", Some(&params)),
-        )
-        .await;
-        Err(err)
-    }
-
     /// Send a notification.
     pub async fn notify(&self, method: &str, params: Option<&str>) -> Result<(), UpstreamError> {
         self.send(jsonrpc::notification(method, params), None).await
@@ -464,97 +381,9 @@ impl Connection {
     }
 }
 
-/// Forgets a caller when its request ends, however it ends.
-struct Release<'a> {
-    callers: &'a DashMap<u64, Arc<dyn Caller>>,
-    id: u64,
-}
-
-impl Drop for Release<'_> {
-    fn drop(&mut self) {
-        self.callers.remove(&self.id);
-    }
-}
-
 impl Connection {
     /// Send a whole message (an answer to the upstream's own request, say).
     pub async fn send_message(&self, msg: Bytes) -> Result<(), UpstreamError> {
         self.send(msg, None).await
-    }
-
-    /// The caller a message belongs to: the request whose stream carried it, the owner of its
-    /// progress token, or the only call in flight (stdio says nothing more).
-    fn claim(
-        &self,
-        method: &str,
-        params: Option<&RawValue>,
-        related: Option<u64>,
-        is_request: bool,
-    ) -> Option<Arc<dyn Caller>> {
-        if let Some(c) = related.and_then(|id| self.callers.get(&id).map(|c| c.clone())) {
-            return Some(c);
-        }
-        if method == "notifications/progress" {
-            let token = jsonrpc::str_member(params, "progressToken")?;
-            let id: u64 = token.strip_prefix("sb-")?.parse().ok()?;
-            return self.callers.get(&id).map(|c| c.clone());
-        }
-        if (is_request || method == "notifications/message") && self.callers.len() == 1 {
-            return self.callers.iter().next().map(|e| e.value().clone());
-        }
-        None
-    }
-}
-
-/// Route one message the upstream sent unprompted. Runs on the transport's reader, before any
-/// later message is read, so a progress notification or log line always reaches its caller
-/// before the response that ends the call (which releases the caller).
-fn route_inbound(
-    conn: &Weak<Connection>,
-    events: &mpsc::UnboundedSender<Event>,
-    Inbound { buf, related }: Inbound,
-) {
-    let Some(conn) = conn.upgrade() else { return };
-    let Ok(msg) = jsonrpc::parse(&buf) else {
-        return;
-    };
-    let (method, params, is_request) = match msg.kind() {
-        Ok(Kind::Request {
-            id, method: "ping", ..
-        }) => {
-            let pong = jsonrpc::response_result(id.get(), "{}");
-            tokio::spawn(async move {
-                let _ = conn.send(pong, None).await;
-            });
-            return;
-        }
-        Ok(Kind::Request { method, params, .. }) => (method, params, true),
-        Ok(Kind::Notification { method, params }) => (method, params, false),
-        _ => return,
-    };
-    let about_lists = ListKind::from_notification(method).is_some()
-        || method == "notifications/resources/updated";
-    if let (true, Some(owner)) = (about_lists, &conn.owner) {
-        // A per-session connection's changes concern its own session only.
-        owner.relay(&conn, buf.clone());
-        return;
-    }
-    if let Some(kinds) = ListKind::from_notification(method) {
-        let _ = events.send(Event::ListChanged(conn.server.clone(), kinds));
-        return;
-    }
-    if method == "notifications/resources/updated" {
-        let raw = Bytes::copy_from_slice(params.map_or("{}", RawValue::get).as_bytes());
-        let _ = events.send(Event::ResourceUpdated(conn.server.clone(), raw));
-        return;
-    }
-    match conn
-        .claim(method, params, related, is_request)
-        .or_else(|| conn.owner.clone())
-    {
-        Some(caller) => caller.relay(&conn, buf.clone()),
-        None => {
-            let _ = events.send(Event::Unclaimed(conn.clone(), buf.clone()));
-        }
     }
 }
