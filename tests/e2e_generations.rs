@@ -32,38 +32,6 @@ args = ["{modern}"]
     )
 }
 
-fn run_json(cmd: &mut Command) -> Value {
-    let out = cmd.output().expect("client runs");
-    assert!(
-        out.status.success(),
-        "client failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let last = stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {stdout}"))
-}
-
-fn protocols(gw: &Gateway) -> Value {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let servers = rt.block_on(get_json(&format!("{}/servers", gw.base)));
-    servers["servers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["server"].as_str().unwrap().to_string(),
-                s["protocol"].clone(),
-            )
-        })
-        .collect::<serde_json::Map<_, _>>()
-        .into()
-}
-
 #[test]
 fn typescript_client_of_the_initialize_generation_reaches_both_generations() {
     let gw = Gateway::start("switchboard.toml", &config());
@@ -264,6 +232,18 @@ fn stdio_face_serves_both_generations_and_bridges_questions() {
     }
 }
 
+/// The message answering request `id` (others are skipped); fails with `what` after 20 s.
+fn answer_to(rx: &std::sync::mpsc::Receiver<Value>, id: &str, what: &str) -> Value {
+    loop {
+        let v = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect(what);
+        if v["id"] == id {
+            return v;
+        }
+    }
+}
+
 /// A 2026-07-28 client on the stdio face cancels with notifications/cancelled: the request is
 /// answered at once with an error, long before the operation would end.
 #[test]
@@ -297,14 +277,7 @@ fn stdio_face_cancels_a_stateless_request() {
     std::thread::sleep(std::time::Duration::from_millis(1500));
     let cancel = serde_json::json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"long","reason":"changed my mind"}});
     writeln!(stdin, "{cancel}").unwrap();
-    let answer = loop {
-        let v = rx
-            .recv_timeout(std::time::Duration::from_secs(20))
-            .expect("the cancelled request is answered");
-        if v["id"] == "long" {
-            break v;
-        }
-    };
+    let answer = answer_to(&rx, "long", "the cancelled request is answered");
     assert!(
         answer["error"]["message"]
             .as_str()
@@ -317,14 +290,7 @@ fn stdio_face_cancels_a_stateless_request() {
         "name":"everything__trigger-long-running-operation","arguments":{"duration":60,"steps":2},"_meta":meta}});
     let cancel = serde_json::json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"quick"}});
     write!(stdin, "{call}\n{cancel}\n").unwrap();
-    let answer = loop {
-        let v = rx
-            .recv_timeout(std::time::Duration::from_secs(20))
-            .expect("the request cancelled at once is answered");
-        if v["id"] == "quick" {
-            break v;
-        }
-    };
+    let answer = answer_to(&rx, "quick", "the request cancelled at once is answered");
     assert!(
         answer["error"]["message"]
             .as_str()

@@ -59,14 +59,6 @@ fn assert_echo_and_time(result: &Value, echo: &str, time: &str) {
     assert!(time_json["datetime"].as_str().is_some(), "{result}");
 }
 
-fn get_json_blocking(url: &str) -> serde_json::Value {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(get_json(url))
-}
-
 const ECHO_ARGS: &str = r#"{"message": "hello through the gateway"}"#;
 const TIME_ARGS: &str = r#"{"timezone": "UTC"}"#;
 
@@ -109,15 +101,8 @@ transport = "sse"
     assert_eq!(result["version"], "2026-07-28");
     // Each upstream is spoken to in its own generation: mcp-server-time offers 2026-07-28 when
     // probed; server-everything answers server/discover with an error and gets initialize.
-    let servers = get_json_blocking(&format!("{}/servers", gw.base));
-    let protocol = |name: &str| {
-        servers["servers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["server"] == name)
-            .map(|s| s["protocol"].clone())
-    };
+    let servers = protocols(&gw);
+    let protocol = |name: &str| servers.get(name).cloned();
     assert_eq!(
         protocol("time"),
         Some(serde_json::json!("2026-07-28")),

@@ -24,18 +24,6 @@ fn conformance_upstream(name: &str, extra: &str) -> String {
     )
 }
 
-fn run_json(cmd: &mut Command) -> Value {
-    let out = cmd.output().expect("the client runs");
-    assert!(
-        out.status.success(),
-        "client failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let last = stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {stdout}"))
-}
-
 #[test]
 fn python_sdk_uses_resources_prompts_progress_sampling_and_elicitation() {
     let gw = Gateway::start("switchboard.toml", &everything_stdio("everything", ""));

@@ -31,6 +31,40 @@ async fn server_row(gw: &Gateway, name: &str) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// `/metrics`, parsed as Prometheus text (the format is checked on the way), and the text itself.
+async fn metrics(gw: &Gateway) -> (prometheus_parse::Scrape, String) {
+    let text = reqwest::get(format!("{}/metrics", gw.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
+        .expect("Prometheus text format");
+    (scrape, text)
+}
+
+/// The sum of `metric`'s samples for `server` (and `outcome`, when given).
+fn sample(
+    scrape: &prometheus_parse::Scrape,
+    metric: &str,
+    server: &str,
+    outcome: Option<&str>,
+) -> f64 {
+    scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == metric && s.labels.get("server") == Some(server))
+        .filter(|s| outcome.is_none() || s.labels.get("outcome") == outcome)
+        .map(|s| match s.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            _ => 0.0,
+        })
+        .sum()
+}
+
 fn echo(name: &str, message: &str) -> Value {
     json!({ "name": format!("{name}__echo"), "arguments": { "message": message } })
 }
@@ -97,29 +131,8 @@ async fn a_crashed_child_fails_its_call_at_once_and_is_restarted() {
     let ready = http.get(format!("{}/ready", gw.base)).send().await.unwrap();
     assert_eq!(ready.status(), 200);
     // /metrics parses as Prometheus text and counts what happened.
-    let text = http
-        .get(format!("{}/metrics", gw.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
-        .expect("Prometheus text format");
-    let value = |name: &str, server: &str| {
-        scrape
-            .samples
-            .iter()
-            .filter(|s| s.metric == name && s.labels.get("server") == Some(server))
-            .map(|s| match s.value {
-                prometheus_parse::Value::Counter(v)
-                | prometheus_parse::Value::Gauge(v)
-                | prometheus_parse::Value::Untyped(v) => v,
-                _ => 0.0,
-            })
-            .sum::<f64>()
-    };
+    let (scrape, text) = metrics(&gw).await;
+    let value = |name: &str, server: &str| sample(&scrape, name, server, None);
     assert!(
         value("switchboard_upstream_restarts_total", "flaky") >= 1.0,
         "{text}"
@@ -222,21 +235,11 @@ async fn the_breaker_opens_on_repeated_faults_and_fails_fast() {
     // Tool results that are errors, and bad requests, never open a breaker: steady keeps serving.
     let r = c.request(4, "tools/call", echo("steady", "fine")).await;
     assert_eq!(r["result"]["content"][0]["text"], "fine");
-    let http = reqwest::Client::new();
     let stuck = server_row(&gw, "stuck").await;
     assert_eq!(stuck["breaker"], "open", "{stuck}");
     let steady = server_row(&gw, "steady").await;
     assert_eq!(steady["breaker"], "closed", "{steady}");
-    let text = http
-        .get(format!("{}/metrics", gw.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
-        .expect("Prometheus text format");
+    let (_, text) = metrics(&gw).await;
     assert!(
         text.contains("switchboard_circuit_state{server=\"stuck\"} 1"),
         "{text}"
@@ -329,25 +332,9 @@ async fn limits_refuse_at_once_saying_when_to_retry() {
         "{b}"
     );
     // Refusals are counted.
-    let text = reqwest::get(format!("{}/metrics", gw.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
-        .expect("Prometheus text format");
+    let (scrape, text) = metrics(&gw).await;
     let counted = |metric: &str, server: &str, outcome: Option<&str>| {
-        scrape
-            .samples
-            .iter()
-            .filter(|s| s.metric == metric && s.labels.get("server") == Some(server))
-            .filter(|s| outcome.is_none() || s.labels.get("outcome") == outcome)
-            .map(|s| match s.value {
-                prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) => v,
-                _ => 0.0,
-            })
-            .sum::<f64>()
+        sample(&scrape, metric, server, outcome)
     };
     assert_eq!(
         counted("switchboard_rate_limited_total", "limited", None),

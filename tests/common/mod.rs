@@ -330,3 +330,37 @@ pub fn alive(pid: u32) -> bool {
         Err(_) => false,
     }
 }
+
+/// Run a client script that prints one JSON object as its last line; fail with its stderr.
+pub fn run_json(cmd: &mut Command) -> Value {
+    let out = cmd.output().expect("the client runs");
+    assert!(
+        out.status.success(),
+        "client failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+/// Which protocol each upstream speaks, from `/servers` (`{server: version}`), from sync tests.
+pub fn protocols(gw: &Gateway) -> Value {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let servers = rt.block_on(get_json(&format!("{}/servers", gw.base)));
+    servers["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["server"].as_str().unwrap().to_string(),
+                s["protocol"].clone(),
+            )
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
