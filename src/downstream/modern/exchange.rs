@@ -182,12 +182,7 @@ async fn respond(mut running: Running, id: &str, wants: Wants) -> Response {
     let mut early = Vec::new();
     let log = running.session.log_level.lock().is_some();
     loop {
-        let step = tokio::select! {
-            biased;
-            answer = &mut running.done => Step::Done(answer.ok()),
-            Some(msg) = running.related.recv() => classify(msg),
-        };
-        match step {
+        match next_step(&mut running).await {
             Step::Done(answer) => {
                 let (status, body) = final_answer(answer, id, &running.method);
                 if wants != Wants::JsonOnly {
@@ -249,12 +244,7 @@ fn stream(
                 Tail::Rest(mut it) => return it.next().map(|m| (m, Some(Tail::Rest(it)))),
             };
             loop {
-                let step = tokio::select! {
-                    biased;
-                    answer = &mut running.done => Step::Done(answer.ok()),
-                    Some(msg) = running.related.recv() => classify(msg),
-                };
-                match step {
+                match next_step(&mut running).await {
                     Step::Tell(_, true) if !log => continue,
                     Step::Tell(note, _) => return Some((note, Some(Tail::Live(running)))),
                     Step::Ask(request) => {
@@ -282,6 +272,15 @@ fn stream(
 enum Tail {
     Live(Running),
     Rest(std::vec::IntoIter<Bytes>),
+}
+
+/// What the call does next: answer, ask the client, or notify.
+async fn next_step(running: &mut Running) -> Step {
+    tokio::select! {
+        biased;
+        answer = &mut running.done => Step::Done(answer.ok()),
+        Some(msg) = running.related.recv() => classify(msg),
+    }
 }
 
 /// The call's answer (or, if its task ended without one, an error) as the client gets it.

@@ -291,8 +291,8 @@ impl Connection {
         param_headers: &[(String, String)],
     ) -> Result<Reply, UpstreamError> {
         let generation = self.generation.load(Ordering::Acquire);
-        let reply = match self
-            .request_once_with(
+        let send = || {
+            self.request_once_with(
                 method,
                 params,
                 deadline,
@@ -300,19 +300,11 @@ impl Connection {
                 cancel,
                 param_headers,
             )
-            .await
-        {
+        };
+        let reply = match send().await {
             Err(UpstreamError::SessionExpired) => {
                 self.reinitialize(generation).await?;
-                self.request_once_with(
-                    method,
-                    params,
-                    deadline,
-                    caller.clone(),
-                    cancel,
-                    param_headers,
-                )
-                .await
+                send().await
             }
             other => other,
         }?;
