@@ -1,279 +1,89 @@
-//! Downstream sessions: what each client negotiated, its stream, and what is in flight for it.
+//! Sessions: the clients the faces know by an id (`Mcp-Session-Id`, the legacy SSE `sessionId`,
+//! a stdio face, a stateless request while it runs), on top of the gateway's [`Client`]s. Opens,
+//! finds (touching them), ends and expires them, and delivers the gateway's [`Notice`]s to them.
 
-use crate::upstream::Connection;
-use bytes::Bytes;
+use crate::call::{Failure, Kind};
+use crate::gateway::{Client, Gateway, Notice};
 use dashmap::DashMap;
-use rand::RngCore;
-use serde::Deserialize;
-use serde_json::value::RawValue;
-use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::time::Instant;
-use tokio::sync::{mpsc, oneshot};
-use tokio_util::sync::CancellationToken;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::Instant;
 
-/// What `initialize` settled.
-#[derive(Debug)]
-pub struct Negotiated {
-    /// Protocol version.
-    pub version: &'static str,
-    /// `clientInfo`, raw.
-    pub client_info: Option<Box<RawValue>>,
-    /// The client's capabilities, raw (declared upstream on per-session connections).
-    pub capabilities: String,
-    /// Which server-to-client requests the client accepts.
-    pub accepts: Accepts,
-}
+/// Sessions idle this long are ended (their per-session upstreams stopped).
+const IDLE: Duration = Duration::from_secs(3600);
 
-/// Client capabilities that decide whether a server-to-client request may be relayed.
-#[derive(Debug, Default, Clone, Copy, Deserialize)]
-#[serde(default)]
-pub struct Accepts {
-    /// `sampling`
-    #[serde(deserialize_with = "present")]
-    pub sampling: bool,
-    /// `elicitation`
-    #[serde(deserialize_with = "present")]
-    pub elicitation: bool,
-    /// `roots`
-    #[serde(deserialize_with = "present")]
-    pub roots: bool,
-}
+/// How often idle sessions are looked for.
+const SWEEP: Duration = Duration::from_secs(60);
 
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    Ok(!serde_json::Value::deserialize(d)?.is_null())
-}
-
-impl Accepts {
-    /// Whether the client accepts a server-to-client request `method`.
-    pub fn allows(&self, method: &str) -> bool {
-        match method {
-            "sampling/createMessage" => self.sampling,
-            "elicitation/create" => self.elicitation,
-            "roots/list" => self.roots,
-            "ping" => true,
-            _ => false,
-        }
-    }
-}
-
-/// One downstream client session.
-pub struct Session {
-    /// `Mcp-Session-Id` (or the legacy SSE `sessionId`): 128 random bits as hex.
-    pub id: Arc<str>,
-    negotiated: OnceLock<Negotiated>,
-    initialized: AtomicBool,
-    /// The stream for messages not tied to one request (GET stream, legacy SSE stream, stdout).
-    outbox: parking_lot::Mutex<Option<mpsc::Sender<Bytes>>>,
-    next_id: AtomicU64,
-    /// Server-to-client requests relayed to this client, by the id we gave them.
-    awaiting: DashMap<String, oneshot::Sender<Bytes>>,
-    /// Cancellation triggers of this client's requests in flight, by the client's raw id.
-    inflight: DashMap<String, CancellationToken>,
-    /// Level set by `logging/setLevel`; log notifications not tied to a request go to sessions that set one.
-    pub log_level: parking_lot::Mutex<Option<String>>,
-    /// Exposed resource URIs this session subscribed to.
-    pub subscriptions: parking_lot::Mutex<HashSet<String>>,
-    /// Private upstream connections (`isolation = "per-session"`), by upstream index.
-    pub private: DashMap<usize, Arc<Connection>>,
-    /// Serializes opening private connections.
-    pub opening: tokio::sync::Mutex<()>,
+/// One session: its client, and when it was last used.
+struct Session {
+    client: Arc<Client>,
     last_seen: parking_lot::Mutex<Instant>,
-    /// Who the client is, for per-client limits: set for stateless (2026-07-28) requests, whose
-    /// throw-away session says nothing; else the session id.
-    client: OnceLock<Arc<str>>,
 }
 
-impl std::fmt::Debug for Session {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Default for Session {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Session {
-    /// A new, not yet initialized session with a fresh random id.
-    pub fn new() -> Self {
-        let mut bytes = [0u8; 16];
-        rand::rng().fill_bytes(&mut bytes);
-        let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        Session {
-            id: Arc::from(id),
-            negotiated: OnceLock::new(),
-            initialized: AtomicBool::new(false),
-            outbox: parking_lot::Mutex::new(None),
-            next_id: AtomicU64::new(1),
-            awaiting: DashMap::new(),
-            inflight: DashMap::new(),
-            log_level: parking_lot::Mutex::new(None),
-            subscriptions: parking_lot::Mutex::new(HashSet::new()),
-            private: DashMap::new(),
-            opening: tokio::sync::Mutex::new(()),
-            last_seen: parking_lot::Mutex::new(Instant::now()),
-            client: OnceLock::new(),
-        }
-    }
-
-    /// Record what `initialize` settled (once).
-    pub fn negotiate(&self, n: Negotiated) {
-        let _ = self.negotiated.set(n);
-    }
-
-    /// What `initialize` settled, if it ran.
-    pub fn negotiated(&self) -> Option<&Negotiated> {
-        self.negotiated.get()
-    }
-
-    /// Mark `notifications/initialized` received.
-    pub fn mark_initialized(&self) {
-        self.initialized.store(true, Ordering::Release);
-    }
-
-    /// Name the client behind this session (per-client limits use it instead of the session id).
-    pub fn set_client(&self, key: Arc<str>) {
-        let _ = self.client.set(key);
-    }
-
-    /// The key per-client limits count under.
-    pub fn client(&self) -> Arc<str> {
-        self.client.get().unwrap_or(&self.id).clone()
-    }
-
-    /// Note activity (idle sessions are reaped).
-    pub fn touch(&self) {
-        *self.last_seen.lock() = Instant::now();
-    }
-
-    /// How long since the last activity.
-    pub fn idle(&self) -> std::time::Duration {
-        self.last_seen.lock().elapsed()
-    }
-
-    /// Attach the session's stream; `false` if one is already open (only one is allowed).
-    pub fn attach_stream(&self, tx: mpsc::Sender<Bytes>) -> bool {
-        let mut slot = self.outbox.lock();
-        if slot.as_ref().is_some_and(|s| !s.is_closed()) {
-            return false;
-        }
-        *slot = Some(tx);
-        true
-    }
-
-    /// Whether a stream is open.
-    pub fn has_stream(&self) -> bool {
-        self.outbox.lock().as_ref().is_some_and(|s| !s.is_closed())
-    }
-
-    /// Queue a message on the session's stream; `false` when no stream is open or it is full.
-    pub fn push(&self, msg: Bytes) -> bool {
-        let tx = self.outbox.lock().clone();
-        tx.is_some_and(|tx| tx.try_send(msg).is_ok())
-    }
-
-    /// Queue a message that must not be lost (an answer): waits while the stream is full.
-    /// `false` only when no stream is open.
-    pub async fn deliver(&self, msg: Bytes) -> bool {
-        let tx = self.outbox.lock().clone();
-        match tx {
-            Some(tx) => tx.send(msg).await.is_ok(),
-            None => false,
-        }
-    }
-
-    /// Close the session's stream.
-    pub fn close_stream(&self) {
-        self.outbox.lock().take();
-    }
-
-    /// A fresh id for a server-to-client request, and the slot its answer arrives in.
-    pub fn expect_answer(&self) -> (String, oneshot::Receiver<Bytes>) {
-        let id = format!("\"sb-{}\"", self.next_id.fetch_add(1, Ordering::Relaxed));
-        let (tx, rx) = oneshot::channel();
-        self.awaiting.insert(id.clone(), tx);
-        (id, rx)
-    }
-
-    /// Give up waiting for an answer.
-    pub fn forget_answer(&self, id: &str) {
-        self.awaiting.remove(id);
-    }
-
-    /// The client answered a server-to-client request; `false` if nobody waits for that id.
-    pub fn answer(&self, id: &str, msg: Bytes) -> bool {
-        match self.awaiting.remove(id) {
-            Some((_, tx)) => tx.send(msg).is_ok(),
-            None => false,
-        }
-    }
-
-    /// Register a request in flight; the token fires if the client cancels it. A request
-    /// registered beforehand (see [`Session::begin_with`]) keeps its token.
-    pub fn begin(&self, id: &str) -> CancellationToken {
-        self.inflight.entry(id.to_string()).or_default().clone()
-    }
-
-    /// Register request `id` with a token of the caller's (cancelled elsewhere, perhaps already).
-    pub fn begin_with(&self, id: &str, token: CancellationToken) {
-        self.inflight.insert(id.to_string(), token);
-    }
-
-    /// The session's own live connection to upstream `index`, if it has one.
-    pub fn private_connection(&self, index: usize) -> Option<Arc<Connection>> {
-        self.private
-            .get(&index)
-            .map(|c| c.clone())
-            .filter(|c| !c.is_closed())
-    }
-
-    /// A request is done.
-    pub fn end(&self, id: &str) {
-        self.inflight.remove(id);
-    }
-
-    /// The client cancelled request `id`.
-    pub fn cancel(&self, id: &str) -> bool {
-        match self.inflight.remove(id) {
-            Some((_, token)) => {
-                token.cancel();
-                true
-            }
-            None => false,
-        }
-    }
-}
-
-/// All live sessions.
-#[derive(Debug, Default)]
+/// Every live session, and the gateway they reach.
 pub struct Sessions {
-    map: DashMap<Arc<str>, Arc<Session>>,
+    gw: Arc<Gateway>,
+    map: DashMap<Arc<str>, Session>,
 }
 
 impl Sessions {
-    /// Register a session.
-    pub fn insert(&self, s: Arc<Session>) {
-        self.map.insert(s.id.clone(), s);
+    /// The sessions of `gw` (none yet); starts delivering its notices and expiring idle ones.
+    pub fn new(gw: Arc<Gateway>) -> Arc<Sessions> {
+        let sessions = Arc::new(Sessions {
+            map: DashMap::new(),
+            gw: gw.clone(),
+        });
+        tokio::spawn(deliver(Arc::downgrade(&sessions), gw.notices()));
+        tokio::spawn(expire(Arc::downgrade(&sessions)));
+        sessions
+    }
+
+    /// The gateway.
+    pub fn gateway(&self) -> &Arc<Gateway> {
+        &self.gw
+    }
+
+    /// Register a new client.
+    pub fn open(&self) -> Arc<Client> {
+        let client = Arc::new(Client::new());
+        self.insert(client.clone());
+        client
+    }
+
+    /// Register `client` (made by a face, initialized or not).
+    pub fn insert(&self, client: Arc<Client>) {
+        let session = Session {
+            client: client.clone(),
+            last_seen: parking_lot::Mutex::new(Instant::now()),
+        };
+        self.map.insert(client.id.clone(), session);
         metrics::gauge!(crate::observe::SESSIONS).set(self.map.len() as f64);
     }
 
-    /// Find a session by id.
-    pub fn get(&self, id: &str) -> Option<Arc<Session>> {
-        self.map.get(id).map(|e| e.value().clone())
+    /// The session `id` names, marked as used; `404`-class failure when unknown or ended.
+    pub fn find(&self, id: &str) -> Result<Arc<Client>, Failure> {
+        match self.map.get(id) {
+            Some(s) => {
+                *s.last_seen.lock() = Instant::now();
+                Ok(s.client.clone())
+            }
+            None => Err(Failure::new(
+                Kind::UnknownSession,
+                format!("unknown or ended session {id:?}: initialize a new session"),
+            )),
+        }
     }
 
-    /// End a session; returns it if it existed (its private connections still need closing).
-    pub fn remove(&self, id: &str) -> Option<Arc<Session>> {
-        let (_, s) = self.map.remove(id)?;
+    /// End a session: forget it, then release its client (subscriptions, private upstreams).
+    pub async fn end(&self, id: &str) -> bool {
+        let Some((_, session)) = self.map.remove(id) else {
+            return false;
+        };
         metrics::gauge!(crate::observe::SESSIONS).set(self.map.len() as f64);
-        s.close_stream();
-        Some(s)
+        self.gw.release(&session.client).await;
+        true
     }
 
     /// How many sessions are live.
@@ -286,8 +96,64 @@ impl Sessions {
         self.map.is_empty()
     }
 
-    /// Every live session.
-    pub fn all(&self) -> Vec<Arc<Session>> {
-        self.map.iter().map(|e| e.value().clone()).collect()
+    fn clients(&self) -> Vec<Arc<Client>> {
+        self.map.iter().map(|e| e.client.clone()).collect()
+    }
+
+    /// End every session, then stop every upstream.
+    pub async fn shutdown(&self) {
+        let ids: Vec<Arc<str>> = self.map.iter().map(|e| e.key().clone()).collect();
+        for id in ids {
+            self.end(&id).await;
+        }
+        self.gw.shutdown().await;
+    }
+}
+
+/// Deliver the gateway's notices to the sessions they concern, for as long as both live.
+async fn deliver(sessions: Weak<Sessions>, mut notices: tokio::sync::broadcast::Receiver<Notice>) {
+    loop {
+        let notice = match notices.recv().await {
+            Ok(n) => n,
+            Err(RecvError::Lagged(missed)) => {
+                tracing::warn!(
+                    missed,
+                    "sessions fell behind the gateway's notices; some were dropped"
+                );
+                continue;
+            }
+            Err(RecvError::Closed) => return,
+        };
+        let Some(sessions) = sessions.upgrade() else {
+            return;
+        };
+        let message = notice.message();
+        for client in sessions.clients() {
+            if notice.concerns(&client) {
+                client.push(message.clone());
+            }
+        }
+    }
+}
+
+/// End sessions nobody has used for [`IDLE`] and that hold no open stream, so per-session
+/// upstreams do not pile up.
+async fn expire(sessions: Weak<Sessions>) {
+    let mut tick = tokio::time::interval(SWEEP);
+    loop {
+        tick.tick().await;
+        let Some(sessions) = sessions.upgrade() else {
+            return;
+        };
+        let idle: Vec<Arc<str>> = sessions
+            .map
+            .iter()
+            .filter(|s| s.last_seen.lock().elapsed() > IDLE && !s.client.has_stream())
+            .map(|s| s.key().clone())
+            .collect();
+        for id in idle {
+            tracing::info!(session = %id, "ending idle session");
+            sessions.end(&id).await;
+        }
     }
 }

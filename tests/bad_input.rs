@@ -128,7 +128,7 @@ async fn bad_input_gets_clear_errors_and_disturbs_nobody() {
                 "unsupported protocol version",
                 list.clone(),
                 400,
-                Some(-32600),
+                Some(-32022),
                 "1999-01-01",
             )
         },

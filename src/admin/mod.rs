@@ -1,16 +1,16 @@
 //! Endpoints beside the MCP faces: liveness and readiness, upstream status, metrics, and the
-//! routing explanations.
+//! routing explanations (`/analyze`, `/route`).
 
-mod routing;
+mod analyze;
 mod status;
 
-use crate::gateway::Gateway;
+use crate::session::Sessions;
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
 
 /// The admin routes.
-pub fn routes() -> Router<Arc<Gateway>> {
+pub fn routes(sessions: Arc<Sessions>) -> Router {
     Router::new()
         .route("/health", get(status::health))
         .route("/ready", get(status::ready))
@@ -18,7 +18,8 @@ pub fn routes() -> Router<Arc<Gateway>> {
         .route("/metrics", get(status::metrics))
         .route(
             "/analyze",
-            get(routing::analyze_get).post(routing::analyze_post),
+            get(analyze::analyze_get).post(analyze::analyze_post),
         )
-        .route("/route", post(routing::route))
+        .route("/route", post(analyze::route))
+        .with_state(sessions)
 }

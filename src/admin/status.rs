@@ -1,8 +1,9 @@
 //! `/health` (the process is alive), `/ready` (its upstreams are), `/servers` (each upstream's
 //! state) and `/metrics` (Prometheus text).
 
-use crate::gateway::Gateway;
-use crate::upstream::State as Life;
+use crate::layers::breaker::Phase;
+use crate::session::Sessions;
+use crate::upstream::{State as Life, Upstream};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +18,8 @@ pub async fn health() -> Json<Value> {
 
 /// `GET /ready`: 200 when every upstream that should run (all but lazy ones) is ready, or at
 /// least `gateway.ready_minimum` of them; else 503 naming those that are not.
-pub async fn ready(State(gw): State<Arc<Gateway>>) -> Response {
+pub async fn ready(State(sessions): State<Arc<Sessions>>) -> Response {
+    let gw = sessions.gateway();
     let eager: Vec<_> = gw.pool.all().iter().filter(|u| !u.spec.lazy).collect();
     let ready = eager.iter().filter(|u| u.state() == Life::Ready).count();
     let needed = gw
@@ -45,7 +47,8 @@ pub async fn ready(State(gw): State<Arc<Gateway>>) -> Response {
 }
 
 /// `GET /servers`: per upstream, its state, restarts, last error, tool count and recent latency.
-pub async fn servers(State(gw): State<Arc<Gateway>>) -> Json<Value> {
+pub async fn servers(State(sessions): State<Arc<Sessions>>) -> Json<Value> {
+    let gw = sessions.gateway();
     let catalog = gw.catalog();
     let rows: Vec<Value> = gw
         .pool
@@ -53,20 +56,20 @@ pub async fn servers(State(gw): State<Arc<Gateway>>) -> Json<Value> {
         .iter()
         .map(|u| {
             let (p50, p99) = u
-                .latency
+                .latency()
                 .percentiles()
                 .map_or((None, None), |(a, b)| (Some(a), Some(b)));
             json!({
                 "server": &*u.spec.name,
                 "transport": u.spec.transport.kind(),
                 "isolation": u.spec.isolation,
-                "state": shown_state(u),
+                "state": shown_state(u, u.stack.phase()),
                 "protocol": u.connection().ok().map(|c| c.init().protocol_version.clone()),
                 "restarts": u.restarts(),
                 "breaker": match u.stack.phase() {
-                    crate::layers::breaker::Phase::Closed => "closed",
-                    crate::layers::breaker::Phase::Open => "open",
-                    crate::layers::breaker::Phase::HalfOpen => "half-open",
+                    Phase::Closed => "closed",
+                    Phase::Open => "open",
+                    Phase::HalfOpen => "half-open",
                 },
                 "last_error": u.last_error(),
                 "tools": catalog.tools.items().iter().filter(|t| t.server == u.index).count(),
@@ -75,14 +78,13 @@ pub async fn servers(State(gw): State<Arc<Gateway>>) -> Json<Value> {
             })
         })
         .collect();
-    Json(json!({ "servers": rows, "sessions": gw.sessions.len() }))
+    Json(json!({ "servers": rows, "sessions": sessions.len() }))
 }
 
 /// The state `/servers` shows: a ready upstream whose breaker is open is `open`, half-open
 /// (probing) is `degraded`.
-fn shown_state(u: &crate::upstream::Upstream) -> Value {
-    use crate::layers::breaker::Phase;
-    match (u.state(), u.stack.phase()) {
+fn shown_state(u: &Upstream, breaker: Phase) -> Value {
+    match (u.state(), breaker) {
         (Life::Ready, Phase::Open) => json!("open"),
         (Life::Ready, Phase::HalfOpen) => json!("degraded"),
         (state, _) => json!(state),

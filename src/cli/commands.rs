@@ -4,6 +4,7 @@ use super::load_config;
 use crate::config::Config;
 use crate::gateway::Gateway;
 use crate::router::{eval as evaluation, Router};
+use crate::server::Server;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,12 +28,13 @@ async fn start(path: Option<&Path>, listen: Option<SocketAddr>) -> Result<Arc<Ga
 
 /// `serve`: the HTTP faces until SIGTERM or Ctrl-C, then every upstream stopped.
 pub async fn serve(path: Option<&Path>, listen: Option<SocketAddr>) -> Result<(), String> {
-    let gw = start(path, listen).await?;
+    let server = Server::new(start(path, listen).await?);
+    let gw = server.gateway().clone();
     let addr = gw.config.gateway.listen;
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,
         Err(e) => {
-            gw.shutdown().await;
+            server.shutdown().await;
             return Err(format!("cannot listen on {addr}: {e}"));
         }
     };
@@ -47,20 +49,20 @@ pub async fn serve(path: Option<&Path>, listen: Option<SocketAddr>) -> Result<()
         servers = gw.pool.all().len(),
         "switchboard listening on http://{bound}/mcp"
     );
-    let served = crate::downstream::serve(gw.clone(), listener, shutdown_signal()).await;
+    let served = server.serve(listener, shutdown_signal()).await;
     tracing::info!("shutting down: stopping upstream servers");
-    gw.shutdown().await;
+    server.shutdown().await;
     served.map_err(|e| e.to_string())
 }
 
 /// `stdio`: one session on stdin/stdout until stdin closes (or a signal).
 pub async fn stdio(path: Option<&Path>) -> Result<(), String> {
-    let gw = start(path, None).await?;
+    let server = Server::new(start(path, None).await?);
     let served = tokio::select! {
-        r = crate::downstream::stdio::serve(gw.clone()) => r,
+        r = crate::downstream::stdio::serve(server.faces.clone()) => r,
         _ = shutdown_signal() => Ok(()),
     };
-    gw.shutdown().await;
+    server.shutdown().await;
     served.map_err(|e| e.to_string())
 }
 

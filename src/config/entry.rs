@@ -1,8 +1,9 @@
 //! One server entry, as every format writes it, and its conversion into a [`ServerSpec`].
 
 use super::expand::{self, Context};
+use super::resilience::{BreakerSpec, RateSpec, RetrySpec};
 use super::{build_headers, build_url, check_server_name, ConfigError, HttpTarget, Launch};
-use super::{ServerSpec, Transport};
+use super::{Isolation, Protocol, ServerSpec, Transport};
 use indexmap::IndexMap;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -41,6 +42,23 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "protocol",
 ];
 
+/// How an entry says it is reached (`transport`, or VS Code's `type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportKind {
+    /// A child process on stdin/stdout.
+    Stdio,
+    /// Streamable HTTP.
+    #[serde(
+        alias = "streamable-http",
+        alias = "streamableHttp",
+        alias = "streamable_http"
+    )]
+    Http,
+    /// The legacy HTTP+SSE transport.
+    Sse,
+}
+
 /// A server entry (`[servers.NAME]` in TOML, an `mcpServers`/`servers` member in JSON).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,7 +80,7 @@ pub struct Entry {
     pub url: Option<String>,
     /// `stdio`, `http` (alias `streamable-http`, `streamableHttp`) or `sse`; inferred when absent.
     #[serde(default, alias = "type")]
-    pub transport: Option<String>,
+    pub transport: Option<TransportKind>,
     /// Headers for a network upstream (`${VAR}` expands).
     #[serde(default)]
     pub headers: IndexMap<String, String>,
@@ -76,7 +94,7 @@ pub struct Entry {
     pub disabled: bool,
     /// `shared` (default) or `per-session`.
     #[serde(default)]
-    pub isolation: super::Isolation,
+    pub isolation: Isolation,
     /// Routing keywords (plain or `{ term, weight }`).
     #[serde(default)]
     pub keywords: Vec<super::rules::WeightedSpec>,
@@ -115,46 +133,24 @@ pub struct Entry {
     /// Retries of safe requests: `{ max = 2, min_backoff = "100ms", max_backoff = "2s" }`.
     pub retry: Option<RetrySpec>,
     /// `auto` (default: probe with `server/discover`), `initialize`, or `2026-07-28`.
-    pub protocol: Option<String>,
+    #[serde(default)]
+    pub protocol: Protocol,
 }
 
-/// `breaker = { ... }` as written.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BreakerSpec {
-    /// Consecutive upstream faults that open it.
-    pub failures: Option<u32>,
-    /// How long it stays open before a probe.
-    #[serde(default, with = "humantime_serde")]
-    pub open_for: Option<Duration>,
-    /// Share of faults among the last `window` requests that opens it (0 < rate <= 1).
-    pub error_rate: Option<f64>,
-    /// How many recent requests `error_rate` considers.
-    pub window: Option<u32>,
+/// Where an entry's field errors point: the file and the entry's path in it.
+pub(super) struct At<'a> {
+    pub file: &'a str,
+    pub path: &'a str,
 }
 
-/// `rate_limit = { ... }` as written.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RateSpec {
-    /// Sustained requests per second.
-    pub per_second: f64,
-    /// Requests allowed at once (default: one second's worth).
-    pub burst: Option<u32>,
-}
+impl At<'_> {
+    pub(super) fn field(&self, f: &str) -> String {
+        format!("{}.{f}", self.path)
+    }
 
-/// `retry = { ... }` as written.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RetrySpec {
-    /// Retries after the first attempt (0: never).
-    pub max: Option<u32>,
-    /// First backoff.
-    #[serde(default, with = "humantime_serde")]
-    pub min_backoff: Option<Duration>,
-    /// Longest backoff.
-    #[serde(default, with = "humantime_serde")]
-    pub max_backoff: Option<Duration>,
+    pub(super) fn invalid(&self, f: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError::invalid(self.file, &self.field(f), message)
+    }
 }
 
 impl Entry {
@@ -170,108 +166,19 @@ impl Entry {
         if self.disabled {
             return Ok(None);
         }
+        let at = At { file, path };
+        let launch = match &self.command {
+            Some(cmd) => Some(self.launch(cmd, &at, ctx)?),
+            None => None,
+        };
+        let (transport, launch) = self.transport(launch, &at, ctx)?;
         let rules = super::rules::RuleSpec {
             keywords: self.keywords.clone(),
             patterns: self.patterns.clone(),
             negative_keywords: self.negative_keywords.clone(),
         }
         .build(file, path)?;
-        let field = |f: &str| format!("{path}.{f}");
-        let launch = match &self.command {
-            Some(cmd) => Some(self.launch(cmd, file, path, ctx)?),
-            None => None,
-        };
-        let kind = match self.transport.as_deref() {
-            None if self.url.is_none() => "stdio",
-            None if self
-                .url
-                .as_deref()
-                .is_some_and(|u| u.trim_end_matches('/').ends_with("/sse")) =>
-            {
-                "sse"
-            }
-            None => "http",
-            Some("stdio") => "stdio",
-            Some("http" | "streamable-http" | "streamableHttp" | "streamable_http") => "http",
-            Some("sse") => "sse",
-            Some(other) => {
-                return Err(ConfigError::invalid(
-                    file,
-                    &field("transport"),
-                    format!("unknown transport {other:?}; expected \"stdio\", \"http\" or \"sse\""),
-                ))
-            }
-        };
-        let transport = match (kind, launch, &self.url) {
-            ("stdio", Some(l), None) => {
-                return Ok(Some(self.spec(
-                    name,
-                    Transport::Stdio(l),
-                    None,
-                    rules,
-                    file,
-                    path,
-                )?))
-            }
-            ("stdio", _, Some(_)) => {
-                return Err(ConfigError::invalid(
-                    file,
-                    &field("url"),
-                    "a stdio server takes \"command\", not \"url\"",
-                ))
-            }
-            ("stdio", None, None) => {
-                return Err(ConfigError::invalid(
-                    file,
-                    path,
-                    "needs \"command\" (a stdio server) or \"url\" (a network server)",
-                ))
-            }
-            (_, launch, Some(url)) => {
-                let target = HttpTarget {
-                    url: build_url(url, file, &field("url"), ctx)?,
-                    headers: build_headers(
-                        &self.headers.clone().into_iter().collect::<Vec<_>>(),
-                        file,
-                        &field("headers"),
-                        ctx,
-                    )?,
-                };
-                let t = if kind == "sse" {
-                    Transport::Sse(target)
-                } else {
-                    Transport::StreamableHttp(target)
-                };
-                (t, launch)
-            }
-            (_, _, None) => {
-                return Err(ConfigError::invalid(
-                    file,
-                    &field("url"),
-                    format!("a {kind} server needs \"url\""),
-                ))
-            }
-        };
-        Ok(Some(self.spec(
-            name,
-            transport.0,
-            transport.1,
-            rules,
-            file,
-            path,
-        )?))
-    }
-
-    fn spec(
-        &self,
-        name: &str,
-        transport: Transport,
-        launch: Option<Launch>,
-        rules: super::Rules,
-        file: &str,
-        path: &str,
-    ) -> Result<ServerSpec, ConfigError> {
-        Ok(ServerSpec {
+        Ok(Some(ServerSpec {
             name: Arc::from(name),
             prefix: self.prefix.unwrap_or(true),
             transport,
@@ -285,120 +192,81 @@ impl Entry {
                 .health_interval
                 .unwrap_or(super::DEFAULT_HEALTH_INTERVAL),
             max_retries: self.retry.and_then(|r| r.max),
-            layers: self.layers(file, path)?,
-            protocol: match self.protocol.as_deref() {
-                None | Some("auto") => super::Protocol::Auto,
-                Some("initialize") => super::Protocol::Initialize,
-                Some("2026-07-28") => super::Protocol::Modern,
-                Some(other) => {
-                    return Err(ConfigError::invalid(
-                        file,
-                        &format!("{path}.protocol"),
-                        format!("unknown protocol {other:?}; expected \"auto\", \"initialize\" or \"2026-07-28\""),
-                    ))
-                }
-            },
-        })
+            resilience: super::resilience::build(&self.written_resilience(), &at)?,
+            protocol: self.protocol,
+        }))
     }
 
-    /// The resilience layers' settings (gateway-wide defaults are applied when the pool is built).
-    fn layers(&self, file: &str, path: &str) -> Result<crate::layers::Settings, ConfigError> {
-        use crate::layers::{breaker, rate_limit, retry, timeout};
-        let field = |f: &str| format!("{path}.{f}");
-        let positive = |d: Duration, f: &str| match d.is_zero() {
-            true => Err(ConfigError::invalid(
-                file,
-                &field(f),
-                "must be longer than zero",
-            )),
-            false => Ok(d),
-        };
-        let mut timeouts = timeout::Settings::default();
-        for (method, d) in &self.timeouts {
-            let d = positive(**d, &format!("timeouts.{method:?}"))?;
-            timeouts.methods.insert(method.clone(), d);
+    /// The transport kind, written or inferred: no `url` is stdio, a `url` ending in `/sse` is
+    /// legacy SSE, any other `url` streamable HTTP.
+    fn kind(&self) -> TransportKind {
+        match (self.transport, &self.url) {
+            (Some(k), _) => k,
+            (None, None) => TransportKind::Stdio,
+            (None, Some(u)) if u.trim_end_matches('/').ends_with("/sse") => TransportKind::Sse,
+            (None, Some(_)) => TransportKind::Http,
         }
-        for (tool, d) in &self.tool_timeouts {
-            let d = positive(**d, &format!("tool_timeouts.{tool:?}"))?;
-            timeouts.tools.insert(tool.clone(), d);
-        }
-        if let Some(m) = self.max_timeout {
-            timeouts.max = positive(m, "max_timeout")?;
-        }
-        let rate =
-            |spec: Option<RateSpec>, f: &str| -> Result<Option<rate_limit::Rate>, ConfigError> {
-                let Some(r) = spec else { return Ok(None) };
-                if !(r.per_second.is_finite() && r.per_second > 0.0) {
-                    return Err(ConfigError::invalid(
-                        file,
-                        &field(&format!("{f}.per_second")),
-                        "must be a positive number",
-                    ));
-                }
-                Ok(Some(rate_limit::Rate {
-                    per_second: r.per_second,
-                    burst: r.burst.unwrap_or(r.per_second.ceil() as u32).max(1),
-                }))
-            };
-        let b = self.breaker.unwrap_or_default();
-        let d = breaker::Settings::default();
-        let error_rate = b.error_rate.unwrap_or(d.error_rate);
-        if !(error_rate > 0.0 && error_rate <= 1.0) {
-            return Err(ConfigError::invalid(
-                file,
-                &field("breaker.error_rate"),
-                "must be in (0, 1]",
-            ));
-        }
-        let r = self.retry.unwrap_or_default();
-        let rd = retry::Settings::default();
-        let retry = retry::Settings {
-            max: r.max.unwrap_or(rd.max),
-            min_backoff: r.min_backoff.unwrap_or(rd.min_backoff),
-            max_backoff: r.max_backoff.unwrap_or(rd.max_backoff),
-        };
-        if retry.min_backoff.is_zero() || retry.min_backoff > retry.max_backoff {
-            return Err(ConfigError::invalid(
-                file,
-                &field("retry"),
-                "needs 0 < min_backoff <= max_backoff",
-            ));
-        }
-        if self.max_concurrent == Some(0) {
-            return Err(ConfigError::invalid(
-                file,
-                &field("max_concurrent"),
-                "must be at least 1",
-            ));
-        }
-        Ok(crate::layers::Settings {
-            timeouts,
-            rate: rate_limit::Settings {
-                upstream: rate(self.rate_limit, "rate_limit")?,
-                client: rate(self.client_rate_limit, "client_rate_limit")?,
-            },
-            concurrency: self.max_concurrent,
-            breaker: breaker::Settings {
-                failures: b.failures.unwrap_or(d.failures).max(1),
-                open_for: b.open_for.unwrap_or(d.open_for),
-                error_rate,
-                window: b.window.unwrap_or(d.window).max(1),
-            },
-            retry,
-        })
     }
 
-    fn launch(
+    /// How the server is reached, and the process to start first for a network server.
+    fn transport(
         &self,
-        cmd: &str,
-        file: &str,
-        path: &str,
+        launch: Option<Launch>,
+        at: &At<'_>,
         ctx: &Context,
-    ) -> Result<Launch, ConfigError> {
-        let field = |f: &str| format!("{path}.{f}");
-        let program = ctx.expand(cmd, file, &field("command"))?;
+    ) -> Result<(Transport, Option<Launch>), ConfigError> {
+        match (self.kind(), launch, &self.url) {
+            (TransportKind::Stdio, Some(l), None) => Ok((Transport::Stdio(l), None)),
+            (TransportKind::Stdio, _, Some(_)) => {
+                Err(at.invalid("url", "a stdio server takes \"command\", not \"url\""))
+            }
+            (TransportKind::Stdio, None, None) => Err(ConfigError::invalid(
+                at.file,
+                at.path,
+                "needs \"command\" (a stdio server) or \"url\" (a network server)",
+            )),
+            (kind, launch, Some(url)) => {
+                let target = HttpTarget {
+                    url: build_url(url, at.file, &at.field("url"), ctx)?,
+                    headers: build_headers(
+                        &self.headers.clone().into_iter().collect::<Vec<_>>(),
+                        at.file,
+                        &at.field("headers"),
+                        ctx,
+                    )?,
+                };
+                let t = match kind {
+                    TransportKind::Sse => Transport::Sse(target),
+                    _ => Transport::StreamableHttp(target),
+                };
+                Ok((t, launch))
+            }
+            (kind, _, None) => Err(at.invalid(
+                "url",
+                format!("a {} server needs \"url\"", Transport::name_of(kind)),
+            )),
+        }
+    }
+
+    /// The resilience fields as written.
+    fn written_resilience(&self) -> super::resilience::Written<'_> {
+        super::resilience::Written {
+            timeouts: &self.timeouts,
+            tool_timeouts: &self.tool_timeouts,
+            max_timeout: self.max_timeout,
+            rate_limit: self.rate_limit,
+            client_rate_limit: self.client_rate_limit,
+            max_concurrent: self.max_concurrent,
+            retry: self.retry,
+            breaker: self.breaker,
+        }
+    }
+
+    fn launch(&self, cmd: &str, at: &At<'_>, ctx: &Context) -> Result<Launch, ConfigError> {
+        let (file, path) = (at.file, at.path);
+        let program = ctx.expand(cmd, file, &at.field("command"))?;
         if program.trim().is_empty() {
-            return Err(ConfigError::invalid(file, &field("command"), "is empty"));
+            return Err(at.invalid("command", "is empty"));
         }
         let args = self
             .args
@@ -408,21 +276,17 @@ impl Entry {
             .collect::<Result<Vec<_>, _>>()?;
         let mut env = Vec::new();
         if let Some(f) = &self.env_file {
-            let p = expand::tilde(&ctx.expand(f, file, &field("env_file"))?);
-            let iter = dotenvy::from_path_iter(&p).map_err(|e| {
-                ConfigError::invalid(file, &field("env_file"), format!("{}: {e}", p.display()))
-            })?;
-            for item in iter {
-                env.push(item.map_err(|e| {
-                    ConfigError::invalid(file, &field("env_file"), format!("{}: {e}", p.display()))
-                })?);
+            let p = expand::tilde(&ctx.expand(f, file, &at.field("env_file"))?);
+            let bad = |e: dotenvy::Error| at.invalid("env_file", format!("{}: {e}", p.display()));
+            for item in dotenvy::from_path_iter(&p).map_err(bad)? {
+                env.push(item.map_err(bad)?);
             }
         }
         for (k, v) in &self.env {
             env.push((k.clone(), ctx.expand(v, file, &format!("{path}.env.{k}"))?));
         }
         let cwd = match &self.cwd {
-            Some(c) => Some(expand::tilde(&ctx.expand(c, file, &field("cwd"))?)),
+            Some(c) => Some(expand::tilde(&ctx.expand(c, file, &at.field("cwd"))?)),
             None => None,
         };
         Ok(Launch {

@@ -44,13 +44,28 @@ impl ConfigError {
     ) -> Self {
         let path = err.path().to_string();
         let inner = err.into_inner().to_string();
-        // toml's messages carry a multi-line snippet; keep the first, most telling line.
-        let message = inner
-            .lines()
-            .find(|l| !l.trim().is_empty() && !l.starts_with("TOML parse error"))
-            .unwrap_or(&inner)
-            .trim()
-            .to_string();
-        Self::invalid(file, &path, message)
+        Self::invalid(file, &path, without_snippet(&inner))
+    }
+}
+
+/// A toml message without its position header and source snippet (`  |`, `3 | text`, `  ^^^`):
+/// the words that say what is wrong ("unknown field `comand`, expected one of ...").
+pub fn without_snippet(message: &str) -> String {
+    let snippet = |l: &str| {
+        let t = l.trim_start();
+        t.starts_with('|')
+            || t.starts_with('^')
+            || t.split_once(" |")
+                .is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_digit()))
+    };
+    let words: Vec<&str> = message
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("TOML parse error") && !snippet(l))
+        .map(str::trim)
+        .collect();
+    if words.is_empty() {
+        message.trim().to_string()
+    } else {
+        words.join("; ")
     }
 }

@@ -9,10 +9,12 @@ mod entry;
 mod error;
 mod expand;
 mod json;
+pub mod resilience;
 pub mod rules;
 mod toml;
 
 pub use error::ConfigError;
+pub use resilience::Resilience;
 pub use rules::{Rules, Weighted};
 
 use reqwest::header::{HeaderName, HeaderValue};
@@ -21,12 +23,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
-
-/// Protocol revisions of the `initialize` generation, oldest first.
-pub const PROTOCOL_VERSIONS: &[&str] = &["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
-
-/// The newest revision the gateway speaks.
-pub const LATEST_PROTOCOL_VERSION: &str = "2025-11-25";
 
 /// A whole, valid configuration.
 #[derive(Debug, Clone)]
@@ -121,16 +117,18 @@ impl Default for GatewaySettings {
     }
 }
 
-/// Which protocol generation the gateway speaks to an upstream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Which protocol generation the gateway speaks to an upstream (`protocol = ...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Protocol {
     /// Probe with `server/discover`; 2026-07-28 when offered, else `initialize`.
     #[default]
     Auto,
     /// Only the `initialize` handshake (2024-11-05 .. 2025-11-25).
     Initialize,
-    /// Only 2026-07-28 (fail when the upstream does not speak it).
-    Modern,
+    /// Only the stateless 2026-07-28 revision (fail when the upstream does not speak it).
+    #[serde(rename = "2026-07-28")]
+    Stateless,
 }
 
 /// One upstream MCP server.
@@ -156,8 +154,9 @@ pub struct ServerSpec {
     pub lazy: bool,
     /// Its own retry count, when set (else the gateway's, else the default).
     pub max_retries: Option<u32>,
-    /// Its resilience layers (timeouts, limits, breaker, retry) as configured.
-    pub layers: crate::layers::Settings,
+    /// Its resilience layers (timeouts, limits, breaker, retry) as configured; see
+    /// [`Config::resilience`] for the settings with the gateway's defaults applied.
+    pub resilience: Resilience,
     /// Which protocol generation to speak to it.
     pub protocol: Protocol,
     /// How often an idle upstream is pinged (zero: never).
@@ -178,7 +177,7 @@ impl ServerSpec {
             default_rules: true,
             lazy: false,
             max_retries: None,
-            layers: Default::default(),
+            resilience: Resilience::default(),
             protocol: Protocol::Auto,
             health_interval: DEFAULT_HEALTH_INTERVAL,
         }
@@ -217,6 +216,15 @@ impl Transport {
             Transport::Stdio(_) => "stdio",
             Transport::StreamableHttp(_) => "http",
             Transport::Sse(_) => "sse",
+        }
+    }
+
+    /// The same name for a transport kind as written.
+    fn name_of(kind: entry::TransportKind) -> &'static str {
+        match kind {
+            entry::TransportKind::Stdio => "stdio",
+            entry::TransportKind::Http => "http",
+            entry::TransportKind::Sse => "sse",
         }
     }
 }
@@ -304,11 +312,11 @@ impl Config {
             }
         }
         if let Some(l) = file.limits {
-            if let Some(t) = l.response_timeout.filter(|t| *t > 0.0) {
-                self.gateway.request_timeout = Duration::from_secs_f64(t);
+            if let Some(t) = l.response_timeout {
+                self.gateway.request_timeout = t;
             }
-            if let Some(t) = l.startup_wait.filter(|t| *t > 0.0) {
-                self.gateway.startup_timeout = Duration::from_secs_f64(t);
+            if let Some(t) = l.startup_wait {
+                self.gateway.startup_timeout = t;
             }
             if l.max_retries.is_some() {
                 self.gateway.max_retries = l.max_retries;
@@ -332,8 +340,8 @@ impl Config {
 
     /// A server's layer settings with the gateway-wide defaults applied: its request timeout
     /// (lists get at most that too) and its retries.
-    pub fn layer_settings(&self, server: &ServerSpec) -> crate::layers::Settings {
-        let mut s = server.layers.clone();
+    pub fn resilience(&self, server: &ServerSpec) -> Resilience {
+        let mut s = server.resilience.clone();
         s.timeouts.default = self.request_timeout(server);
         s.timeouts.lists = s.timeouts.lists.min(s.timeouts.default);
         s.timeouts.max = s.timeouts.max.max(s.timeouts.default);

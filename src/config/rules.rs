@@ -5,6 +5,7 @@ use super::ConfigError;
 use indexmap::IndexMap;
 use serde::Deserialize;
 use std::path::Path;
+use std::time::Duration;
 
 /// A keyword or pattern with an optional weight, as written: `"forecast"` or
 /// `{ term = "forecast", weight = 2.0 }` (`regex` for patterns).
@@ -135,15 +136,47 @@ impl Rules {
     }
 }
 
-/// The seed-004 router JSON's `default_limits`.
+/// The seed-004 router JSON's `default_limits`, as written (seconds).
 #[derive(Debug, Clone, Default, Deserialize)]
+struct LimitsSpec {
+    response_timeout: Option<f64>,
+    max_retries: Option<u32>,
+    startup_wait: Option<f64>,
+}
+
+/// The seed-004 router JSON's `default_limits`.
+#[derive(Debug, Clone, Default)]
 pub struct DefaultLimits {
-    /// Seconds to wait for a response.
-    pub response_timeout: Option<f64>,
+    /// How long to wait for a response.
+    pub response_timeout: Option<Duration>,
     /// Retries of safe requests (the retry layer).
     pub max_retries: Option<u32>,
-    /// Seconds a server may take to start.
-    pub startup_wait: Option<f64>,
+    /// How long a server may take to start.
+    pub startup_wait: Option<Duration>,
+}
+
+impl LimitsSpec {
+    /// Seconds become durations; zero or less means "not set" (as the seed's launcher read it);
+    /// a value no duration can hold is an error naming the field.
+    fn build(self, file: &str) -> Result<DefaultLimits, ConfigError> {
+        let seconds = |v: Option<f64>, field: &str| -> Result<Option<Duration>, ConfigError> {
+            match v.filter(|t| *t > 0.0) {
+                None => Ok(None),
+                Some(t) => Duration::try_from_secs_f64(t).map(Some).map_err(|_| {
+                    ConfigError::invalid(
+                        file,
+                        &format!("default_limits.{field}"),
+                        format!("{t} seconds is not a usable duration"),
+                    )
+                }),
+            }
+        };
+        Ok(DefaultLimits {
+            response_timeout: seconds(self.response_timeout, "response_timeout")?,
+            max_retries: self.max_retries,
+            startup_wait: seconds(self.startup_wait, "startup_wait")?,
+        })
+    }
 }
 
 /// A rule file: per server name, its rules; plus limits when it is the seed-004 JSON.
@@ -175,7 +208,7 @@ pub fn parse_file(text: &str, file: &str) -> Result<RuleFile, ConfigError> {
             server_keywords: IndexMap<String, Vec<WeightedSpec>>,
             #[serde(default)]
             task_patterns: IndexMap<String, Vec<WeightedSpec>>,
-            default_limits: Option<DefaultLimits>,
+            default_limits: Option<LimitsSpec>,
         }
         let seed: Seed =
             serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text))
@@ -201,7 +234,7 @@ pub fn parse_file(text: &str, file: &str) -> Result<RuleFile, ConfigError> {
         }
         return Ok(RuleFile {
             servers,
-            limits: seed.default_limits,
+            limits: seed.default_limits.map(|l| l.build(file)).transpose()?,
         });
     }
     #[derive(Deserialize)]
@@ -211,11 +244,7 @@ pub fn parse_file(text: &str, file: &str) -> Result<RuleFile, ConfigError> {
         servers: IndexMap<String, RuleSpec>,
     }
     let de = toml::Deserializer::parse(text).map_err(|e| {
-        ConfigError::invalid(
-            file,
-            ".",
-            e.to_string().lines().next().unwrap_or("").to_string(),
-        )
+        ConfigError::invalid(file, ".", super::error::without_snippet(&e.to_string()))
     })?;
     let t: Toml =
         serde_path_to_error::deserialize(de).map_err(|e| ConfigError::from_path_error(file, e))?;
@@ -247,6 +276,17 @@ mod tests {
         assert_eq!(w.keywords.len(), 2);
         assert_eq!(w.patterns[0].text, "what.+weather");
         assert_eq!(f.limits.unwrap().max_retries, Some(3));
+    }
+
+    #[test]
+    fn a_huge_response_timeout_is_an_error_not_a_panic() {
+        let e = parse_file(
+            r#"{"server_keywords": {}, "default_limits": {"response_timeout": 1e300}}"#,
+            "r.json",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("default_limits.response_timeout"), "{e}");
     }
 
     #[test]

@@ -109,6 +109,10 @@ fn errors_name_file_field_and_problem() {
     assert!(e.starts_with("test.conf: servers.a.command:"), "{e}");
     let e = err("[servers.a]\ncommand = \"x\"\ncomand = \"y\"\n");
     assert!(e.contains("servers.a") && e.contains("comand"), "{e}");
+    assert!(
+        e.contains("unknown field `comand`") && e.contains("expected one of"),
+        "the problem in words, not the snippet: {e}"
+    );
     let e = err("[servers.a]\nurl = \"ftp://x\"\n");
     assert!(
         e.contains("servers.a.url") && e.contains("http or https"),
@@ -126,6 +130,12 @@ fn errors_name_file_field_and_problem() {
     let e = err("[servers.a]\ncommand = \"x\"\ntransport = \"carrier-pigeon\"\n");
     assert!(
         e.contains("servers.a.transport") && e.contains("carrier-pigeon"),
+        "{e}"
+    );
+    assert!(e.contains("expected one of `stdio`, `http`"), "{e}");
+    let e = err("[servers.a]\ncommand = \"x\"\nprotocol = \"2099\"\n");
+    assert!(
+        e.contains("servers.a.protocol") && e.contains("2026-07-28"),
         "{e}"
     );
     let e = err("this is = = not toml");
@@ -169,7 +179,7 @@ command = "y"
 "#,
     )
     .unwrap();
-    let busy = c.layer_settings(&c.servers[0]);
+    let busy = c.resilience(&c.servers[0]);
     let t = &busy.timeouts;
     assert_eq!(t.for_call("tools/call", None), Duration::from_secs(45));
     assert_eq!(
@@ -183,7 +193,7 @@ command = "y"
     let up = busy.rate.upstream.unwrap();
     assert_eq!((up.per_second, up.burst), (5.0, 10));
     assert_eq!(busy.rate.client.unwrap().burst, 1, "at least one");
-    assert_eq!(busy.concurrency, Some(8));
+    assert_eq!(busy.max_concurrent, 8);
     assert_eq!(
         busy.retry.max, 4,
         "the server's own retries win over the gateway's"
@@ -191,11 +201,11 @@ command = "y"
     assert_eq!(busy.retry.min_backoff, Duration::from_millis(50));
     assert_eq!(busy.breaker.error_rate, 0.25);
     assert_eq!(busy.breaker.window, 40);
-    let plain = c.layer_settings(&c.servers[1]);
+    let plain = c.resilience(&c.servers[1]);
     assert_eq!(plain.retry.max, 1, "the gateway's max_retries");
     assert_eq!(
         plain.rate,
-        crate::layers::rate_limit::Settings::default(),
+        super::resilience::RateLimits::default(),
         "no limits by default"
     );
     assert_eq!(
@@ -213,7 +223,7 @@ fn seed_default_limits_set_timeouts_and_retries() {
     )
     .unwrap();
     c.apply_rules(rules, "router.json");
-    let s = c.layer_settings(&c.servers[0]);
+    let s = c.resilience(&c.servers[0]);
     assert_eq!(
         s.timeouts.for_call("tools/call", None),
         Duration::from_secs(8)

@@ -1,6 +1,7 @@
 //! `switchboard.toml`: the native format.
 
 use super::entry::Entry;
+use super::error::without_snippet;
 use super::expand::Context;
 use super::{Config, ConfigError, GatewaySettings};
 use indexmap::IndexMap;
@@ -119,7 +120,7 @@ impl GatewaySpec {
 /// Parse a TOML configuration.
 pub fn parse(text: &str, file: &str, ctx: &Context) -> Result<Config, ConfigError> {
     let de = toml::Deserializer::parse(text)
-        .map_err(|e| ConfigError::invalid(file, ".", first_line(&e.to_string())))?;
+        .map_err(|e| ConfigError::invalid(file, ".", without_snippet(&e.to_string())))?;
     let parsed: File =
         serde_path_to_error::deserialize(de).map_err(|e| ConfigError::from_path_error(file, e))?;
     let gateway = parsed.gateway.build(file)?;
@@ -156,12 +157,4 @@ pub fn parse(text: &str, file: &str, ctx: &Context) -> Result<Config, ConfigErro
         config.load_rules(&path)?;
     }
     Ok(config)
-}
-
-fn first_line(s: &str) -> String {
-    s.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::trim)
-        .collect::<Vec<_>>()
-        .join(" ")
 }

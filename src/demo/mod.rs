@@ -43,7 +43,7 @@ fn answer(kit: Kit, line: &str) -> Option<Value> {
     let result = match method {
         "initialize" => {
             let asked = params.get("protocolVersion").and_then(Value::as_str);
-            let version = crate::gateway::negotiate_version(asked);
+            let version = crate::protocol::negotiate(asked);
             Ok(json!({
                 "protocolVersion": version,
                 "capabilities": { "tools": { "listChanged": false } },

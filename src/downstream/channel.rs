@@ -1,9 +1,10 @@
-//! Faces where everything the gateway says travels on the session's one stream (legacy SSE,
+//! Faces where everything the gateway says travels on the client's one stream (legacy SSE,
 //! stdio): each request is answered there, in its own task, so a slow call blocks nobody.
 
-use crate::gateway::Gateway;
-use crate::jsonrpc::{self, Kind, RpcError};
-use crate::session::Session;
+use super::Faces;
+use crate::call::Failure;
+use crate::gateway::Client;
+use crate::jsonrpc::{self, Kind};
 use bytes::Bytes;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
@@ -12,51 +13,55 @@ use tokio::task::JoinHandle;
 /// returned here (the face decides how to send it); everything else is answered on the stream.
 /// A request is answered by the task returned, which a face may wait for before it closes.
 pub async fn on_message(
-    gw: &Arc<Gateway>,
-    session: &Arc<Session>,
+    faces: &Arc<Faces>,
+    client: &Arc<Client>,
     buf: Bytes,
 ) -> Result<Option<JoinHandle<()>>, Bytes> {
-    let msg = jsonrpc::parse(&buf)
-        .map_err(|e| jsonrpc::error_message(None, &RpcError::new(e.code(), e.to_string())))?;
-    let kind = msg.kind().map_err(|e| {
-        jsonrpc::error_message(
-            msg.id.map(|i| i.get()),
-            &RpcError::new(e.code(), e.to_string()),
-        )
-    })?;
+    let gw = faces.gateway();
+    let refuse = |id: Option<&str>, f: Failure| jsonrpc::error_message(id, &f.to_rpc());
+    let msg = jsonrpc::parse(&buf).map_err(|e| refuse(None, e.into()))?;
+    let kind = msg
+        .kind()
+        .map_err(|e| refuse(msg.id.map(|i| i.get()), e.into()))?;
     match kind {
-        Kind::Notification { method, params } => gw.notification(session, method, params).await,
-        Kind::Response { id, .. } => gw.response(session, id.get(), buf.clone()),
+        Kind::Notification { method, params } => gw.notification(client, method, params).await,
+        Kind::Response { id, .. } => gw.response(client, id.get(), buf.clone()),
         Kind::Request {
             id,
             method: "initialize",
             params,
         } => {
             let answer = gw
-                .initialize(session, id.get(), params)
-                .unwrap_or_else(|e| e);
-            session.deliver(answer).await;
+                .initialize(client, id.get(), params)
+                .unwrap_or_else(|e| refuse(Some(id.get()), e));
+            client.deliver(answer).await;
         }
         Kind::Request { id, method, params }
-            if super::modern::is_modern_message(method, params) =>
+            if super::stateless::is_stateless_message(method, params) =>
         {
             // 2026-07-28 on a message face: stateless, each request in its own task.
-            // Registered with the face's session, so notifications/cancelled reaches it.
-            let cancel = session.begin(id.get());
-            let mut answers =
-                super::modern::messages(gw, session.id.clone(), id.get(), method, params, cancel);
-            let (session, id) = (session.clone(), id.get().to_string());
+            // Registered with the face's client, so notifications/cancelled reaches it.
+            let cancel = client.begin(id.get());
+            let mut answers = super::stateless::messages(
+                faces,
+                client.id.clone(),
+                id.get(),
+                method,
+                params,
+                cancel,
+            );
+            let (client, id) = (client.clone(), id.get().to_string());
             return Ok(Some(tokio::spawn(async move {
                 while let Some(msg) = futures::StreamExt::next(&mut answers).await {
-                    if !session.deliver(msg).await {
+                    if !client.deliver(msg).await {
                         break;
                     }
                 }
-                session.end(&id);
+                client.end(&id);
             })));
         }
         Kind::Request { id, method, params } => {
-            let (gw, session) = (gw.clone(), session.clone());
+            let (gw, client) = (gw.clone(), client.clone());
             let (id, method, params) = (
                 id.get().to_string(),
                 method.to_string(),
@@ -64,10 +69,10 @@ pub async fn on_message(
             );
             return Ok(Some(tokio::spawn(async move {
                 let answer = gw
-                    .request(&session, &id, &method, params.as_deref(), None)
+                    .request(&client, &id, &method, params.as_deref(), None)
                     .await;
-                if !session.deliver(answer).await {
-                    tracing::debug!(session = %session.id, id, "client left before its answer");
+                if !client.deliver(answer).await {
+                    tracing::debug!(client = %client.id, id, "client left before its answer");
                 }
             })));
         }

@@ -1,9 +1,10 @@
 //! Checks every request to `/mcp` passes before the gateway reads it: Origin, Host, Accept,
 //! Content-Type, `MCP-Protocol-Version`.
 
-use super::reply::Rejection;
-use crate::config::{GatewaySettings, PROTOCOL_VERSIONS};
-use axum::http::{header, HeaderMap, StatusCode};
+use crate::call::{Failure, Kind};
+use crate::config::GatewaySettings;
+use crate::protocol;
+use axum::http::{header, HeaderMap};
 
 /// What the response to a POST may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,7 +18,7 @@ pub enum Wants {
 }
 
 /// Origin and Host checks against DNS rebinding and cross-site requests.
-pub fn origin_and_host(headers: &HeaderMap, g: &GatewaySettings) -> Result<(), Rejection> {
+pub fn origin_and_host(headers: &HeaderMap, g: &GatewaySettings) -> Result<(), Failure> {
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("");
         let allowed = g.allowed_origins.iter().any(|o| o == "*" || o == origin)
@@ -26,8 +27,8 @@ pub fn origin_and_host(headers: &HeaderMap, g: &GatewaySettings) -> Result<(), R
                 .and_then(|u| u.host_str().map(is_loopback_name))
                 .unwrap_or(false);
         if !allowed {
-            return Err(Rejection::new(
-                StatusCode::FORBIDDEN,
+            return Err(Failure::new(
+                Kind::Forbidden,
                 format!("Origin {origin:?} is not allowed (add it to gateway.allowed_origins)"),
             ));
         }
@@ -42,8 +43,8 @@ pub fn origin_and_host(headers: &HeaderMap, g: &GatewaySettings) -> Result<(), R
         let allowed =
             is_loopback_name(name) || g.allowed_hosts.iter().any(|h| h == host || h == name);
         if !allowed {
-            return Err(Rejection::new(
-                StatusCode::FORBIDDEN,
+            return Err(Failure::new(
+                Kind::Forbidden,
                 format!("Host {host:?} is not allowed (add it to gateway.allowed_hosts)"),
             ));
         }
@@ -67,7 +68,7 @@ fn is_loopback_name(name: &str) -> bool {
 }
 
 /// Which response forms the client accepts for a POST.
-pub fn accept_for_post(headers: &HeaderMap) -> Result<Wants, Rejection> {
+pub fn accept_for_post(headers: &HeaderMap) -> Result<Wants, Failure> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|a| a.to_str().ok()) else {
         return Ok(Wants::Json);
     };
@@ -88,15 +89,15 @@ pub fn accept_for_post(headers: &HeaderMap) -> Result<Wants, Rejection> {
     } else if sse {
         Ok(Wants::EventStream)
     } else {
-        Err(Rejection::new(
-            StatusCode::NOT_ACCEPTABLE,
+        Err(Failure::new(
+            Kind::NotAcceptable,
             format!("Accept {accept:?} allows neither application/json nor text/event-stream"),
         ))
     }
 }
 
 /// A GET must accept an event stream.
-pub fn accept_for_get(headers: &HeaderMap) -> Result<(), Rejection> {
+pub fn accept_for_get(headers: &HeaderMap) -> Result<(), Failure> {
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|a| a.to_str().ok())
@@ -104,15 +105,15 @@ pub fn accept_for_get(headers: &HeaderMap) -> Result<(), Rejection> {
     if accept.contains("text/event-stream") || accept.contains("*/*") {
         Ok(())
     } else {
-        Err(Rejection::new(
-            StatusCode::NOT_ACCEPTABLE,
+        Err(Failure::new(
+            Kind::NotAcceptable,
             "GET /mcp opens an event stream: send Accept: text/event-stream",
         ))
     }
 }
 
 /// A POST body must be JSON.
-pub fn content_type(headers: &HeaderMap) -> Result<(), Rejection> {
+pub fn content_type(headers: &HeaderMap) -> Result<(), Failure> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|c| c.to_str().ok())
@@ -121,29 +122,37 @@ pub fn content_type(headers: &HeaderMap) -> Result<(), Rejection> {
     if mime.eq_ignore_ascii_case("application/json") {
         Ok(())
     } else {
-        Err(Rejection::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Err(Failure::new(
+            Kind::UnsupportedMediaType,
             format!("Content-Type must be application/json, not {ct:?}"),
         ))
     }
 }
 
 /// `MCP-Protocol-Version`, when present, must be one the gateway speaks.
-pub fn protocol_version(headers: &HeaderMap) -> Result<(), Rejection> {
+pub fn protocol_version(headers: &HeaderMap) -> Result<(), Failure> {
     match headers
         .get("mcp-protocol-version")
         .map(|v| v.to_str().unwrap_or(""))
     {
         None => Ok(()),
-        Some(v) if PROTOCOL_VERSIONS.contains(&v) => Ok(()),
-        Some(v) => Err(Rejection::new(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "unsupported MCP-Protocol-Version {v:?}; supported: {}",
-                PROTOCOL_VERSIONS.join(", ")
-            ),
-        )),
+        Some(v) if protocol::is_initialize(v) => Ok(()),
+        Some(v) => Err(unsupported_version(v)),
     }
+}
+
+/// `-32022` listing every version the gateway speaks.
+pub fn unsupported_version(requested: &str) -> Failure {
+    let supported = protocol::all_versions();
+    Failure::new(
+        Kind::UnsupportedVersion,
+        format!(
+            "unsupported protocol version {requested:?}; supported: {}",
+            supported.join(", ")
+        ),
+    )
+    .with("supported", supported)
+    .with("requested", requested)
 }
 
 #[cfg(test)]

@@ -2,9 +2,10 @@
 
 use super::guard::{self, Wants};
 use super::reply::{self, Rejection};
-use crate::gateway::Gateway;
-use crate::jsonrpc::{self, Kind, RpcError};
-use crate::session::Session;
+use super::Faces;
+use crate::call::{Failure, Kind};
+use crate::gateway::Client;
+use crate::jsonrpc::{self, Kind as Message};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -22,100 +23,94 @@ type Peer = Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAd
 
 /// POST /mcp
 pub async fn post(
-    State(gw): State<Arc<Gateway>>,
+    State(faces): State<Arc<Faces>>,
     peer: Peer,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let peer = peer.map(|p| p.0 .0.ip());
-    match handle_post(&gw, &headers, body, peer).await {
+    match handle_post(&faces, &headers, body, peer).await {
         Ok(r) => r,
         Err(rej) => rej.into_response(),
     }
 }
 
 async fn handle_post(
-    gw: &Arc<Gateway>,
+    faces: &Arc<Faces>,
     headers: &HeaderMap,
     body: Body,
     peer: Option<std::net::IpAddr>,
 ) -> Result<Response, Rejection> {
+    let gw = faces.gateway();
     let g = &gw.config.gateway;
     guard::origin_and_host(headers, g)?;
     let wants = guard::accept_for_post(headers)?;
     guard::content_type(headers)?;
     let body = read_body(headers, body, g.max_body_bytes).await?;
-    let msg = jsonrpc::parse(&body).map_err(|e| {
-        Rejection::rpc(
-            StatusCode::BAD_REQUEST,
-            RpcError::new(e.code(), e.to_string()),
-        )
-    })?;
-    let kind = msg.kind().map_err(|e| {
-        Rejection::rpc(
-            StatusCode::BAD_REQUEST,
-            RpcError::new(e.code(), e.to_string()),
-        )
-        .with_id(msg.id.map(|i| i.get()))
-    })?;
+    let msg = jsonrpc::parse(&body).map_err(Failure::from)?;
+    let kind = msg
+        .kind()
+        .map_err(|e| Rejection::from(Failure::from(e)).with_id(msg.id.map(|i| i.get())))?;
     let (id, method, params) = match kind {
-        Kind::Request { id, method, params } => (id.get(), method, params),
-        Kind::Notification { method, .. } if !headers.contains_key(SESSION_HEADER) => {
+        Message::Request { id, method, params } => (id.get(), method, params),
+        Message::Notification { method, .. } if !headers.contains_key(SESSION_HEADER) => {
             // 2026-07-28 defines no client notifications over HTTP (closing a stream cancels);
             // without a session there is nobody for one to concern: accepted and dropped.
             tracing::debug!(method, "sessionless notification acknowledged");
             return Ok(StatusCode::ACCEPTED.into_response());
         }
-        Kind::Notification { method, params } => {
-            let session = session_of(gw, headers)?;
-            gw.notification(&session, method, params).await;
+        Message::Notification { method, params } => {
+            let client = session_of(faces, headers)?;
+            gw.notification(&client, method, params).await;
             return Ok(StatusCode::ACCEPTED.into_response());
         }
-        Kind::Response { id, .. } => {
-            let session = session_of(gw, headers)?;
-            gw.response(&session, id.get(), body.clone());
+        Message::Response { id, .. } => {
+            let client = session_of(faces, headers)?;
+            gw.response(&client, id.get(), body.clone());
             return Ok(StatusCode::ACCEPTED.into_response());
         }
     };
-    if super::modern::is_modern(headers, method, params) {
-        return Ok(super::modern::handle(gw, headers, peer, id, method, params, wants).await);
+    if super::stateless::is_stateless(headers, method, params) {
+        return Ok(super::stateless::handle(faces, headers, peer, id, method, params, wants).await);
     }
-    guard::protocol_version(headers).map_err(|r| r.with_id(Some(id)))?;
+    let with_id = |f: Failure| Rejection::from(f).with_id(Some(id));
+    guard::protocol_version(headers).map_err(with_id)?;
     if method == "initialize" {
-        let session = Arc::new(Session::new());
-        return Ok(match gw.initialize(&session, id, params) {
-            Ok(answer) => {
-                gw.sessions.insert(session.clone());
-                let sid = HeaderValue::from_str(&session.id).expect("hex is a valid header value");
-                let mut r = respond(answer, wants);
-                r.headers_mut().insert(SESSION_HEADER, sid);
-                r
+        let client = Arc::new(Client::new());
+        let answer = match gw.initialize(&client, id, params) {
+            Ok(answer) => answer,
+            // An answer of the core, like any other: 200 with the JSON-RPC error.
+            Err(e) => {
+                return Ok(respond(
+                    jsonrpc::error_message(Some(id), &e.to_rpc()),
+                    wants,
+                ))
             }
-            Err(answer) => respond(answer, wants),
-        });
+        };
+        faces.sessions.insert(client.clone());
+        let sid = HeaderValue::from_str(&client.id).expect("hex is a valid header value");
+        let mut r = respond(answer, wants);
+        r.headers_mut().insert(SESSION_HEADER, sid);
+        return Ok(r);
     }
-    let session = session_of(gw, headers).map_err(|r| r.with_id(Some(id)))?;
-    let span = tracing::debug_span!("request", session = %session.id, id, method);
-    Ok(tracing::Instrument::instrument(
-        answer(gw.clone(), session, id, method, params, wants),
-        span,
-    )
-    .await)
+    let client = session_of(faces, headers).map_err(|r| r.with_id(Some(id)))?;
+    Ok(answer(faces.clone(), client, id, method, params, wants).await)
 }
 
 /// Answer a request: plain JSON unless the upstream sends something tied to the request first
 /// (progress, a log line, a sampling request); then the answer becomes an event stream carrying
 /// those messages and, last, the response.
 async fn answer(
-    gw: Arc<Gateway>,
-    session: Arc<Session>,
+    faces: Arc<Faces>,
+    client: Arc<Client>,
     id: &str,
     method: &str,
     params: Option<&RawValue>,
     wants: Wants,
 ) -> Response {
+    let gw = faces.gateway().clone();
     if wants == Wants::JsonOnly {
-        let answer = gw.request(&session, id, method, params, None).await;
+        let answer = gw.request(&client, id, method, params, None).await;
         return respond(answer, wants);
     }
     let (tx, mut related) = mpsc::unbounded_channel();
@@ -125,7 +120,7 @@ async fn answer(
         params.map(|p| p.to_owned()),
     );
     let mut call = Box::pin(async move {
-        gw.request(&session, &id, &method, params.as_deref(), Some(tx))
+        gw.request(&client, &id, &method, params.as_deref(), Some(tx))
             .await
     });
     tokio::select! {
@@ -196,10 +191,14 @@ fn respond(body: Bytes, wants: Wants) -> Response {
 }
 
 /// Read the body, refusing one over the limit with 413.
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, Rejection> {
+pub(super) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Bytes, Failure> {
     let too_large = || {
-        Rejection::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
+        Failure::new(
+            Kind::TooLarge,
             format!("request body is larger than the {limit}-byte limit (gateway.max_body_bytes)"),
         )
     };
@@ -216,20 +215,15 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
 }
 
 /// The session a request names: 400 without the header, 404 for an unknown or ended one.
-fn session_of(gw: &Gateway, headers: &HeaderMap) -> Result<Arc<Session>, Rejection> {
+fn session_of(faces: &Faces, headers: &HeaderMap) -> Result<Arc<Client>, Rejection> {
     let Some(id) = headers.get(SESSION_HEADER) else {
-        return Err(Rejection::new(
-            StatusCode::BAD_REQUEST,
+        return Err(Failure::new(
+            Kind::MissingSession,
             "missing Mcp-Session-Id header: send initialize first and echo the session id it returns",
-        ));
-    };
-    let id = id.to_str().unwrap_or("");
-    gw.sessions.get(id).ok_or_else(|| {
-        Rejection::new(
-            StatusCode::NOT_FOUND,
-            format!("unknown or ended session {id:?}: initialize a new session"),
         )
-    })
+        .into());
+    };
+    Ok(faces.sessions.find(id.to_str().unwrap_or(""))?)
 }
 
 /// GET or DELETE without a session: 2026-07-28 has neither (405, POST only); every client of the
@@ -238,10 +232,10 @@ fn sessionless(headers: &HeaderMap) -> Option<Response> {
     if headers.contains_key(SESSION_HEADER) {
         return None;
     }
-    let mut r = Rejection::new(
-        StatusCode::METHOD_NOT_ALLOWED,
+    let mut r = Rejection::from(Failure::new(
+        Kind::MethodNotAllowed,
         "GET and DELETE need an Mcp-Session-Id (protocol 2026-07-28 uses POST only; subscriptions/listen opens a stream)",
-    )
+    ))
     .into_response();
     r.headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static("POST"));
@@ -249,41 +243,42 @@ fn sessionless(headers: &HeaderMap) -> Option<Response> {
 }
 
 /// GET /mcp: the session's stream for messages not tied to a request.
-pub async fn get(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
+pub async fn get(State(faces): State<Arc<Faces>>, headers: HeaderMap) -> Response {
     if let Some(r) = sessionless(&headers) {
         return r;
     }
     let opened = (|| {
-        guard::origin_and_host(&headers, &gw.config.gateway)?;
+        guard::origin_and_host(&headers, &faces.gateway().config.gateway)?;
         guard::accept_for_get(&headers)?;
         guard::protocol_version(&headers)?;
-        session_of(&gw, &headers)
+        session_of(&faces, &headers)
     })();
-    let session = match opened {
-        Ok(s) => s,
+    let client = match opened {
+        Ok(c) => c,
         Err(rej) => return rej.into_response(),
     };
     let (tx, rx) = mpsc::channel::<Bytes>(256);
-    if !session.attach_stream(tx) {
-        return Rejection::new(
-            StatusCode::CONFLICT,
+    if !client.attach_stream(tx) {
+        return Rejection::from(Failure::new(
+            Kind::StreamConflict,
             "this session already has an open GET stream",
-        )
+        ))
         .into_response();
     }
     reply::sse(tokio_stream::wrappers::ReceiverStream::new(rx))
 }
 
 /// DELETE /mcp: end a session.
-pub async fn delete(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
+pub async fn delete(State(faces): State<Arc<Faces>>, headers: HeaderMap) -> Response {
     if let Some(r) = sessionless(&headers) {
         return r;
     }
-    let checked = guard::origin_and_host(&headers, &gw.config.gateway)
-        .and_then(|()| session_of(&gw, &headers));
+    let checked = guard::origin_and_host(&headers, &faces.gateway().config.gateway)
+        .map_err(Rejection::from)
+        .and_then(|()| session_of(&faces, &headers));
     match checked {
-        Ok(s) => {
-            gw.end_session(&s.id).await;
+        Ok(client) => {
+            faces.sessions.end(&client.id).await;
             StatusCode::OK.into_response()
         }
         Err(rej) => rej.into_response(),

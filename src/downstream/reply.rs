@@ -1,38 +1,20 @@
-//! HTTP responses of the `/mcp` face: JSON-RPC bodies with the right status.
+//! HTTP responses of the faces: JSON-RPC bodies with the status the failure's class gives.
 
-use crate::jsonrpc::{self, code, RpcError};
+use crate::call::Failure;
+use crate::jsonrpc;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
-/// A request turned away before it reached the gateway: an HTTP status and a JSON-RPC error
-/// body that says why (`id` is echoed when the request's id is known).
+/// A request turned away before it reached the gateway core: the HTTP status its failure's
+/// class gives, and a JSON-RPC error body that says why (`id` is echoed when known).
 #[derive(Debug)]
 pub struct Rejection {
-    status: StatusCode,
-    error: RpcError,
+    failure: Failure,
     id: Option<String>,
 }
 
 impl Rejection {
-    /// A transport-level rejection: the HTTP status says what; the body is -32600 with the reason.
-    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Rejection {
-            status,
-            error: RpcError::new(code::INVALID_REQUEST, message),
-            id: None,
-        }
-    }
-
-    /// A rejection carrying a specific JSON-RPC error.
-    pub fn rpc(status: StatusCode, error: RpcError) -> Self {
-        Rejection {
-            status,
-            error,
-            id: None,
-        }
-    }
-
     /// Echo the request's id.
     pub fn with_id(mut self, id: Option<&str>) -> Self {
         self.id = id.map(str::to_string);
@@ -40,11 +22,22 @@ impl Rejection {
     }
 }
 
+impl From<Failure> for Rejection {
+    fn from(failure: Failure) -> Self {
+        Rejection { failure, id: None }
+    }
+}
+
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
-        let body = jsonrpc::error_message(self.id.as_deref(), &self.error);
-        json(self.status, body)
+        let body = jsonrpc::error_message(self.id.as_deref(), &self.failure.to_rpc());
+        json(status(&self.failure), body)
     }
+}
+
+/// The HTTP status of an answer that is `failure` alone.
+pub fn status(failure: &Failure) -> StatusCode {
+    StatusCode::from_u16(failure.class().status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// A JSON body.

@@ -4,7 +4,8 @@
 use super::channel;
 use super::guard;
 use super::reply::{self, Rejection};
-use crate::gateway::Gateway;
+use super::Faces;
+use crate::call::{Failure, Kind};
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -17,21 +18,21 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 /// GET /sse
-pub async fn open(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
-    if let Err(rej) = guard::origin_and_host(&headers, &gw.config.gateway) {
-        return rej.into_response();
+pub async fn open(State(faces): State<Arc<Faces>>, headers: HeaderMap) -> Response {
+    if let Err(f) = guard::origin_and_host(&headers, &faces.gateway().config.gateway) {
+        return Rejection::from(f).into_response();
     }
-    let session = gw.open_session();
+    let client = faces.sessions.open();
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(256);
-    session.attach_stream(tx);
-    tracing::info!(session = %session.id, "legacy SSE session opened");
+    client.attach_stream(tx);
+    tracing::info!(session = %client.id, "legacy SSE session opened");
     let endpoint = Event::default()
         .event("endpoint")
-        .data(format!("/messages?sessionId={}", session.id));
+        .data(format!("/messages?sessionId={}", client.id));
     // Ends the session when the client goes away (the stream is dropped).
     let closer = EndOnDrop {
-        gw: gw.clone(),
-        id: session.id.to_string(),
+        faces: faces.clone(),
+        id: client.id.to_string(),
     };
     let messages = tokio_stream::wrappers::ReceiverStream::new(rx).map(move |m| {
         let _ = &closer;
@@ -48,14 +49,14 @@ pub async fn open(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Respons
 }
 
 struct EndOnDrop {
-    gw: Arc<Gateway>,
+    faces: Arc<Faces>,
     id: String,
 }
 
 impl Drop for EndOnDrop {
     fn drop(&mut self) {
-        let (gw, id) = (self.gw.clone(), std::mem::take(&mut self.id));
-        tokio::spawn(async move { gw.end_session(&id).await });
+        let (faces, id) = (self.faces.clone(), std::mem::take(&mut self.id));
+        tokio::spawn(async move { faces.sessions.end(&id).await });
     }
 }
 
@@ -68,37 +69,29 @@ pub struct Target {
 
 /// POST /messages?sessionId=...
 pub async fn message(
-    State(gw): State<Arc<Gateway>>,
+    State(faces): State<Arc<Faces>>,
     Query(t): Query<Target>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let gw = faces.gateway();
     let checked = (|| {
         guard::origin_and_host(&headers, &gw.config.gateway)?;
         guard::content_type(&headers)?;
         let id = t.session_id.as_deref().ok_or_else(|| {
-            Rejection::new(StatusCode::BAD_REQUEST, "missing sessionId query parameter")
+            Failure::new(Kind::MissingSession, "missing sessionId query parameter")
         })?;
-        gw.sessions.get(id).ok_or_else(|| {
-            Rejection::new(
-                StatusCode::NOT_FOUND,
-                format!("unknown or ended session {id:?}"),
-            )
-        })
+        faces.sessions.find(id)
     })();
-    let session = match checked {
-        Ok(s) => s,
-        Err(rej) => return rej.into_response(),
+    let client = match checked {
+        Ok(c) => c,
+        Err(f) => return Rejection::from(f).into_response(),
     };
-    let limit = gw.config.gateway.max_body_bytes;
-    let Ok(buf) = axum::body::to_bytes(body, limit).await else {
-        return Rejection::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("request body is larger than the {limit}-byte limit"),
-        )
-        .into_response();
+    let buf = match super::http::read_body(&headers, body, gw.config.gateway.max_body_bytes).await {
+        Ok(b) => b,
+        Err(f) => return Rejection::from(f).into_response(),
     };
-    match channel::on_message(&gw, &session, buf).await {
+    match channel::on_message(&faces, &client, buf).await {
         Ok(_) => StatusCode::ACCEPTED.into_response(),
         Err(error) => reply::json(StatusCode::BAD_REQUEST, error),
     }

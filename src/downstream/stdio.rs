@@ -1,15 +1,14 @@
 //! The stdio face: `switchboard stdio` serves the aggregate on stdin/stdout, one JSON-RPC message
 //! per line, so a desktop app can launch the gateway as a command. Logs go to stderr.
 
-use super::channel;
-use crate::gateway::Gateway;
+use super::{channel, Faces};
 use bytes::Bytes;
 use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// Serve one session on stdin/stdout until stdin closes.
-pub async fn serve(gw: Arc<Gateway>) -> std::io::Result<()> {
-    let session = gw.open_session();
+pub async fn serve(faces: Arc<Faces>) -> std::io::Result<()> {
+    let session = faces.sessions.open();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(256);
     session.attach_stream(tx);
     let writer = tokio::spawn(async move {
@@ -28,7 +27,7 @@ pub async fn serve(gw: Arc<Gateway>) -> std::io::Result<()> {
         if line.trim().is_empty() {
             continue;
         }
-        match channel::on_message(&gw, &session, Bytes::from(line)).await {
+        match channel::on_message(&faces, &session, Bytes::from(line)).await {
             Ok(Some(task)) => answering.push(task),
             Ok(None) => {}
             Err(error) => {
@@ -43,7 +42,7 @@ pub async fn serve(gw: Arc<Gateway>) -> std::io::Result<()> {
         "stdin closed; answering what is in flight, then shutting down"
     );
     futures::future::join_all(answering).await;
-    gw.end_session(&session.id).await;
+    faces.sessions.end(&session.id).await;
     let _ = writer.await;
     Ok(())
 }

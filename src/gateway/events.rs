@@ -1,13 +1,64 @@
-//! What upstreams say outside any one call: changed lists, updated resources, a shared server's
-//! own log lines and requests.
+//! What upstreams say outside any one call (changed lists, updated resources, a shared server's
+//! own log lines), acted on here and told to clients as [`Notice`]s.
 
-use super::forward::tag_log;
-use super::Gateway;
-use crate::jsonrpc::{self, code, Kind, RpcError};
+use super::relay::tag_log;
+use super::{Client, Gateway};
+use crate::jsonrpc;
 use crate::upstream::{Event, ListKind};
 use bytes::Bytes;
 use std::sync::Weak;
 use tokio::sync::mpsc;
+
+/// Something clients are told outside their requests.
+#[derive(Debug, Clone)]
+pub enum Notice {
+    /// A merged list changed: every client is told.
+    ListChanged(ListKind),
+    /// A resource changed upstream: the clients subscribed to it are told.
+    ResourceUpdated {
+        /// Its exposed URI.
+        exposed: String,
+        /// The upstream's own URI (a `prefix = false` server's clients subscribe to that).
+        original: String,
+        /// The notification, with the exposed URI.
+        message: Bytes,
+    },
+    /// A shared server's log line nobody's call claims: clients that set a log level get it.
+    Log(Bytes),
+}
+
+impl Notice {
+    /// Whether `client` should get it.
+    pub fn concerns(&self, client: &Client) -> bool {
+        match self {
+            Notice::ListChanged(_) => true,
+            Notice::ResourceUpdated {
+                exposed, original, ..
+            } => {
+                let subs = client.subscriptions.lock();
+                subs.contains(exposed) || subs.contains(original)
+            }
+            Notice::Log(_) => client.log_level.lock().is_some(),
+        }
+    }
+
+    /// The message the client gets.
+    pub fn message(&self) -> Bytes {
+        match self {
+            Notice::ListChanged(kind) => jsonrpc::notification(changed(*kind), None),
+            Notice::ResourceUpdated { message, .. } | Notice::Log(message) => message.clone(),
+        }
+    }
+}
+
+/// The notification that says a merged list of `kind` changed.
+fn changed(kind: ListKind) -> &'static str {
+    match kind {
+        ListKind::Tools => "notifications/tools/list_changed",
+        ListKind::Prompts => "notifications/prompts/list_changed",
+        ListKind::Resources | ListKind::Templates => "notifications/resources/list_changed",
+    }
+}
 
 /// Act on upstream events for as long as the gateway lives.
 pub async fn watch(gw: Weak<Gateway>, mut events: mpsc::UnboundedReceiver<Event>) {
@@ -16,41 +67,11 @@ pub async fn watch(gw: Weak<Gateway>, mut events: mpsc::UnboundedReceiver<Event>
         match ev {
             Event::ListChanged(server, kinds) => gw.list_changed(&server, kinds).await,
             Event::ResourceUpdated(server, params) => gw.resource_updated(&server, &params),
-            Event::Unclaimed(conn, buf) => {
-                let Ok(msg) = jsonrpc::parse(&buf) else {
-                    continue;
-                };
-                match msg.kind() {
-                    Ok(Kind::Notification {
-                        method: "notifications/message",
-                        params,
-                    }) => {
-                        // A shared server's log is nobody's in particular: it goes to the sessions
-                        // that asked for logs.
-                        let note = tag_log(conn.server(), params);
-                        for s in gw
-                            .sessions
-                            .all()
-                            .iter()
-                            .filter(|s| s.log_level.lock().is_some())
-                        {
-                            s.push(note.clone());
-                        }
-                    }
-                    Ok(Kind::Request { id, method, .. }) => {
-                        let err = RpcError::new(
-                            code::METHOD_NOT_FOUND,
-                            format!("{method:?} outside a client's request: a shared gateway connection cannot tell which client to ask (use isolation = \"per-session\")"),
-                        );
-                        let _ = conn
-                            .send_message(jsonrpc::error_message(Some(id.get()), &err))
-                            .await;
-                    }
-                    Ok(Kind::Notification { method, .. }) => {
-                        tracing::debug!(server = %conn.server(), method, "upstream notification not relayed");
-                    }
-                    _ => {}
-                }
+            Event::Log(server, params) => {
+                let params = std::str::from_utf8(&params)
+                    .ok()
+                    .and_then(|p| serde_json::value::RawValue::from_string(p.into()).ok());
+                gw.tell(Notice::Log(tag_log(&server, params.as_deref())));
             }
         }
     }
@@ -69,21 +90,14 @@ impl Gateway {
             return;
         }
         self.rebuild_catalog();
-        let mut methods: Vec<&str> = kinds
-            .iter()
-            .map(|k| match k {
-                ListKind::Tools => "notifications/tools/list_changed",
-                ListKind::Prompts => "notifications/prompts/list_changed",
-                ListKind::Resources | ListKind::Templates => "notifications/resources/list_changed",
-            })
-            .collect();
-        methods.dedup();
-        for s in self.sessions.all() {
-            for m in &methods {
-                s.push(jsonrpc::notification(m, None));
+        let mut told: Vec<&str> = Vec::new();
+        for &kind in kinds {
+            if !told.contains(&changed(kind)) {
+                told.push(changed(kind));
+                self.tell(Notice::ListChanged(kind));
             }
         }
-        tracing::info!(server = %server, ?kinds, "list changed; catalog rebuilt and sessions told");
+        tracing::info!(server = %server, ?kinds, "list changed; catalog rebuilt and clients told");
     }
 
     fn resource_updated(&self, server: &str, params: &Bytes) {
@@ -98,18 +112,14 @@ impl Gateway {
         };
         let exposed = self.catalog().resources.expose(up.index, &uri);
         let uri_json = serde_json::to_string(&exposed).expect("a string serializes");
-        let note = jsonrpc::notification(
+        let message = jsonrpc::notification(
             "notifications/resources/updated",
             Some(&jsonrpc::set_members(Some(text), &[("uri", &uri_json)])),
         );
-        for s in self.sessions.all() {
-            let subscribed = {
-                let subs = s.subscriptions.lock();
-                subs.contains(&exposed) || subs.contains(&uri)
-            };
-            if subscribed {
-                s.push(note.clone());
-            }
-        }
+        self.tell(Notice::ResourceUpdated {
+            exposed,
+            original: uri,
+            message,
+        });
     }
 }

@@ -1,21 +1,13 @@
 //! `initialize`: version negotiation and the union of the upstreams' capabilities.
 
-use super::Gateway;
-use crate::config::{LATEST_PROTOCOL_VERSION, PROTOCOL_VERSIONS};
-use crate::jsonrpc::{self, RpcError};
-use crate::session::{Accepts, Negotiated, Session};
+use super::{Accepts, Client, Gateway, Negotiated};
+use crate::call::Failure;
+use crate::jsonrpc;
+use crate::protocol::{self, LATEST_INITIALIZE_VERSION};
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
-
-/// The client's requested version when the gateway speaks it, else the newest the gateway speaks.
-pub fn negotiate_version(requested: Option<&str>) -> &'static str {
-    requested
-        .and_then(|r| PROTOCOL_VERSIONS.iter().find(|v| **v == r))
-        .copied()
-        .unwrap_or(LATEST_PROTOCOL_VERSION)
-}
 
 #[derive(Deserialize)]
 struct InitParams {
@@ -27,38 +19,37 @@ struct InitParams {
 }
 
 impl Gateway {
-    /// Answer `initialize` for `session`: negotiate, remember the client, describe the aggregate.
+    /// Answer `initialize` for `client`: negotiate, remember the client, describe the aggregate.
+    /// `Err`: the params are wrong (the client is not initialized).
     pub fn initialize(
         &self,
-        session: &Session,
+        client: &Client,
         id: &str,
         params: Option<&RawValue>,
-    ) -> Result<Bytes, Bytes> {
+    ) -> Result<Bytes, Failure> {
         let p: InitParams = match params.map(|p| serde_json::from_str(p.get())) {
             Some(Ok(p)) => p,
-            Some(Err(e)) => {
-                let err = RpcError::invalid_params(format!("initialize params: {e}"));
-                return Err(jsonrpc::error_message(Some(id), &err));
-            }
+            Some(Err(e)) => return Err(Failure::invalid_params(format!("initialize params: {e}"))),
             None => {
-                let err = RpcError::invalid_params("initialize needs params with protocolVersion");
-                return Err(jsonrpc::error_message(Some(id), &err));
+                return Err(Failure::invalid_params(
+                    "initialize needs params with protocolVersion",
+                ))
             }
         };
-        let version = negotiate_version(p.protocol_version.as_deref());
+        let version = protocol::negotiate(p.protocol_version.as_deref());
         let capabilities = p
             .capabilities
             .as_deref()
             .map_or("{}", RawValue::get)
             .to_string();
         let accepts: Accepts = serde_json::from_str(&capabilities).unwrap_or_default();
-        session.negotiate(Negotiated {
+        client.negotiate(Negotiated {
             version,
             client_info: p.client_info,
             capabilities,
             accepts,
         });
-        tracing::info!(session = %session.id, version, "session initialized");
+        tracing::info!(session = %client.id, version, "session initialized");
         Ok(jsonrpc::response_result(
             id,
             &self.initialize_result(version),
@@ -68,13 +59,11 @@ impl Gateway {
     /// The 2026-07-28 `server/discover` result: both generations' versions, the same capabilities
     /// and instructions as `initialize`, and who the gateway is in `_meta`.
     pub fn discover_result(&self) -> String {
-        let init: Value = serde_json::from_str(&self.initialize_result(LATEST_PROTOCOL_VERSION))
+        let init: Value = serde_json::from_str(&self.initialize_result(LATEST_INITIALIZE_VERSION))
             .expect("initialize_result is JSON");
-        let mut versions: Vec<&str> = crate::downstream::MODERN_VERSIONS.to_vec();
-        versions.extend(PROTOCOL_VERSIONS.iter().rev());
         json!({
             "resultType": "complete",
-            "supportedVersions": versions,
+            "supportedVersions": protocol::all_versions(),
             "capabilities": init["capabilities"],
             "instructions": init["instructions"],
             "ttlMs": 0,
@@ -133,21 +122,5 @@ impl Gateway {
             "instructions": instructions,
         })
         .to_string()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn negotiates_versions() {
-        assert_eq!(negotiate_version(Some("2025-06-18")), "2025-06-18");
-        assert_eq!(negotiate_version(Some("2024-11-05")), "2024-11-05");
-        assert_eq!(
-            negotiate_version(Some("1999-01-01")),
-            LATEST_PROTOCOL_VERSION
-        );
-        assert_eq!(negotiate_version(None), LATEST_PROTOCOL_VERSION);
     }
 }

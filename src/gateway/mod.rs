@@ -1,25 +1,40 @@
-//! The gateway core every face shares: upstream pool, merged catalog, sessions, and the methods.
+//! The gateway core every face shares: the upstreams (each with its layer stack), the merged
+//! catalog and the router built from it, and what it answers for a client. Where each part lives:
+//!
+//! - `mod.rs`: the gateway's life (start, catalog rebuilds, waking lazy upstreams, releasing a
+//!   client, shutdown); `pool.rs`: the upstream handles.
+//! - `dispatch.rs`: each client message, by method; `resolve.rs`: exposed names and URIs back to
+//!   (upstream, original); `forward.rs`: a request through an upstream's stack, and `relay.rs`:
+//!   what the upstream sends back meanwhile.
+//! - `lifecycle.rs`: `initialize` and `server/discover`; `subscriptions.rs`: upstream
+//!   subscriptions shared by clients; `tools.rs`: the gateway's own tools; `events.rs`: what
+//!   upstreams say outside any call, turned into [`Notice`]s for clients.
 
+mod client;
 mod dispatch;
 mod events;
 mod forward;
 mod lifecycle;
-mod routing;
+mod pool;
+mod relay;
+mod resolve;
+mod subscriptions;
 pub mod tools;
+
+pub use client::{random_token, Accepts, Client, Negotiated};
+pub use events::Notice;
+pub use pool::{Handle, Pool};
 
 use crate::catalog::{self, Catalog, Collision};
 use crate::config::{Config, Expose};
 use crate::router::Router;
-use crate::session::{Session, Sessions};
-use crate::upstream::Pool;
+use crate::upstream::ListKind;
 use arc_swap::ArcSwap;
 use std::sync::Arc;
-use std::time::Duration;
+use tokio::sync::broadcast;
 
-pub use lifecycle::negotiate_version;
-
-/// Sessions idle this long are ended (their per-session upstreams stopped).
-const SESSION_IDLE: Duration = Duration::from_secs(3600);
+/// How many notices may wait for the session layer before the oldest are dropped.
+const NOTICES: usize = 1024;
 
 /// Why the gateway refuses to start.
 #[derive(Debug, thiserror::Error)]
@@ -42,10 +57,8 @@ pub struct Gateway {
     pub pool: Pool,
     catalog: ArcSwap<Catalog>,
     router: ArcSwap<Router>,
-    /// Live downstream sessions.
-    pub sessions: Sessions,
-    /// Resource subscriptions held upstream, per (server, original URI): how many sessions hold each.
-    subscriptions: dashmap::DashMap<(usize, String), usize>,
+    subscriptions: subscriptions::Subscriptions,
+    notices: broadcast::Sender<Notice>,
 }
 
 impl Gateway {
@@ -55,12 +68,12 @@ impl Gateway {
         let (pool, events) = Pool::new(&config);
         pool.start_all().await;
         let gw = Arc::new(Gateway {
+            router: ArcSwap::from_pointee(Router::build(&config, None)),
             config,
             pool,
             catalog: ArcSwap::from_pointee(Catalog::default()),
-            router: ArcSwap::from_pointee(Router::build(&config_placeholder(), None)),
-            sessions: Sessions::default(),
-            subscriptions: dashmap::DashMap::new(),
+            subscriptions: Default::default(),
+            notices: broadcast::channel(NOTICES).0,
         });
         let fatal: Vec<String> = gw
             .rebuild_catalog()
@@ -81,7 +94,6 @@ impl Gateway {
             });
         }
         tokio::spawn(events::watch(Arc::downgrade(&gw), events));
-        tokio::spawn(reap_idle(Arc::downgrade(&gw)));
         Ok(gw)
     }
 
@@ -93,6 +105,21 @@ impl Gateway {
     /// The current router.
     pub fn router(&self) -> Arc<Router> {
         self.router.load_full()
+    }
+
+    /// What the gateway has to tell clients outside their requests (list changes, resource
+    /// updates, shared servers' log lines): the session layer delivers these.
+    pub fn notices(&self) -> broadcast::Receiver<Notice> {
+        self.notices.subscribe()
+    }
+
+    fn tell(&self, notice: Notice) {
+        let _ = self.notices.send(notice); // nobody listening: no client to tell
+    }
+
+    /// Whether `tools/list` shows only the gateway's search tools (`[router] expose = "search"`).
+    pub fn lean(&self) -> bool {
+        self.config.router.expose == Expose::Search
     }
 
     /// Rebuild the catalog (and the router, whose catalog words follow it) from the upstreams'
@@ -112,9 +139,9 @@ impl Gateway {
             })
             .collect();
         let g = &self.config.gateway;
-        let lean = self.config.router.expose == Expose::Search;
-        let own = tools::definitions(lean);
-        let (catalog, collisions) = Catalog::build(&ups, &g.separator, g.max_name_len, &own, lean);
+        let own = tools::definitions(self.lean());
+        let (catalog, collisions) =
+            Catalog::build(&ups, &g.separator, g.max_name_len, &own, self.lean());
         for c in &collisions {
             tracing::warn!("name collision: {c}");
         }
@@ -124,64 +151,37 @@ impl Gateway {
         collisions
     }
 
-    /// End a session: forget it, drop its upstream subscriptions, stop its private upstreams.
-    pub async fn end_session(&self, id: &str) -> bool {
-        let Some(session) = self.sessions.remove(id) else {
-            return false;
-        };
-        let subs: Vec<String> = session.subscriptions.lock().drain().collect();
+    /// Start a lazy upstream, then rebuild the catalog and tell every client.
+    pub async fn wake(&self, index: usize) {
+        let up = &self.pool.all()[index];
+        if up.upstream.ensure_started().await {
+            self.rebuild_catalog();
+            for kind in [ListKind::Tools, ListKind::Prompts, ListKind::Resources] {
+                self.tell(Notice::ListChanged(kind));
+            }
+        }
+    }
+
+    /// A client is gone: drop its upstream subscriptions, stop its private upstream connections.
+    pub async fn release(&self, client: &Client) {
+        let subs: Vec<String> = client.subscriptions.lock().drain().collect();
         for uri in subs {
             self.unsubscribe_upstream(&uri).await;
         }
-        let private: Vec<_> = session.private.iter().map(|e| e.value().clone()).collect();
-        session.private.clear();
+        let private: Vec<_> = client.private.iter().map(|e| e.value().clone()).collect();
+        client.private.clear();
+        client.close_stream();
         futures::future::join_all(private.iter().map(|c| c.shutdown())).await;
-        // Stateless (2026-07-28) requests end a throw-away session each: not worth an info line.
+        // Stateless (2026-07-28) requests end a throw-away client each: not worth an info line.
         if private.is_empty() {
-            tracing::debug!(session = %id, "session ended");
+            tracing::debug!(client = %client.id, "client released");
         } else {
-            tracing::info!(session = %id, private = private.len(), "session ended");
+            tracing::info!(client = %client.id, private = private.len(), "client released");
         }
-        true
     }
 
-    /// Stop every session's private upstreams, then every shared upstream.
+    /// Stop every upstream (release the clients first).
     pub async fn shutdown(&self) {
-        for s in self.sessions.all() {
-            self.end_session(&s.id).await;
-        }
         self.pool.shutdown().await;
-    }
-
-    /// A new session, registered.
-    pub fn open_session(&self) -> Arc<Session> {
-        let s = Arc::new(Session::new());
-        self.sessions.insert(s.clone());
-        s
-    }
-}
-
-/// An empty configuration, for the router that exists before the first catalog.
-fn config_placeholder() -> Config {
-    Config {
-        source: String::new(),
-        gateway: Default::default(),
-        servers: Vec::new(),
-        router: Default::default(),
-    }
-}
-
-/// End sessions nobody has used for [`SESSION_IDLE`], so per-session upstreams do not pile up.
-async fn reap_idle(gw: std::sync::Weak<Gateway>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(60));
-    loop {
-        tick.tick().await;
-        let Some(gw) = gw.upgrade() else { return };
-        for s in gw.sessions.all() {
-            if s.idle() > SESSION_IDLE && !s.has_stream() {
-                tracing::info!(session = %s.id, "ending idle session");
-                gw.end_session(&s.id).await;
-            }
-        }
     }
 }

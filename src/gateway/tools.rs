@@ -1,8 +1,10 @@
 //! The gateway's own tools: `switchboard__find_tools` (search the catalog by what the user wants)
 //! and, in lean mode (`[router] expose = "search"`), `switchboard__call_tool`.
 
-use super::Gateway;
-use crate::jsonrpc::{self, RpcError};
+use crate::call::Failure;
+use crate::catalog::Catalog;
+use crate::jsonrpc;
+use crate::router::Router;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
@@ -54,63 +56,89 @@ struct FindArgs {
     limit: Option<usize>,
 }
 
-impl Gateway {
-    /// `switchboard__find_tools`: the best tools for a query, with scores and reasons.
-    pub(super) fn find_tools(&self, params: Option<&str>) -> Result<String, RpcError> {
-        let args = jsonrpc::member(params, "arguments").ok_or_else(|| {
-            RpcError::invalid_params(format!("{FIND_TOOLS} needs arguments with a \"query\""))
-        })?;
-        let args: FindArgs = serde_json::from_str(args.get())
-            .map_err(|e| RpcError::invalid_params(format!("{FIND_TOOLS} arguments: {e}")))?;
-        let limit = args.limit.unwrap_or(10).clamp(1, 50);
-        let lean = self.config.router.expose == crate::config::Expose::Search;
-        let analysis = self.router().analyze(&args.query, 0);
-        let catalog = self.catalog();
-        let mut found: Vec<(f64, usize, Value)> = Vec::new();
-        for s in &analysis.ranking {
-            let why: Vec<String> = s
-                .matches
+/// `switchboard__find_tools`: the best tools for a query, with scores and reasons, as a tool
+/// result. Bad arguments are the model's to fix: a tool error result, not a protocol error.
+pub fn find(catalog: &Catalog, router: &Router, lean: bool, params: Option<&str>) -> String {
+    search(catalog, router, lean, params).unwrap_or_else(|e| {
+        json!({ "content": [{ "type": "text", "text": e.message() }], "isError": true }).to_string()
+    })
+}
+
+/// The lean mode's `switchboard__call_tool {name, arguments}`: the inner tool's name, and the
+/// params of a call to it.
+pub fn unwrap_call(params: Option<&str>) -> Result<(String, String), Failure> {
+    let args = jsonrpc::member(params, "arguments").ok_or_else(|| {
+        Failure::invalid_params(format!("{CALL_TOOL} needs arguments with a \"name\""))
+    })?;
+    let inner = jsonrpc::str_member(Some(&args), "name").ok_or_else(|| {
+        Failure::invalid_params(format!(
+            "{CALL_TOOL} needs the \"name\" of the tool to call"
+        ))
+    })?;
+    let inner_args = jsonrpc::member(Some(args.get()), "arguments")
+        .map_or("{}".to_string(), |a| a.get().to_string());
+    let inner_name = serde_json::to_string(&inner).expect("a string serializes");
+    let params = jsonrpc::set_members(params, &[("name", &inner_name), ("arguments", &inner_args)]);
+    Ok((inner, params))
+}
+
+fn search(
+    catalog: &Catalog,
+    router: &Router,
+    lean: bool,
+    params: Option<&str>,
+) -> Result<String, Failure> {
+    let args = jsonrpc::member(params, "arguments").ok_or_else(|| {
+        Failure::invalid_params(format!("{FIND_TOOLS} needs arguments with a \"query\""))
+    })?;
+    let args: FindArgs = serde_json::from_str(args.get())
+        .map_err(|e| Failure::invalid_params(format!("{FIND_TOOLS} arguments: {e}")))?;
+    let limit = args.limit.unwrap_or(10).clamp(1, 50);
+    let analysis = router.analyze(&args.query, 0);
+    let mut found: Vec<(f64, usize, Value)> = Vec::new();
+    for s in &analysis.ranking {
+        let why: Vec<String> = s
+            .matches
+            .iter()
+            .map(|m| args.query.get(m.start..m.end).unwrap_or("").to_lowercase())
+            .collect();
+        for (pos, t) in catalog
+            .tools
+            .items()
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.server == s.index)
+        {
+            let tool_points = s
+                .tool_scores
                 .iter()
-                .map(|m| args.query.get(m.start..m.end).unwrap_or("").to_lowercase())
-                .collect();
-            for (pos, t) in catalog
-                .tools
-                .items()
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| t.server == s.index)
-            {
-                let tool_points = s
-                    .tool_scores
-                    .iter()
-                    .find(|(n, _)| *n == t.exposed)
-                    .map_or(0.0, |(_, p)| *p);
-                let score = ((s.score + tool_points) * 1000.0).round() / 1000.0;
-                let mut entry = json!({
-                    "name": &*t.exposed,
-                    "server": &*s.server,
-                    "score": score,
-                    "description": t.description,
-                    "why": why,
-                });
-                if lean {
-                    let full: Value = serde_json::from_str(t.json.get()).unwrap_or(Value::Null);
-                    entry["inputSchema"] = full.get("inputSchema").cloned().unwrap_or(Value::Null);
-                }
-                found.push((score, pos, entry));
+                .find(|(n, _)| *n == t.exposed)
+                .map_or(0.0, |(_, p)| *p);
+            let score = ((s.score + tool_points) * 1000.0).round() / 1000.0;
+            let mut entry = json!({
+                "name": &*t.exposed,
+                "server": &*s.server,
+                "score": score,
+                "description": t.description,
+                "why": why,
+            });
+            if lean {
+                let full: Value = serde_json::from_str(t.json.get()).unwrap_or(Value::Null);
+                entry["inputSchema"] = full.get("inputSchema").cloned().unwrap_or(Value::Null);
             }
+            found.push((score, pos, entry));
         }
-        found.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        let tools: Vec<Value> = found.into_iter().take(limit).map(|(_, _, v)| v).collect();
-        let text = if tools.is_empty() {
-            format!("No tool matched {:?}. Try other words.", args.query)
-        } else {
-            serde_json::to_string_pretty(&tools).expect("JSON values serialize")
-        };
-        Ok(json!({
-            "content": [{ "type": "text", "text": text }],
-            "structuredContent": { "tools": tools },
-        })
-        .to_string())
     }
+    found.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let tools: Vec<Value> = found.into_iter().take(limit).map(|(_, _, v)| v).collect();
+    let text = if tools.is_empty() {
+        format!("No tool matched {:?}. Try other words.", args.query)
+    } else {
+        serde_json::to_string_pretty(&tools).expect("JSON values serialize")
+    };
+    Ok(json!({
+        "content": [{ "type": "text", "text": text }],
+        "structuredContent": { "tools": tools },
+    })
+    .to_string())
 }

@@ -12,7 +12,7 @@ pub mod code {
     pub const METHOD_NOT_FOUND: i64 = -32601;
     /// Invalid method parameters (also: unknown tool, bad cursor).
     pub const INVALID_PARAMS: i64 = -32602;
-    /// Internal error (an upstream failed, the gateway failed).
+    /// Internal error (a fault of the gateway itself).
     pub const INTERNAL_ERROR: i64 = -32603;
     /// The request timed out (as the TypeScript and Python SDKs use it).
     pub const REQUEST_TIMEOUT: i64 = -32001;
@@ -27,6 +27,23 @@ pub mod code {
     pub const MISSING_CLIENT_CAPABILITY: i64 = -32021;
     /// Unsupported protocol version (MCP 2026-07-28).
     pub const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
+    /// The client cancelled the request (the code LSP uses for the same).
+    pub const REQUEST_CANCELLED: i64 = -32800;
+    /// The gateway's own codes, in the implementation-defined server error range.
+    /// The upstream's connection was lost while the request was in flight.
+    pub const UPSTREAM_CRASHED: i64 = -32030;
+    /// The upstream is not connected (starting, restarting, failed to start).
+    pub const UPSTREAM_UNAVAILABLE: i64 = -32031;
+    /// The upstream's circuit breaker is open.
+    pub const CIRCUIT_OPEN: i64 = -32032;
+    /// Not supported by the gateway.
+    pub const UNSUPPORTED: i64 = -32033;
+    /// The upstream broke the protocol.
+    pub const UPSTREAM_PROTOCOL: i64 = -32034;
+    /// The network or HTTP exchange with the upstream failed.
+    pub const UPSTREAM_TRANSPORT: i64 = -32035;
+    /// A server-to-client request could not reach the client.
+    pub const CLIENT_UNREACHABLE: i64 = -32036;
 }
 
 /// An error the gateway answers with: code, message and optional raw `data`.

@@ -2,24 +2,21 @@
 //! outermost first:
 //!
 //! metrics -> timeout -> rate limit -> load shed / concurrency limit -> circuit breaker -> retry
-//! -> connector.
+//! -> connector (the innermost service, which the upstream side provides).
 //!
-//! [`Stack`] builds them once per upstream from its [`Settings`].
+//! [`Stack`] builds them once per upstream from its [`crate::config::Resilience`]. The layers know
+//! only the shared call vocabulary ([`crate::call`]): every error between them is a
+//! [`Failure`](crate::call::Failure), and what a failure means is read from its classification.
 
 pub mod breaker;
 pub mod concurrency;
-mod connector;
 pub mod metrics;
 pub mod rate_limit;
 pub mod retry;
 mod stack;
 pub mod timeout;
 
-pub use connector::{Call, Connect, Connector, Fixed};
-pub use stack::{Settings, Stack};
-
-/// Errors between layers (each layer's own error, or the upstream's, boxed).
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub use stack::Stack;
 
 #[cfg(test)]
 mod testing;

@@ -1,7 +1,8 @@
 //! The `initialize` handshake.
 
-use super::{Connection, UpstreamError};
-use crate::config::{LATEST_PROTOCOL_VERSION, PROTOCOL_VERSIONS};
+use super::Connection;
+use crate::call::{Deadline, Failure, Kind};
+use crate::protocol::{self, LATEST_INITIALIZE_VERSION, STATELESS_VERSION};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -18,8 +19,9 @@ pub struct InitInfo {
     pub instructions: Option<String>,
     /// What it offers.
     pub offers: Offers,
-    /// It speaks 2026-07-28: no session, every request carries the `_meta` envelope.
-    pub modern: bool,
+    /// It speaks the stateless 2026-07-28 revision: no session, every request carries the
+    /// `_meta` envelope.
+    pub stateless: bool,
 }
 
 /// The server capabilities the gateway acts on.
@@ -62,30 +64,30 @@ struct InitResult {
 }
 
 /// Run `initialize` + `notifications/initialized`, declaring `client_caps` (raw JSON object).
-pub async fn initialize(conn: &Connection, client_caps: &str) -> Result<InitInfo, UpstreamError> {
+pub async fn initialize(conn: &Connection, client_caps: &str) -> Result<InitInfo, Failure> {
     let params = format!(
-        r#"{{"protocolVersion":"{LATEST_PROTOCOL_VERSION}","capabilities":{client_caps},"clientInfo":{{"name":"switchboard","version":"{}"}}}}"#,
+        r#"{{"protocolVersion":"{LATEST_INITIALIZE_VERSION}","capabilities":{client_caps},"clientInfo":{{"name":"switchboard","version":"{}"}}}}"#,
         env!("CARGO_PKG_VERSION")
     );
     let reply = conn
         .request_once(
             "initialize",
             Some(&params),
-            &crate::layers::timeout::Deadline::fixed(conn.timeout()),
+            &Deadline::fixed(conn.timeout()),
             None,
             None,
         )
         .await?;
     if reply.is_error() {
-        return Err(UpstreamError::Protocol(format!(
+        return Err(Failure::protocol(format!(
             "initialize was refused: {}",
             reply.payload()
         )));
     }
     let r: InitResult = serde_json::from_str(reply.payload())
-        .map_err(|e| UpstreamError::Protocol(format!("bad initialize result: {e}")))?;
-    if !PROTOCOL_VERSIONS.contains(&r.protocol_version.as_str()) {
-        return Err(UpstreamError::Protocol(format!(
+        .map_err(|e| Failure::protocol(format!("bad initialize result: {e}")))?;
+    if !protocol::is_initialize(&r.protocol_version) {
+        return Err(Failure::protocol(format!(
             "upstream chose protocol version {:?}, which the gateway does not speak",
             r.protocol_version
         )));
@@ -106,12 +108,9 @@ pub async fn initialize(conn: &Connection, client_caps: &str) -> Result<InitInfo
         server_info: r.server_info,
         instructions: r.instructions,
         offers,
-        modern: false,
+        stateless: false,
     })
 }
-
-/// The 2026-07-28 revision, when the upstream offers it.
-pub const MODERN: &str = "2026-07-28";
 
 #[derive(Deserialize)]
 struct DiscoverResult {
@@ -135,17 +134,17 @@ struct DiscoverMeta {
 pub async fn discover(
     conn: &Connection,
     wait: std::time::Duration,
-) -> Result<Option<InitInfo>, UpstreamError> {
-    let deadline = crate::layers::timeout::Deadline::fixed(wait);
+) -> Result<Option<InitInfo>, Failure> {
+    let deadline = Deadline::fixed(wait);
     let reply = match conn
         .request_once("server/discover", Some("{}"), &deadline, None, None)
         .await
     {
         Ok(r) => r,
-        Err(UpstreamError::Timeout(_)) => return Ok(None),
+        Err(e) if e.kind() == Kind::UpstreamTimeout => return Ok(None),
         // An HTTP server of the initialize generation refuses a sessionless POST with a 4xx
-        // whose body is no modern error (no id to match it to our request): fall back.
-        Err(UpstreamError::Status(s, _)) if s.is_client_error() => return Ok(None),
+        // whose body is no stateless error (no id to match it to our request): fall back.
+        Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => return Ok(None),
         Err(e) => return Err(e),
     };
     if reply.is_error() {
@@ -154,18 +153,18 @@ pub async fn discover(
     let Ok(r) = serde_json::from_str::<DiscoverResult>(reply.payload()) else {
         return Ok(None);
     };
-    if !r.supported_versions.iter().any(|v| v == MODERN) {
+    if !r.supported_versions.iter().any(|v| v == STATELESS_VERSION) {
         return Ok(None);
     }
     let caps = r.capabilities.as_deref().map_or("{}", RawValue::get);
     let mut offers: Offers = serde_json::from_str(caps).unwrap_or_default();
     offers.subscribe = false; // 2026-07-28 subscribes through subscriptions/listen
     Ok(Some(InitInfo {
-        protocol_version: MODERN.to_string(),
+        protocol_version: STATELESS_VERSION.to_string(),
         capabilities: r.capabilities,
         server_info: r.meta.and_then(|m| m.server_info),
         instructions: r.instructions,
         offers,
-        modern: true,
+        stateless: true,
     }))
 }

@@ -1,7 +1,9 @@
 //! Streamable HTTP upstream: POST each message, read a JSON or SSE answer, keep the session.
 
-use super::{Peer, UpstreamError};
+use super::Peer;
+use crate::call::{Failure, Kind};
 use crate::config::HttpTarget;
+use crate::protocol::STATELESS_VERSION;
 use bytes::Bytes;
 use eventsource_stream::Eventsource;
 use futures::StreamExt;
@@ -80,7 +82,7 @@ impl HttpLink {
             req = req.header(SESSION_HEADER, s);
         }
         if let Some(v) = self.version.read().clone() {
-            if v != super::handshake::MODERN {
+            if v != STATELESS_VERSION {
                 req = req.header(VERSION_HEADER, v); // a 2026-07-28 request sets its own
             }
         }
@@ -95,7 +97,7 @@ impl HttpLink {
         msg: Bytes,
         id: Option<u64>,
         mirror: Option<&Mirror<'_>>,
-    ) -> Result<(), UpstreamError> {
+    ) -> Result<(), Failure> {
         let had_session = self.session.read().is_some();
         let mut req = self
             .client
@@ -105,7 +107,7 @@ impl HttpLink {
         req = self.with_session(req);
         if let Some(m) = mirror {
             req = req
-                .header(VERSION_HEADER, super::handshake::MODERN)
+                .header(VERSION_HEADER, STATELESS_VERSION)
                 .header("mcp-method", m.method);
             if let Some(name) = &m.name {
                 req = req.header("mcp-name", crate::jsonrpc::encode_header_value(name));
@@ -122,7 +124,7 @@ impl HttpLink {
         }
         let status = resp.status();
         if status == StatusCode::NOT_FOUND && had_session {
-            return Err(UpstreamError::SessionExpired);
+            return Err(expired());
         }
         let content_type = resp
             .headers()
@@ -137,13 +139,13 @@ impl HttpLink {
         // The spec says 404 for an unknown session, but servers built on the TypeScript SDK's
         // examples (server-everything among them) answer 400 "No valid session ID provided".
         if status == StatusCode::BAD_REQUEST && had_session && mentions_session(&body) {
-            return Err(UpstreamError::SessionExpired);
+            return Err(expired());
         }
         if id.is_none() || status == StatusCode::ACCEPTED {
             return if status.is_success() {
                 Ok(())
             } else {
-                Err(UpstreamError::Transport(format!(
+                Err(Failure::transport(format!(
                     "HTTP {status} for a notification"
                 )))
             };
@@ -153,7 +155,7 @@ impl HttpLink {
             return Ok(());
         }
         let shown = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
-        Err(UpstreamError::Status(status, shown))
+        Err(Failure::http_status(status.as_u16(), &shown))
     }
 
     /// Deliver every message of an SSE response; those on a POST's stream belong to its request.
@@ -161,10 +163,10 @@ impl HttpLink {
         &self,
         resp: reqwest::Response,
         related: Option<u64>,
-    ) -> Result<(), UpstreamError> {
+    ) -> Result<(), Failure> {
         let mut events = resp.bytes_stream().eventsource();
         while let Some(ev) = events.next().await {
-            let ev = ev.map_err(|e| UpstreamError::Transport(format!("SSE stream: {e}")))?;
+            let ev = ev.map_err(|e| Failure::transport(format!("SSE stream: {e}")))?;
             if ev.data.is_empty() {
                 continue; // priming event (id only) or keep-alive
             }
@@ -211,7 +213,7 @@ impl HttpLink {
     }
 }
 
-pub(super) fn transport(e: reqwest::Error) -> UpstreamError {
+pub(super) fn transport(e: reqwest::Error) -> Failure {
     // reqwest's Display omits the cause chain ("error sending request"); include it.
     let mut msg = e.to_string();
     let mut src = std::error::Error::source(&e);
@@ -220,7 +222,12 @@ pub(super) fn transport(e: reqwest::Error) -> UpstreamError {
         msg.push_str(&s.to_string());
         src = s.source();
     }
-    UpstreamError::Transport(msg)
+    Failure::transport(msg)
+}
+
+/// The upstream forgot our session; the connection initializes again.
+fn expired() -> Failure {
+    Failure::new(Kind::SessionExpired, "upstream session expired")
 }
 
 /// Whether a 400 body is about the session (rather than about the request itself).

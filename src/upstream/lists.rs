@@ -1,6 +1,7 @@
 //! Fetching an upstream's whole lists (every page): tools, prompts, resources, resource templates.
 
-use super::{Connection, UpstreamError};
+use super::Connection;
+use crate::call::Failure;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -96,7 +97,7 @@ impl Lists {
 }
 
 /// Fetch every page of one list.
-pub async fn fetch(conn: &Connection, kind: ListKind) -> Result<Vec<Item>, UpstreamError> {
+pub async fn fetch(conn: &Connection, kind: ListKind) -> Result<Vec<Item>, Failure> {
     let offers = conn.init().offers;
     let offered = match kind {
         ListKind::Tools => offers.tools,
@@ -118,18 +119,17 @@ pub async fn fetch(conn: &Connection, kind: ListKind) -> Result<Vec<Item>, Upstr
             if kind == ListKind::Templates {
                 return Ok(Vec::new());
             }
-            return Err(UpstreamError::Protocol(format!(
+            return Err(Failure::protocol(format!(
                 "{} failed: {}",
                 kind.method(),
                 reply.payload()
             )));
         }
         let mut page: HashMap<String, Box<RawValue>> = serde_json::from_str(reply.payload())
-            .map_err(|e| UpstreamError::Protocol(format!("bad {} result: {e}", kind.method())))?;
+            .map_err(|e| Failure::protocol(format!("bad {} result: {e}", kind.method())))?;
         let array: Vec<Box<RawValue>> = match page.remove(kind.member()) {
-            Some(a) => serde_json::from_str(a.get()).map_err(|e| {
-                UpstreamError::Protocol(format!("bad {} result: {e}", kind.method()))
-            })?,
+            Some(a) => serde_json::from_str(a.get())
+                .map_err(|e| Failure::protocol(format!("bad {} result: {e}", kind.method())))?,
             None => Vec::new(),
         };
         for raw in array {
@@ -157,14 +157,14 @@ pub async fn fetch(conn: &Connection, kind: ListKind) -> Result<Vec<Item>, Upstr
             _ => return Ok(items),
         }
     }
-    Err(UpstreamError::Protocol(format!(
+    Err(Failure::protocol(format!(
         "{} did not end after {MAX_PAGES} pages",
         kind.method()
     )))
 }
 
 /// Fetch every list the upstream offers.
-pub async fn fetch_all(conn: &Connection) -> Result<Lists, UpstreamError> {
+pub async fn fetch_all(conn: &Connection) -> Result<Lists, Failure> {
     let mut lists = Lists::default();
     for kind in ListKind::ALL {
         lists.items.insert(kind, Arc::new(fetch(conn, kind).await?));

@@ -1,63 +1,15 @@
 //! The client half of one upstream connection: our request ids, the pending table, and demux of
 //! what the upstream sends (responses to us; its own requests and notifications).
 
-use super::UpstreamError;
+use crate::call::{Failure, Reply};
 use crate::jsonrpc::{self, Kind, Outcome};
 use bytes::Bytes;
 use dashmap::DashMap;
-use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
-/// An upstream's answer to one request: the whole message buffer and where its payload sits.
-///
-/// Keeping the buffer and a range avoids copying the payload: the gateway splices it into the
-/// downstream response as raw text.
-#[derive(Debug, Clone)]
-pub struct Reply {
-    buf: Bytes,
-    payload: Range<usize>,
-    is_error: bool,
-}
-
-impl Reply {
-    /// The raw `result` (or `error` object) JSON text.
-    pub fn payload(&self) -> &str {
-        // The range was taken from a &str borrowed out of this very buffer.
-        std::str::from_utf8(&self.buf[self.payload.clone()]).expect("payload is a JSON slice")
-    }
-
-    /// Whether this is a JSON-RPC error response.
-    pub fn is_error(&self) -> bool {
-        self.is_error
-    }
-
-    /// An error reply made by the gateway (the upstream's exchange ended in an error of ours).
-    pub fn error(e: &crate::jsonrpc::RpcError) -> Reply {
-        let msg = crate::jsonrpc::error_message(None, e);
-        let text = std::str::from_utf8(&msg).expect("JSON is UTF-8");
-        let start = text.find("\"error\":").map_or(0, |i| i + 8);
-        let end = text.rfind('}').unwrap_or(text.len());
-        Reply {
-            payload: start..end,
-            buf: msg,
-            is_error: true,
-        }
-    }
-
-    /// A successful reply with this `result` text (for layer tests).
-    #[cfg(test)]
-    pub fn result(text: &str) -> Reply {
-        Reply {
-            buf: Bytes::copy_from_slice(text.as_bytes()),
-            payload: 0..text.len(),
-            is_error: false,
-        }
-    }
-}
-
-type Waiter = oneshot::Sender<Result<Reply, UpstreamError>>;
+type Waiter = oneshot::Sender<Result<Reply, Failure>>;
 
 /// A request or notification the upstream sent us, and the request of ours it came with, when the
 /// transport tells (an HTTP upstream answers on the POST's own event stream).
@@ -99,11 +51,9 @@ impl Peer {
     }
 
     /// Reserve an id and a slot for its answer.
-    pub fn register(
-        &self,
-    ) -> Result<(u64, oneshot::Receiver<Result<Reply, UpstreamError>>), UpstreamError> {
+    pub fn register(&self) -> Result<(u64, oneshot::Receiver<Result<Reply, Failure>>), Failure> {
         if self.closed.load(Ordering::Acquire) {
-            return Err(UpstreamError::Closed);
+            return Err(Failure::closed());
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
@@ -111,7 +61,7 @@ impl Peer {
         // Closed between the check and the insert: make sure the waiter is answered.
         if self.closed.load(Ordering::Acquire) {
             self.pending.remove(&id);
-            return Err(UpstreamError::Closed);
+            return Err(Failure::closed());
         }
         Ok((id, rx))
     }
@@ -122,7 +72,7 @@ impl Peer {
     }
 
     /// Answer one pending request with an error (a transport that knows which request failed).
-    pub fn fail(&self, id: u64, err: UpstreamError) {
+    pub fn fail(&self, id: u64, err: Failure) {
         if let Some((_, tx)) = self.pending.remove(&id) {
             let _ = tx.send(Err(err));
         }
@@ -145,7 +95,7 @@ impl Peer {
     }
 
     /// The connection ended: answer every pending request at once, refuse new ones.
-    pub fn close(&self, err: UpstreamError) {
+    pub fn close(&self, err: Failure) {
         self.closed.store(true, Ordering::Release);
         self.ended.notify_waiters();
         let ids: Vec<u64> = self.pending.iter().map(|e| *e.key()).collect();
@@ -173,11 +123,7 @@ impl Peer {
                     Outcome::Error(e) => (e.get(), true),
                 };
                 let start = payload.as_ptr() as usize - buf.as_ptr() as usize;
-                let reply = Reply {
-                    payload: start..start + payload.len(),
-                    is_error,
-                    buf: buf.clone(),
-                };
+                let reply = Reply::new(buf.clone(), start..start + payload.len(), is_error);
                 match self.pending.remove(&n) {
                     Some((_, tx)) => {
                         let _ = tx.send(Ok(reply));
@@ -239,9 +185,15 @@ mod tests {
         let peer = Peer::new();
         let (_, r1) = peer.register().unwrap();
         let (_, r2) = peer.register().unwrap();
-        peer.close(UpstreamError::Closed);
-        assert!(matches!(r1.await.unwrap(), Err(UpstreamError::Closed)));
-        assert!(matches!(r2.await.unwrap(), Err(UpstreamError::Closed)));
+        peer.close(Failure::closed());
+        assert_eq!(
+            r1.await.unwrap().unwrap_err().kind(),
+            crate::call::Kind::UpstreamCrashed
+        );
+        assert_eq!(
+            r2.await.unwrap().unwrap_err().kind(),
+            crate::call::Kind::UpstreamCrashed
+        );
         assert!(peer.register().is_err());
     }
 }

@@ -1,7 +1,8 @@
 //! Legacy HTTP+SSE upstream (2024-11-05): a GET event stream that names an endpoint to POST to.
 
 use super::http::transport;
-use super::{Peer, UpstreamError};
+use super::Peer;
+use crate::call::Failure;
 use crate::config::HttpTarget;
 use bytes::Bytes;
 use eventsource_stream::Eventsource;
@@ -28,7 +29,7 @@ impl SseLink {
         peer: Arc<Peer>,
         server: Arc<str>,
         wait: Duration,
-    ) -> Result<Self, UpstreamError> {
+    ) -> Result<Self, Failure> {
         let headers: HeaderMap = target.headers.iter().cloned().collect();
         let resp = client
             .get(target.url.clone())
@@ -38,7 +39,7 @@ impl SseLink {
             .await
             .map_err(transport)?;
         if !resp.status().is_success() {
-            return Err(UpstreamError::Transport(format!(
+            return Err(Failure::transport(format!(
                 "GET {} answered HTTP {}",
                 target.url,
                 resp.status()
@@ -47,21 +48,21 @@ impl SseLink {
         let mut events = resp.bytes_stream().eventsource();
         let first = tokio::time::timeout(wait, async {
             while let Some(ev) = events.next().await {
-                let ev = ev.map_err(|e| UpstreamError::Transport(format!("SSE stream: {e}")))?;
+                let ev = ev.map_err(|e| Failure::transport(format!("SSE stream: {e}")))?;
                 if ev.event == "endpoint" {
                     return Ok(ev.data);
                 }
             }
-            Err(UpstreamError::Transport(
-                "SSE stream ended before its endpoint event".into(),
+            Err(Failure::transport(
+                "SSE stream ended before its endpoint event",
             ))
         })
         .await
-        .map_err(|_| UpstreamError::Protocol("no endpoint event on the SSE stream".into()))??;
+        .map_err(|_| Failure::protocol("no endpoint event on the SSE stream"))??;
         let endpoint = target
             .url
             .join(first.trim())
-            .map_err(|e| UpstreamError::Protocol(format!("bad endpoint {first:?}: {e}")))?;
+            .map_err(|e| Failure::protocol(format!("bad endpoint {first:?}: {e}")))?;
         let reader = tokio::spawn(async move {
             while let Some(ev) = events.next().await {
                 match ev {
@@ -77,7 +78,7 @@ impl SseLink {
                     }
                 }
             }
-            peer.close(UpstreamError::Transport("SSE stream ended".into()));
+            peer.close(Failure::crashed("SSE stream ended"));
         });
         let mut post_headers = headers;
         post_headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -90,7 +91,7 @@ impl SseLink {
     }
 
     /// POST one message; answers arrive on the stream.
-    pub async fn send(&self, msg: Bytes) -> Result<(), UpstreamError> {
+    pub async fn send(&self, msg: Bytes) -> Result<(), Failure> {
         let resp = self
             .client
             .post(self.endpoint.clone())
@@ -102,7 +103,7 @@ impl SseLink {
         if resp.status().is_success() {
             Ok(())
         } else {
-            Err(UpstreamError::Transport(format!(
+            Err(Failure::transport(format!(
                 "POST answered HTTP {}",
                 resp.status()
             )))

@@ -1,6 +1,7 @@
 //! stdio upstream: one task owns the child process and its stdin; messages come in over a channel.
 
-use super::{process, Peer, UpstreamError};
+use super::{process, Peer};
+use crate::call::Failure;
 use crate::config::Launch;
 use bytes::Bytes;
 use std::sync::Arc;
@@ -21,13 +22,9 @@ pub struct StdioLink {
 
 impl StdioLink {
     /// Start the child and its tasks.
-    pub fn spawn(
-        server: Arc<str>,
-        launch: &Launch,
-        peer: Arc<Peer>,
-    ) -> Result<Self, UpstreamError> {
+    pub fn spawn(server: Arc<str>, launch: &Launch, peer: Arc<Peer>) -> Result<Self, Failure> {
         let mut child = process::spawn(launch, true)
-            .map_err(|e| UpstreamError::Spawn(format!("cannot start {:?}: {e}", launch.program)))?;
+            .map_err(|e| Failure::unavailable(format!("cannot start {:?}: {e}", launch.program)))?;
         let stdin = child.stdin.take().expect("stdin is piped");
         let stdout = child.stdout.take().expect("stdout is piped");
         let stderr = child.stderr.take().expect("stderr is piped");
@@ -44,8 +41,8 @@ impl StdioLink {
     }
 
     /// Queue one message for the child's stdin.
-    pub async fn send(&self, msg: Bytes) -> Result<(), UpstreamError> {
-        self.tx.send(msg).await.map_err(|_| UpstreamError::Closed)
+    pub async fn send(&self, msg: Bytes) -> Result<(), Failure> {
+        self.tx.send(msg).await.map_err(|_| Failure::closed())
     }
 
     /// Close stdin, wait, SIGTERM, SIGKILL; returns when the child is gone.
@@ -88,13 +85,13 @@ async fn own_child(
                     Err(e) => format!("process lost ({e})"),
                 };
                 tracing::warn!(server = %server, "{why}");
-                peer.close(UpstreamError::Exited(why));
+                peer.close(Failure::crashed(why));
                 return;
             }
             _ = &mut stop => break,
         }
     }
-    peer.close(UpstreamError::Closed);
+    peer.close(Failure::closed());
     drop(stdin);
     process::stop(&mut child, &server).await;
 }
@@ -126,11 +123,11 @@ async fn read_stdout(stdout: impl AsyncRead + Unpin, peer: Arc<Peer>, server: Ar
             tracing::warn!(server = %server, "ignoring a stdout line that is not JSON-RPC ({why}): {shown}");
         }
     }
-    peer.close(UpstreamError::Exited("stdout closed".into()));
+    peer.close(Failure::crashed("stdout closed"));
 }
 
 /// Forward the child's stderr to our log, tagged with the server name.
-pub(super) async fn log_stderr(stderr: impl AsyncRead + Unpin, server: Arc<str>) {
+pub(in crate::upstream) async fn log_stderr(stderr: impl AsyncRead + Unpin, server: Arc<str>) {
     let mut lines = BufReader::new(stderr).lines();
     while let Ok(Some(line)) = lines.next_line().await {
         tracing::info!(target: "switchboard::upstream::stderr", server = %server, "{line}");

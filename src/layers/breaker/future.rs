@@ -1,8 +1,8 @@
 //! The breaker's response future: reports how the request went.
 
 use super::state::Gate;
-use super::{Classify, Open, Verdict};
-use crate::layers::BoxError;
+use super::Classify;
+use crate::call::{Failure, Verdict};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -19,7 +19,7 @@ pub enum ResponseFuture<F, C> {
         classify: C,
     },
     /// Refused while open.
-    Refuse(Option<Open>),
+    Refuse(Option<Failure>),
 }
 
 impl<F, C> ResponseFuture<F, C> {
@@ -35,7 +35,7 @@ impl<F, C> ResponseFuture<F, C> {
         }
     }
 
-    pub(super) fn refuse(open: Open) -> Self {
+    pub(super) fn refuse(open: Failure) -> Self {
         ResponseFuture::Refuse(Some(open))
     }
 }
@@ -43,10 +43,10 @@ impl<F, C> ResponseFuture<F, C> {
 impl<F, C, T, E> Future for ResponseFuture<F, C>
 where
     F: Future<Output = Result<T, E>>,
-    E: Into<BoxError>,
+    E: Into<Failure>,
     C: Classify<T>,
 {
-    type Output = Result<T, BoxError>;
+    type Output = Result<T, Failure>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project() {
@@ -59,9 +59,7 @@ where
                 report.send(classify.classify(&out));
                 Poll::Ready(out)
             }
-            Proj::Refuse(open) => {
-                Poll::Ready(Err(Box::new(open.take().expect("polled after completion"))))
-            }
+            Proj::Refuse(open) => Poll::Ready(Err(open.take().expect("polled after completion"))),
         }
     }
 }

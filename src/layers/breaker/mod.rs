@@ -10,58 +10,41 @@ mod state;
 pub use service::Breaker;
 pub use state::Phase;
 
+use crate::call::{Failure, Kind, Verdict};
+use crate::config::resilience::Breaker as Settings;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// When the breaker opens and for how long.
-#[derive(Debug, Clone, Copy)]
-pub struct Settings {
-    /// Consecutive faults that open it.
-    pub failures: u32,
-    /// How long it stays open before letting a probe through.
-    pub open_for: Duration,
-    /// Share of faults among the last `window` requests that opens it (above 1: never).
-    pub error_rate: f64,
-    /// How many recent requests `error_rate` looks at (it waits for that many).
-    pub window: u32,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            failures: 5,
-            open_for: Duration::from_secs(30),
-            error_rate: 0.5,
-            window: 20,
-        }
-    }
-}
-
-/// What a finished request says about the upstream's health.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// It answered (a tool's own error or a JSON-RPC error is still an answer).
-    Healthy,
-    /// An upstream fault: timeout, transport error, crash.
-    Fault,
-    /// Says nothing about the upstream (the client cancelled, say).
-    Neutral,
-}
 
 /// Judges a finished request (only upstream faults should count).
 pub trait Classify<T>: Clone {
     /// The verdict on one outcome.
-    fn classify(&self, outcome: &Result<T, crate::layers::BoxError>) -> Verdict;
+    fn classify(&self, outcome: &Result<T, Failure>) -> Verdict;
 }
 
-/// The breaker refused a request without trying the upstream.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("circuit open for upstream {server:?} after repeated failures; retry in {retry_in:?}")]
-pub struct Open {
-    /// Whose breaker.
-    pub server: Arc<str>,
-    /// How long until a probe is allowed.
-    pub retry_in: Duration,
+/// The gateway's judge: an answer is healthy (a tool's own error or a JSON-RPC error is still an
+/// answer); a failure is what its classification says ([`crate::call::Class::verdict`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ByClass;
+
+impl<T> Classify<T> for ByClass {
+    fn classify(&self, outcome: &Result<T, Failure>) -> Verdict {
+        match outcome {
+            Ok(_) => Verdict::Healthy,
+            Err(f) => f.class().verdict,
+        }
+    }
+}
+
+/// The failure of a request the open breaker refused without trying the upstream.
+fn open(server: &str, retry_in: Duration) -> Failure {
+    Failure::new(
+        Kind::CircuitOpen,
+        format!(
+            "circuit open for upstream {server:?} after repeated failures; retry in {retry_in:?}"
+        ),
+    )
+    .with("server", server)
+    .retry_after(retry_in)
 }
 
 /// The layer; every service it builds shares one breaker.

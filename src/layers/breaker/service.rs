@@ -2,8 +2,8 @@
 
 use super::future::ResponseFuture;
 use super::state::{Admit, Gate, Phase};
-use super::{Classify, Open};
-use crate::layers::BoxError;
+use super::{open, Classify};
+use crate::call::Failure;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -36,11 +36,11 @@ impl<S, C> Breaker<S, C> {
 impl<S, C, Req> tower::Service<Req> for Breaker<S, C>
 where
     S: tower::Service<Req>,
-    S::Error: Into<BoxError>,
+    S::Error: Into<Failure>,
     C: Classify<S::Response>,
 {
     type Response = S::Response;
-    type Error = BoxError;
+    type Error = Failure;
     type Future = ResponseFuture<S::Future, C>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
@@ -55,10 +55,9 @@ where
                 probe,
                 self.classify.clone(),
             ),
-            Admit::No { retry_in_ms } => ResponseFuture::refuse(Open {
-                server: self.server.clone(),
-                retry_in: Duration::from_millis(retry_in_ms),
-            }),
+            Admit::No { retry_in_ms } => {
+                ResponseFuture::refuse(open(&self.server, Duration::from_millis(retry_in_ms)))
+            }
         }
     }
 }

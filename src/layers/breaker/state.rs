@@ -1,6 +1,7 @@
 //! The breaker's state: a gate the request path reads, and the task that moves it.
 
-use super::{Settings, Verdict};
+use super::Settings;
+use crate::call::Verdict;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;

@@ -1,7 +1,6 @@
 //! Breaker transitions under a paused clock, against a tower-test mock upstream.
 
 use super::*;
-use crate::layers::BoxError;
 use std::time::Duration;
 use tower::{Layer, Service, ServiceExt};
 use tower_test::mock;
@@ -13,10 +12,10 @@ type Handle = mock::Handle<&'static str, &'static str>;
 struct Judge;
 
 impl Classify<&'static str> for Judge {
-    fn classify(&self, r: &Result<&'static str, BoxError>) -> Verdict {
+    fn classify(&self, r: &Result<&'static str, Failure>) -> Verdict {
         match r {
             Ok(_) => Verdict::Healthy,
-            Err(e) if e.to_string() == "cancelled" => Verdict::Neutral,
+            Err(e) if e.message() == "cancelled" => Verdict::Neutral,
             Err(_) => Verdict::Fault,
         }
     }
@@ -76,9 +75,10 @@ async fn closed_open_half_open_closed() {
     assert_eq!(svc.phase(), Phase::Open);
     // Open: refused at once, without reaching the upstream, naming the server and the wait.
     let err = svc.ready().await.unwrap().call("req").await.unwrap_err();
-    let open = err.downcast_ref::<Open>().expect("an Open error");
-    assert_eq!(&*open.server, "flaky");
-    assert!(open.retry_in <= Duration::from_secs(10) && open.retry_in > Duration::from_secs(9));
+    assert_eq!(err.kind(), Kind::CircuitOpen, "{err}");
+    assert_eq!(err.data("server").and_then(|s| s.as_str()), Some("flaky"));
+    let retry_ms = err.data("retry_after_ms").and_then(|v| v.as_u64()).unwrap();
+    assert!(retry_ms <= 10_000 && retry_ms > 9_000, "{retry_ms}");
     assert!(
         tokio::time::timeout(Duration::from_millis(1), handle.next_request())
             .await
@@ -90,7 +90,7 @@ async fn closed_open_half_open_closed() {
     let probe = svc.ready().await.unwrap().call("probe");
     assert_eq!(svc.phase(), Phase::HalfOpen);
     let second = svc.ready().await.unwrap().call("other").await;
-    assert!(second.unwrap_err().downcast_ref::<Open>().is_some());
+    assert_eq!(second.unwrap_err().kind(), Kind::CircuitOpen);
     handle.next_request().await.unwrap().1.send_response("fine");
     assert_eq!(probe.await.unwrap(), "fine");
     settle().await;

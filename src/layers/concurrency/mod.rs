@@ -1,34 +1,41 @@
 //! Concurrency limit with load shedding: at most N requests in flight per upstream; one more is
 //! refused at once (tower's `ConcurrencyLimit` under `LoadShed`) rather than queued behind a
-//! backend that is already saturated.
+//! backend that is already saturated. The refusal is [`Kind::Overloaded`], naming the limit.
 
+use crate::call::{Failure, Kind};
 use std::sync::Arc;
+use tower::layer::util::Stack;
+use tower::limit::ConcurrencyLimitLayer;
+use tower::load_shed::LoadShedLayer;
+use tower::util::MapErrLayer;
 
-/// The refusal, as tower's `LoadShed` reports it.
-pub use tower::load_shed::error::Overloaded;
-
-/// Default requests in flight per upstream.
-pub const DEFAULT_MAX: usize = 64;
-
-/// A load-shedding concurrency limit of `max` requests.
+/// A load-shedding concurrency limit of `max` requests for upstream `server`, whose refusal
+/// names the upstream and the limit.
 pub fn layer(
+    server: Arc<str>,
     max: usize,
-) -> tower::layer::util::Stack<tower::limit::ConcurrencyLimitLayer, tower::load_shed::LoadShedLayer>
-{
-    tower::layer::util::Stack::new(
-        tower::limit::ConcurrencyLimitLayer::new(max.max(1)),
-        tower::load_shed::LoadShedLayer::new(),
+) -> Stack<
+    ConcurrencyLimitLayer,
+    Stack<LoadShedLayer, MapErrLayer<impl Fn(tower::BoxError) -> Failure + Clone + Send + Sync>>,
+> {
+    let max = max.max(1);
+    let refuse = move |e: tower::BoxError| {
+        let f = Failure::from(e);
+        match f.kind() {
+            Kind::Overloaded => Failure::new(
+                Kind::Overloaded,
+                format!(
+                    "upstream {server:?} already has {max} requests in flight (its limit); retry shortly"
+                ),
+            )
+            .with("server", &*server),
+            _ => f,
+        }
+    };
+    Stack::new(
+        ConcurrencyLimitLayer::new(max),
+        Stack::new(LoadShedLayer::new(), MapErrLayer::new(refuse)),
     )
-}
-
-/// A request refused at the limit, named for the client.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("upstream {server:?} already has {max} requests in flight (its limit); retry shortly")]
-pub struct Saturated {
-    /// Whose limit.
-    pub server: Arc<str>,
-    /// The limit.
-    pub max: usize,
 }
 
 #[cfg(test)]

@@ -1,21 +1,21 @@
 //! The concurrency limit sheds instead of queueing, and frees its slot when a request ends.
 
 use super::*;
+use crate::call::{Call, Reply};
 use crate::layers::testing::call;
-use crate::layers::Call;
-use crate::upstream::Reply;
 use tower::{Layer, Service, ServiceExt};
 use tower_test::mock;
 
 #[tokio::test(start_paused = true)]
 async fn the_request_over_the_limit_is_refused_at_once() {
-    let (svc, mut handle) = mock::pair::<Call, Reply>();
-    let mut svc = layer(2).layer(svc);
+    let (svc, mut handle) = mock::pair::<Call<()>, Reply>();
+    let mut svc = layer(Arc::from("busy"), 2).layer(svc);
     let first = svc.ready().await.unwrap().call(call("tools/call", "a"));
     let second = svc.ready().await.unwrap().call(call("tools/call", "b"));
     let third = svc.ready().await.unwrap().call(call("tools/call", "c"));
     let err = third.await.unwrap_err();
-    assert!(err.is::<Overloaded>(), "{err}");
+    assert_eq!(err.kind(), Kind::Overloaded, "{err}");
+    assert!(err.message().contains("2 requests in flight"), "{err}");
     // The two admitted reached the upstream; when one ends, its slot is free again.
     let (_, r1) = handle.next_request().await.unwrap();
     let (_, r2) = handle.next_request().await.unwrap();
@@ -31,8 +31,8 @@ async fn the_request_over_the_limit_is_refused_at_once() {
 
 #[tokio::test(start_paused = true)]
 async fn a_dropped_request_frees_its_slot() {
-    let (svc, mut handle) = mock::pair::<Call, Reply>();
-    let mut svc = layer(1).layer(svc);
+    let (svc, mut handle) = mock::pair::<Call<()>, Reply>();
+    let mut svc = layer(Arc::from("busy"), 1).layer(svc);
     let first = svc.ready().await.unwrap().call(call("tools/call", "a"));
     let _ = handle.next_request().await.unwrap();
     drop(first); // the client went away

@@ -1,9 +1,8 @@
 //! The metrics layer's response future: records the outcome when the request ends.
 
 use super::{outcome, MetricsLayer};
-use crate::layers::BoxError;
+use crate::call::{Failure, Reply};
 use crate::observe;
-use crate::upstream::Reply;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
@@ -32,9 +31,9 @@ impl<F> ResponseFuture<F> {
 
 impl<F> Future for ResponseFuture<F>
 where
-    F: Future<Output = Result<Reply, BoxError>>,
+    F: Future<Output = Result<Reply, Failure>>,
 {
-    type Output = Result<Reply, BoxError>;
+    type Output = Result<Reply, Failure>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();

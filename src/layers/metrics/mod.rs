@@ -4,34 +4,18 @@
 
 mod future;
 
-use crate::layers::{breaker, concurrency, rate_limit, BoxError, Call};
+use crate::call::{Call, Failure, Reply};
 use crate::observe::Window;
-use crate::upstream::{Reply, UpstreamError};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-/// How a request ended, as the `outcome` label says it.
-pub fn outcome(r: &Result<Reply, BoxError>) -> &'static str {
+/// How a request ended, as the `outcome` label says it: `ok`, `error` (the upstream answered
+/// with a JSON-RPC error), or the failure's classified outcome.
+pub fn outcome(r: &Result<Reply, Failure>) -> &'static str {
     match r {
         Ok(reply) if reply.is_error() => "error",
         Ok(_) => "ok",
-        Err(e) => {
-            if let Some(up) = e.downcast_ref::<UpstreamError>() {
-                match up {
-                    UpstreamError::Timeout(_) => "timeout",
-                    UpstreamError::Cancelled => "cancelled",
-                    _ => "upstream_error",
-                }
-            } else if e.is::<breaker::Open>() {
-                "circuit_open"
-            } else if e.is::<rate_limit::Limited>() {
-                "rate_limited"
-            } else if e.is::<concurrency::Overloaded>() {
-                "overloaded"
-            } else {
-                "upstream_error"
-            }
-        }
+        Err(f) => f.class().outcome,
     }
 }
 
@@ -67,19 +51,19 @@ pub struct Metrics<S> {
     layer: MetricsLayer,
 }
 
-impl<S> tower::Service<Call> for Metrics<S>
+impl<S, T> tower::Service<Call<T>> for Metrics<S>
 where
-    S: tower::Service<Call, Response = Reply, Error = BoxError>,
+    S: tower::Service<Call<T>, Response = Reply, Error = Failure>,
 {
     type Response = Reply;
-    type Error = BoxError;
+    type Error = Failure;
     type Future = future::ResponseFuture<S::Future>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Failure>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, call: Call) -> Self::Future {
+    fn call(&mut self, call: Call<T>) -> Self::Future {
         let method = call.method;
         future::ResponseFuture::new(self.inner.call(call), self.layer.clone(), method)
     }

@@ -1,6 +1,7 @@
 //! The metrics layer records each outcome under the right labels, and feeds the latency window.
 
 use super::*;
+use crate::call::Kind;
 use crate::layers::testing::call;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use std::time::Duration;
@@ -13,10 +14,11 @@ async fn outcomes_and_durations_are_recorded_per_server_and_method() {
     let snapshots = recorder.snapshotter();
     let _local = metrics::set_default_local_recorder(&recorder);
     let latency = Arc::new(Window::default());
-    let (svc, mut handle) = mock::pair::<Call, Reply>();
-    let mut svc = MetricsLayer::new(Arc::from("up"), latency.clone())
-        .layer(svc)
-        .map_err(|e: BoxError| e);
+    let (svc, mut handle) = mock::pair::<Call<()>, Reply>();
+    let svc = tower::ServiceBuilder::new()
+        .map_err(Failure::from)
+        .service(svc);
+    let mut svc = MetricsLayer::new(Arc::from("up"), latency.clone()).layer(svc);
     // ok after 20 ms
     let fut = svc.ready().await.unwrap().call(call("tools/call", "c"));
     let (_, r) = handle.next_request().await.unwrap();
@@ -30,13 +32,10 @@ async fn outcomes_and_durations_are_recorded_per_server_and_method() {
         .await
         .unwrap()
         .1
-        .send_error(UpstreamError::Timeout(Duration::from_secs(1)));
+        .send_error(Failure::new(Kind::UpstreamTimeout, "no answer within 1s"));
     assert!(fut.await.is_err());
     let fut = svc.ready().await.unwrap().call(call("resources/read", "c"));
-    let open = breaker::Open {
-        server: Arc::from("up"),
-        retry_in: Duration::from_secs(3),
-    };
+    let open = Failure::new(Kind::CircuitOpen, "circuit open");
     handle.next_request().await.unwrap().1.send_error(open);
     assert!(fut.await.is_err());
 
@@ -79,15 +78,13 @@ async fn outcomes_and_durations_are_recorded_per_server_and_method() {
 }
 
 #[test]
-fn every_refusal_has_its_own_outcome() {
-    let err = |e: BoxError| outcome(&Err(e));
-    assert_eq!(err(Box::new(UpstreamError::Cancelled)), "cancelled");
-    assert_eq!(err(Box::new(UpstreamError::Closed)), "upstream_error");
-    assert_eq!(err(Box::new(concurrency::Overloaded::new())), "overloaded");
-    let limited = rate_limit::Limited {
-        server: Arc::from("up"),
-        scope: rate_limit::Scope::Client,
-        retry_in: Duration::from_secs(1),
-    };
-    assert_eq!(err(Box::new(limited)), "rate_limited");
+fn the_outcome_is_the_classified_one() {
+    let err = |k: Kind| outcome(&Err(Failure::new(k, "x")));
+    assert_eq!(err(Kind::Cancelled), "cancelled");
+    assert_eq!(err(Kind::UpstreamCrashed), "upstream_error");
+    assert_eq!(err(Kind::UpstreamUnavailable), "unavailable");
+    assert_eq!(err(Kind::Overloaded), "overloaded");
+    assert_eq!(err(Kind::ClientRateLimited), "rate_limited");
+    let answer_error = Reply::error(&crate::jsonrpc::RpcError::new(-1, "no"));
+    assert_eq!(outcome(&Ok(answer_error)), "error");
 }

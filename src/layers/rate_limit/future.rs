@@ -1,7 +1,6 @@
 //! The rate limit's response future: the inner future, or the refusal.
 
-use super::Limited;
-use crate::layers::BoxError;
+use crate::call::Failure;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -15,22 +14,20 @@ pub enum ResponseFuture<F> {
         inner: F,
     },
     /// Over a limit.
-    Refused(Option<Limited>),
+    Refused(Option<Failure>),
 }
 
 impl<F, T, E> Future for ResponseFuture<F>
 where
     F: Future<Output = Result<T, E>>,
-    E: Into<BoxError>,
+    E: Into<Failure>,
 {
-    type Output = Result<T, BoxError>;
+    type Output = Result<T, Failure>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project() {
             Proj::Passed { inner } => inner.poll(cx).map_err(Into::into),
-            Proj::Refused(l) => {
-                Poll::Ready(Err(Box::new(l.take().expect("polled after completion"))))
-            }
+            Proj::Refused(l) => Poll::Ready(Err(l.take().expect("polled after completion"))),
         }
     }
 }

@@ -1,11 +1,12 @@
 //! Rate limit: token buckets (GCRA, from `governor`) per upstream and per downstream client (its
 //! session; its identity once authentication exists). A refused request is answered at once with
-//! an error that says when to retry; it never waits in the gateway.
+//! a failure that says which bucket refused and when to retry; it never waits in the gateway.
 
 mod clock;
 mod future;
 
-use crate::layers::{BoxError, Call};
+use crate::call::{Call, Failure, Kind};
+use crate::config::resilience::{Rate, RateLimits};
 use clock::TokioClock;
 use governor::middleware::NoOpMiddleware;
 use governor::state::{InMemoryState, NotKeyed};
@@ -16,32 +17,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-/// One bucket's size and refill.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Rate {
-    /// Sustained requests per second.
-    pub per_second: f64,
-    /// How many may come at once (bucket size).
-    pub burst: u32,
-}
-
-impl Rate {
-    fn quota(self) -> Quota {
-        let period = Duration::from_secs_f64(1.0 / self.per_second.max(1e-6));
-        let burst = NonZeroU32::new(self.burst.max(1)).expect("at least one");
-        Quota::with_period(period.max(Duration::from_nanos(1)))
-            .expect("a positive period")
-            .allow_burst(burst)
-    }
-}
-
-/// The limits of one upstream (none by default).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Settings {
-    /// All clients together.
-    pub upstream: Option<Rate>,
-    /// Each client on its own.
-    pub client: Option<Rate>,
+/// governor's quota for one bucket.
+fn quota(rate: Rate) -> Quota {
+    let period = Duration::from_secs_f64(1.0 / rate.per_second.max(1e-6));
+    let burst = NonZeroU32::new(rate.burst.max(1)).expect("at least one");
+    Quota::with_period(period.max(Duration::from_nanos(1)))
+        .expect("a positive period")
+        .allow_burst(burst)
 }
 
 /// Which bucket refused.
@@ -63,16 +45,22 @@ impl Scope {
     }
 }
 
-/// A request refused by a rate limit.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("rate limit ({scope}) of upstream {server:?} exceeded; retry in {retry_in:?}", scope = .scope.as_str())]
-pub struct Limited {
-    /// Whose limit.
-    pub server: Arc<str>,
-    /// Which bucket.
-    pub scope: Scope,
-    /// When a request would pass.
-    pub retry_in: Duration,
+/// A request refused by a rate limit, as the client hears it.
+fn refusal(server: &str, scope: Scope, retry_in: Duration) -> Failure {
+    let kind = match scope {
+        Scope::Upstream => Kind::RateLimited,
+        Scope::Client => Kind::ClientRateLimited,
+    };
+    Failure::new(
+        kind,
+        format!(
+            "rate limit ({}) of upstream {server:?} exceeded; retry in {retry_in:?}",
+            scope.as_str()
+        ),
+    )
+    .with("server", server)
+    .with("scope", scope.as_str())
+    .retry_after(retry_in)
 }
 
 type Direct = RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<Duration>>;
@@ -96,13 +84,9 @@ struct Limiters {
 }
 
 impl Limiters {
-    fn check(&self, client: &Arc<str>) -> Result<(), Limited> {
+    fn check(&self, client: &Arc<str>) -> Result<(), Failure> {
         let now = governor::clock::Clock::now(&self.clock);
-        let refuse = |scope, retry_in| Limited {
-            server: self.server.clone(),
-            scope,
-            retry_in,
-        };
+        let refuse = |scope, retry_in| refusal(&self.server, scope, retry_in);
         // The client's own bucket first: a client over its limit does not drain the shared one.
         if let Some(k) = &self.client {
             if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
@@ -129,18 +113,18 @@ pub struct RateLimitLayer {
 
 impl RateLimitLayer {
     /// Buckets for upstream `server` per `settings`.
-    pub fn new(server: Arc<str>, settings: Settings) -> Self {
-        if settings == Settings::default() {
+    pub fn new(server: Arc<str>, settings: RateLimits) -> Self {
+        if settings == RateLimits::default() {
             return RateLimitLayer { limits: None };
         }
         let clock = TokioClock::default();
         let limits = Limiters {
             upstream: settings
                 .upstream
-                .map(|r| RateLimiter::direct_with_clock(r.quota(), clock.clone())),
+                .map(|r| RateLimiter::direct_with_clock(quota(r), clock.clone())),
             client: settings
                 .client
-                .map(|r| RateLimiter::new(r.quota(), Default::default(), clock.clone())),
+                .map(|r| RateLimiter::new(quota(r), Default::default(), clock.clone())),
             refused: metrics::counter!(crate::observe::RATE_LIMITED, "server" => server.to_string()),
             server,
             clock,
@@ -170,20 +154,20 @@ pub struct RateLimit<S> {
     limits: Option<Arc<Limiters>>,
 }
 
-impl<S> tower::Service<Call> for RateLimit<S>
+impl<S, T> tower::Service<Call<T>> for RateLimit<S>
 where
-    S: tower::Service<Call>,
-    S::Error: Into<BoxError>,
+    S: tower::Service<Call<T>>,
+    S::Error: Into<Failure>,
 {
     type Response = S::Response;
-    type Error = BoxError;
+    type Error = Failure;
     type Future = future::ResponseFuture<S::Future>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Failure>> {
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
-    fn call(&mut self, call: Call) -> Self::Future {
+    fn call(&mut self, call: Call<T>) -> Self::Future {
         if let Some(l) = &self.limits {
             if let Err(limited) = l.check(&call.client) {
                 l.refused.increment(1);

@@ -1,14 +1,15 @@
 //! Token buckets under a paused clock: refusal with a retry time, refill, per-client isolation.
 
 use super::*;
+use crate::call::Reply;
 use crate::layers::testing::call;
-use crate::upstream::Reply;
 use tower::{Layer, Service, ServiceExt};
 use tower_test::mock;
 
-type Svc = RateLimit<mock::Mock<Call, Reply>>;
+type Svc = RateLimit<mock::Mock<Call<()>, Reply>>;
+type Settings = RateLimits;
 
-fn limited(settings: Settings) -> (Svc, mock::Handle<Call, Reply>) {
+fn limited(settings: Settings) -> (Svc, mock::Handle<Call<()>, Reply>) {
     let (svc, mut handle) = mock::pair();
     handle.allow(u64::MAX); // the mock answers nothing; we only look at admission
     (
@@ -18,15 +19,26 @@ fn limited(settings: Settings) -> (Svc, mock::Handle<Call, Reply>) {
 }
 
 /// Whether a request from `client` passes (the mock then holds it; it is not awaited).
-async fn passes(svc: &mut Svc, client: &str) -> Result<(), Limited> {
+async fn passes(svc: &mut Svc, client: &str) -> Result<(), Failure> {
     let mut fut = svc.ready().await.unwrap().call(call("tools/call", client));
     match futures::poll!(&mut fut) {
-        std::task::Poll::Ready(Err(e)) => Err(e
-            .downcast_ref::<Limited>()
-            .expect("a Limited error")
-            .clone()),
+        std::task::Poll::Ready(Err(e)) => Err(e),
         _ => Ok(()),
     }
+}
+
+/// Which bucket refused, by the failure's kind and its `data.scope`.
+fn scope(f: &Failure) -> Scope {
+    let scope = f.data("scope").and_then(|s| s.as_str());
+    match (f.kind(), scope) {
+        (Kind::RateLimited, Some("upstream")) => Scope::Upstream,
+        (Kind::ClientRateLimited, Some("client")) => Scope::Client,
+        other => panic!("not a rate-limit refusal: {other:?}"),
+    }
+}
+
+fn retry_in(f: &Failure) -> Duration {
+    Duration::from_millis(f.data("retry_after_ms").and_then(|v| v.as_u64()).unwrap())
 }
 
 #[tokio::test(start_paused = true)]
@@ -41,10 +53,13 @@ async fn upstream_bucket_refuses_with_a_retry_time_and_refills() {
     passes(&mut svc, "a").await.unwrap();
     passes(&mut svc, "b").await.unwrap();
     let refused = passes(&mut svc, "c").await.unwrap_err();
-    assert_eq!(refused.scope, Scope::Upstream);
-    assert_eq!(&*refused.server, "busy");
+    assert_eq!(scope(&refused), Scope::Upstream);
     assert_eq!(
-        refused.retry_in,
+        refused.data("server").and_then(|s| s.as_str()),
+        Some("busy")
+    );
+    assert_eq!(
+        retry_in(&refused),
         Duration::from_millis(500),
         "one token every 500 ms"
     );
@@ -71,8 +86,8 @@ async fn each_client_has_its_own_bucket() {
     });
     passes(&mut svc, "greedy").await.unwrap();
     let refused = passes(&mut svc, "greedy").await.unwrap_err();
-    assert_eq!(refused.scope, Scope::Client);
-    assert_eq!(refused.retry_in, Duration::from_secs(1));
+    assert_eq!(scope(&refused), Scope::Client);
+    assert_eq!(retry_in(&refused), Duration::from_secs(1));
     // Another client is not affected by the greedy one.
     passes(&mut svc, "polite").await.unwrap();
     tokio::time::advance(Duration::from_secs(1)).await;
@@ -94,7 +109,7 @@ async fn a_client_over_its_limit_does_not_drain_the_shared_bucket() {
     passes(&mut svc, "greedy").await.unwrap();
     for _ in 0..5 {
         assert_eq!(
-            passes(&mut svc, "greedy").await.unwrap_err().scope,
+            scope(&passes(&mut svc, "greedy").await.unwrap_err()),
             Scope::Client
         );
     }
@@ -102,7 +117,7 @@ async fn a_client_over_its_limit_does_not_drain_the_shared_bucket() {
     passes(&mut svc, "b").await.unwrap();
     passes(&mut svc, "c").await.unwrap();
     assert_eq!(
-        passes(&mut svc, "d").await.unwrap_err().scope,
+        scope(&passes(&mut svc, "d").await.unwrap_err()),
         Scope::Upstream
     );
 }

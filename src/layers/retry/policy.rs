@@ -1,8 +1,7 @@
 //! Which failures are retried, and when.
 
-use super::Settings;
-use crate::layers::Call;
-use crate::upstream::{Reply, UpstreamError};
+use crate::call::{Call, Failure, Reply};
+use crate::config::resilience::Retry;
 use tower::retry::backoff::{Backoff, ExponentialBackoff, ExponentialBackoffMaker, MakeBackoff};
 use tower::util::rng::HasherRng;
 
@@ -16,7 +15,7 @@ pub struct Policy {
 
 impl Policy {
     /// Retries per `settings`.
-    pub fn new(server: &str, settings: Settings) -> Policy {
+    pub fn new(server: &str, settings: Retry) -> Policy {
         let max_backoff = settings
             .max_backoff
             .max(settings.min_backoff)
@@ -36,29 +35,23 @@ impl Policy {
     }
 }
 
-/// An upstream fault after which the same request may well succeed (a restarted process, a
-/// re-established connection); not a timeout (the deadline is spent) nor a cancellation.
-fn transient(e: &UpstreamError) -> bool {
-    matches!(
-        e,
-        UpstreamError::Closed
-            | UpstreamError::Exited(_)
-            | UpstreamError::NotReady(_)
-            | UpstreamError::Transport(_)
-            | UpstreamError::Status(..)
-    )
+/// Whether sending `req` again may help after `failure`: the failure says a second attempt may
+/// succeed, and the upstream never saw the first one, or seeing it twice is harmless.
+fn worth_retrying<T>(req: &Call<T>, failure: &Failure) -> bool {
+    let class = failure.class();
+    class.retry && (req.retry_safe || !class.reached)
 }
 
-impl tower::retry::Policy<Call, Reply, UpstreamError> for Policy {
+impl<T: Clone> tower::retry::Policy<Call<T>, Reply, Failure> for Policy {
     type Future = tokio::time::Sleep;
 
     fn retry(
         &mut self,
-        req: &mut Call,
-        result: &mut Result<Reply, UpstreamError>,
+        req: &mut Call<T>,
+        result: &mut Result<Reply, Failure>,
     ) -> Option<Self::Future> {
         let Err(e) = result else { return None };
-        if self.left == 0 || !req.retry_safe || !transient(e) || req.cancel.is_cancelled() {
+        if self.left == 0 || !worth_retrying(req, e) || req.cancel.is_cancelled() {
             return None;
         }
         let wait = self.backoff.next_backoff();
@@ -71,11 +64,11 @@ impl tower::retry::Policy<Call, Reply, UpstreamError> for Policy {
         }
         self.left -= 1;
         self.retried.increment(1);
-        tracing::debug!(method = req.method, error = %e, "retrying a safe request after an upstream fault");
+        tracing::debug!(method = req.method, error = %e, "retrying after a failure a second attempt may cure");
         Some(wait)
     }
 
-    fn clone_request(&mut self, req: &Call) -> Option<Call> {
-        (req.retry_safe && self.left > 0).then(|| req.clone())
+    fn clone_request(&mut self, req: &Call<T>) -> Option<Call<T>> {
+        (self.left > 0).then(|| req.clone())
     }
 }

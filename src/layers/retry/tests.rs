@@ -1,30 +1,33 @@
 //! Retries under a paused clock: only safe requests, only transient faults, bounded, backed off.
 
 use super::*;
+use crate::call::{Call, Deadline, Failure, Kind, Reply};
 use crate::layers::testing::call;
-use crate::layers::timeout::Deadline;
-use crate::layers::{BoxError, Call};
-use crate::upstream::{Reply, UpstreamError};
+use std::time::Duration;
 use tokio::time::Instant;
 use tower::{Service, ServiceExt};
 use tower_test::mock;
 
-type Handle = mock::Handle<Call, Reply>;
+type Handle = mock::Handle<Call<()>, Reply>;
 
-fn retrying(max: u32) -> (tower::util::BoxService<Call, Reply, UpstreamError>, Handle) {
-    let (svc, handle) = mock::pair::<Call, Reply>();
+fn retrying(max: u32) -> (tower::util::BoxService<Call<()>, Reply, Failure>, Handle) {
+    let (svc, handle) = mock::pair::<Call<()>, Reply>();
     let svc = tower::ServiceBuilder::new()
         .layer(layer(
             "flaky",
-            Settings {
+            Retry {
                 max,
                 min_backoff: Duration::from_millis(100),
                 max_backoff: Duration::from_secs(1),
             },
         ))
-        .map_err(|e: BoxError| *e.downcast::<UpstreamError>().expect("an upstream error"))
+        .map_err(Failure::from)
         .service(svc);
     (tower::util::BoxService::new(svc), handle)
+}
+
+fn lost() -> Failure {
+    Failure::closed()
 }
 
 /// Whether the upstream is asked nothing more.
@@ -34,7 +37,7 @@ async fn quiet(handle: &mut Handle) -> bool {
         .is_err()
 }
 
-fn safe(method: &'static str) -> Call {
+fn safe(method: &'static str) -> Call<()> {
     let mut c = call(method, "client");
     c.retry_safe = true;
     c
@@ -46,7 +49,7 @@ async fn a_safe_request_is_retried_after_a_transient_fault() {
     let started = Instant::now();
     let fut = tokio::spawn(svc.ready().await.unwrap().call(safe("resources/read")));
     let (_, r) = handle.next_request().await.unwrap();
-    r.send_error(UpstreamError::Closed);
+    r.send_error(lost());
     let (again, r) = handle.next_request().await.unwrap();
     assert_eq!(again.method, "resources/read");
     let waited = started.elapsed();
@@ -67,13 +70,11 @@ async fn a_plain_tool_call_is_never_retried() {
             .unwrap()
             .call(call("tools/call", "client")),
     );
-    handle
-        .next_request()
-        .await
-        .unwrap()
-        .1
-        .send_error(UpstreamError::Closed);
-    assert!(matches!(fut.await.unwrap(), Err(UpstreamError::Closed)));
+    handle.next_request().await.unwrap().1.send_error(lost());
+    assert_eq!(
+        fut.await.unwrap().unwrap_err().kind(),
+        Kind::UpstreamCrashed
+    );
     tokio::time::advance(Duration::from_secs(10)).await;
     assert!(quiet(&mut handle).await, "no second attempt");
 }
@@ -82,8 +83,8 @@ async fn a_plain_tool_call_is_never_retried() {
 async fn timeouts_cancellations_and_answers_are_not_retried() {
     let (mut svc, mut handle) = retrying(2);
     for err in [
-        UpstreamError::Timeout(Duration::from_secs(1)),
-        UpstreamError::Cancelled,
+        Failure::new(Kind::UpstreamTimeout, "no answer within 1s"),
+        Failure::cancelled(),
     ] {
         let fut = tokio::spawn(svc.ready().await.unwrap().call(safe("tools/list")));
         handle.next_request().await.unwrap().1.send_error(err);
@@ -102,6 +103,42 @@ async fn timeouts_cancellations_and_answers_are_not_retried() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_plain_call_the_upstream_never_saw_is_retried_but_not_one_it_may_have() {
+    let (mut svc, mut handle) = retrying(2);
+    let fut = tokio::spawn(
+        svc.ready()
+            .await
+            .unwrap()
+            .call(call("tools/call", "client")),
+    );
+    let (_, r) = handle.next_request().await.unwrap();
+    r.send_error(Failure::unavailable("restarting"));
+    let (again, r) = handle.next_request().await.unwrap();
+    assert_eq!(again.method, "tools/call", "not sent before: sent now");
+    r.send_error(lost());
+    assert_eq!(
+        fut.await.unwrap().unwrap_err().kind(),
+        Kind::UpstreamCrashed
+    );
+    tokio::time::advance(Duration::from_secs(10)).await;
+    assert!(quiet(&mut handle).await, "it may have run: never twice");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_protocol_error_is_not_retried() {
+    let (mut svc, mut handle) = retrying(2);
+    let fut = tokio::spawn(svc.ready().await.unwrap().call(safe("prompts/get")));
+    let (_, r) = handle.next_request().await.unwrap();
+    r.send_error(Failure::new(Kind::UpstreamProtocol, "a bad answer"));
+    assert_eq!(
+        fut.await.unwrap().unwrap_err().kind(),
+        Kind::UpstreamProtocol
+    );
+    tokio::time::advance(Duration::from_secs(10)).await;
+    assert!(quiet(&mut handle).await);
+}
+
+#[tokio::test(start_paused = true)]
 async fn retries_stop_at_the_maximum_with_growing_backoff() {
     let (mut svc, mut handle) = retrying(3);
     let fut = tokio::spawn(svc.ready().await.unwrap().call(safe("prompts/get")));
@@ -113,12 +150,12 @@ async fn retries_stop_at_the_maximum_with_growing_backoff() {
             gaps.push(last.elapsed());
         }
         last = Instant::now();
-        r.send_error(UpstreamError::NotReady("restarting".into()));
+        r.send_error(Failure::unavailable("restarting"));
     }
-    assert!(matches!(
-        fut.await.unwrap(),
-        Err(UpstreamError::NotReady(_))
-    ));
+    assert_eq!(
+        fut.await.unwrap().unwrap_err().kind(),
+        Kind::UpstreamUnavailable
+    );
     // base 100, 200, 400 ms, each plus up to as much jitter (capped at 1 s)
     for (gap, base) in gaps.iter().zip([100u64, 200, 400]) {
         let base = Duration::from_millis(base);
@@ -135,11 +172,9 @@ async fn no_retry_past_the_deadline() {
     let mut c = safe("resources/read");
     c.deadline = Some(Deadline::fixed(Duration::from_millis(50)));
     let fut = tokio::spawn(svc.ready().await.unwrap().call(c));
-    handle
-        .next_request()
-        .await
-        .unwrap()
-        .1
-        .send_error(UpstreamError::Closed);
-    assert!(matches!(fut.await.unwrap(), Err(UpstreamError::Closed)));
+    handle.next_request().await.unwrap().1.send_error(lost());
+    assert_eq!(
+        fut.await.unwrap().unwrap_err().kind(),
+        Kind::UpstreamCrashed
+    );
 }

@@ -1,8 +1,6 @@
-//! The timeout's response future: the inner future, or a timeout error once the deadline passes.
+//! The timeout's response future: the inner future, or [`Kind::Elapsed`] once the deadline passes.
 
-use super::Deadline;
-use crate::layers::BoxError;
-use crate::upstream::UpstreamError;
+use crate::call::{Deadline, Failure, Kind};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
@@ -31,9 +29,9 @@ impl<F> ResponseFuture<F> {
 impl<F, T, E> Future for ResponseFuture<F>
 where
     F: Future<Output = Result<T, E>>,
-    E: Into<BoxError>,
+    E: Into<Failure>,
 {
-    type Output = Result<T, BoxError>;
+    type Output = Result<T, Failure>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
@@ -44,8 +42,14 @@ where
             ready!(this.sleep.as_mut().poll(cx));
             let due = this.deadline.due();
             if tokio::time::Instant::now() >= due {
-                let err = UpstreamError::Timeout(this.deadline.timeout());
-                return Poll::Ready(Err(err.into()));
+                let err = Failure::new(
+                    Kind::Elapsed,
+                    format!(
+                        "the {:?} deadline passed before the upstream was reached",
+                        this.deadline.timeout()
+                    ),
+                );
+                return Poll::Ready(Err(err));
             }
             this.sleep.as_mut().reset(due); // progress moved it
         }

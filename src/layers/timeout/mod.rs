@@ -2,80 +2,27 @@
 //! list fetches shorter, per-tool overrides), which progress notifications extend up to a hard
 //! maximum. The deadline travels with the request, so the connector gives up at the same
 //! instant (and tells the upstream `notifications/cancelled`); this layer is the backstop for time
-//! spent before the connector.
+//! spent before the connector, and says so with its own failure ([`Kind::Elapsed`]).
 
-mod deadline;
 mod future;
 
-pub use deadline::{Activity, Deadline};
-
-use crate::layers::{BoxError, Call};
-use std::collections::HashMap;
+use crate::call::{Call, Deadline, Failure};
+use crate::config::resilience::Timeouts;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
-/// The list methods (fetched by the gateway itself; shorter default).
-pub const LIST_METHODS: &[&str] = &[
-    "tools/list",
-    "prompts/list",
-    "resources/list",
-    "resources/templates/list",
-];
-
-/// Deadlines of one upstream.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Every method not named below (`tools/call` included).
-    pub default: Duration,
-    /// The list methods.
-    pub lists: Duration,
-    /// By method name.
-    pub methods: HashMap<String, Duration>,
-    /// By the upstream's own tool name (`tools/call`).
-    pub tools: HashMap<String, Duration>,
-    /// How far progress notifications may extend a request, from its start.
-    pub max: Duration,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            default: Duration::from_secs(60),
-            lists: Duration::from_secs(15),
-            methods: HashMap::new(),
-            tools: HashMap::new(),
-            max: Duration::from_secs(600),
-        }
-    }
-}
-
-impl Settings {
-    /// The timeout of one request: per tool, else per method, else lists or default.
-    pub fn for_call(&self, method: &str, tool: Option<&str>) -> Duration {
-        if let Some(d) = tool.and_then(|t| self.tools.get(t)) {
-            return *d;
-        }
-        if let Some(d) = self.methods.get(method) {
-            return *d;
-        }
-        if LIST_METHODS.contains(&method) {
-            self.lists
-        } else {
-            self.default
-        }
-    }
-}
+#[cfg(doc)]
+use crate::call::Kind;
 
 /// The layer.
 #[derive(Clone)]
 pub struct TimeoutLayer {
-    settings: Arc<Settings>,
+    settings: Arc<Timeouts>,
 }
 
 impl TimeoutLayer {
     /// Deadlines per `settings`.
-    pub fn new(settings: Settings) -> Self {
+    pub fn new(settings: Timeouts) -> Self {
         TimeoutLayer {
             settings: Arc::new(settings),
         }
@@ -97,23 +44,23 @@ impl<S> tower::Layer<S> for TimeoutLayer {
 #[derive(Clone)]
 pub struct Timeout<S> {
     inner: S,
-    settings: Arc<Settings>,
+    settings: Arc<Timeouts>,
 }
 
-impl<S> tower::Service<Call> for Timeout<S>
+impl<S, T> tower::Service<Call<T>> for Timeout<S>
 where
-    S: tower::Service<Call>,
-    S::Error: Into<BoxError>,
+    S: tower::Service<Call<T>>,
+    S::Error: Into<Failure>,
 {
     type Response = S::Response;
-    type Error = BoxError;
+    type Error = Failure;
     type Future = future::ResponseFuture<S::Future>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Failure>> {
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
-    fn call(&mut self, mut call: Call) -> Self::Future {
+    fn call(&mut self, mut call: Call<T>) -> Self::Future {
         let timeout = self.settings.for_call(call.method, call.tool.as_deref());
         let deadline = Deadline::extendable(timeout, self.settings.max, call.activity.clone());
         call.deadline = Some(deadline.clone());

@@ -1,11 +1,10 @@
 //! One request/answer exchange with the upstream: ids, progress tokens, the 2026-07-28 envelope
 //! and mirrored headers, the deadline and the client's cancellation.
 
-use super::{Caller, Connection};
+use super::Connection;
+use crate::call::{Caller, Deadline, Failure, Reply};
 use crate::jsonrpc;
-use crate::layers::timeout::Deadline;
 use crate::upstream::http::Mirror;
-use crate::upstream::{Reply, UpstreamError};
 use dashmap::DashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +19,7 @@ impl Connection {
         deadline: &Deadline,
         caller: Option<Arc<dyn Caller>>,
         cancel: Option<&CancellationToken>,
-    ) -> Result<Reply, UpstreamError> {
+    ) -> Result<Reply, Failure> {
         self.request_once_with(method, params, deadline, caller, cancel, &[])
             .await
     }
@@ -34,7 +33,7 @@ impl Connection {
         caller: Option<Arc<dyn Caller>>,
         cancel: Option<&CancellationToken>,
         param_headers: &[(String, String)],
-    ) -> Result<Reply, UpstreamError> {
+    ) -> Result<Reply, Failure> {
         let (id, rx) = self.peer.register()?;
         let (rewritten, enveloped);
         let mut params = params;
@@ -45,12 +44,12 @@ impl Connection {
             }
             self.callers.insert(id, c);
         }
-        let modern = method == "server/discover" || self.init.load().modern;
-        if modern {
+        let stateless = method == "server/discover" || self.init.load().stateless;
+        if stateless {
             enveloped = self.envelope(params);
             params = Some(&enveloped);
         }
-        let mirror = modern.then(|| Mirror {
+        let mirror = stateless.then(|| Mirror {
             method,
             params: param_headers,
             name: match method {
@@ -66,7 +65,7 @@ impl Connection {
         let msg = jsonrpc::request(id, method, params);
         let exchange = async {
             self.send_mirrored(msg, Some(id), mirror.as_ref()).await?;
-            rx.await.map_err(|_| UpstreamError::Closed)?
+            rx.await.map_err(|_| Failure::closed())?
         };
         let cancelled = async {
             match cancel {
@@ -83,10 +82,10 @@ impl Connection {
                 }
             },
             _ = deadline.expired() => (
-                UpstreamError::Timeout(deadline.timeout()),
+                Failure::timeout(deadline.timeout()),
                 format!("timed out in the gateway after {:?}", deadline.timeout()),
             ),
-            _ = cancelled => (UpstreamError::Cancelled, "cancelled by the client".to_string()),
+            _ = cancelled => (Failure::cancelled(), "cancelled by the client".to_string()),
         };
         self.peer.forget(id);
         let params = serde_json::json!({ "requestId": id, "reason": reason }).to_string();

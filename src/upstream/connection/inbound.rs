@@ -1,8 +1,9 @@
 //! What an upstream sends unprompted (notifications, its own requests): to the call it belongs
-//! to, to the gateway, or answered here (`ping`).
+//! to, to the gateway, or answered here (`ping`, and requests nobody can be asked).
 
-use super::{Caller, Connection, Event};
-use crate::jsonrpc::{self, Kind};
+use super::{Connection, Event};
+use crate::call::{Caller, Failure, Kind};
+use crate::jsonrpc::{self, Kind as Message};
 use crate::upstream::lists::ListKind;
 use crate::upstream::peer::Inbound;
 use bytes::Bytes;
@@ -33,6 +34,35 @@ impl Connection {
         }
         None
     }
+
+    /// The upstream asked something: ask `caller`'s client and carry the answer back under the
+    /// upstream's own id; without a caller, refuse, saying why.
+    fn answer_request(
+        self: Arc<Self>,
+        caller: Option<Arc<dyn Caller>>,
+        id: String,
+        method: String,
+        params: Option<String>,
+    ) {
+        tokio::spawn(async move {
+            let answer = match caller {
+                Some(c) => c.ask(method.clone(), params).await,
+                None => Err(Failure::new(Kind::ClientUnreachable, format!(
+                    "{method:?} outside a client's request: a shared gateway connection cannot tell which client to ask (use isolation = \"per-session\")"
+                )).to_rpc()),
+            };
+            let reply = match answer {
+                Ok(result) => jsonrpc::response_result(&id, &result),
+                Err(e) => {
+                    tracing::info!(server = %self.server, method, error = %e.message, "a server-to-client request was refused");
+                    jsonrpc::error_message(Some(&id), &e)
+                }
+            };
+            if let Err(e) = self.send(reply, None).await {
+                tracing::warn!(server = %self.server, error = %e, "cannot return the client's answer upstream");
+            }
+        });
+    }
 }
 
 /// Route one message the upstream sent unprompted. Runs on the transport's reader, before any
@@ -47,8 +77,8 @@ pub(super) fn route_inbound(
     let Ok(msg) = jsonrpc::parse(&buf) else {
         return;
     };
-    let (method, params, is_request) = match msg.kind() {
-        Ok(Kind::Request {
+    let (method, params, request_id) = match msg.kind() {
+        Ok(Message::Request {
             id, method: "ping", ..
         }) => {
             let pong = jsonrpc::response_result(id.get(), "{}");
@@ -57,33 +87,57 @@ pub(super) fn route_inbound(
             });
             return;
         }
-        Ok(Kind::Request { method, params, .. }) => (method, params, true),
-        Ok(Kind::Notification { method, params }) => (method, params, false),
+        Ok(Message::Request { id, method, params }) => (method, params, Some(id)),
+        Ok(Message::Notification { method, params }) => (method, params, None),
         _ => return,
     };
+    if let Some(id) = request_id {
+        let caller = conn
+            .claim(method, params, related, true)
+            .or_else(|| conn.owner.clone());
+        let (id, method) = (id.get().to_string(), method.to_string());
+        let params = params.map(|p| p.get().to_string());
+        return conn.answer_request(caller, id, method, params);
+    }
+    notification(&conn, events, method, params, related, &buf);
+}
+
+/// Route a notification: list changes and resource updates to the gateway (or a per-session
+/// connection's own session), the rest to the call it belongs to.
+fn notification(
+    conn: &Arc<Connection>,
+    events: &mpsc::UnboundedSender<Event>,
+    method: &str,
+    params: Option<&RawValue>,
+    related: Option<u64>,
+    buf: &Bytes,
+) {
     let about_lists = ListKind::from_notification(method).is_some()
         || method == "notifications/resources/updated";
     if let (true, Some(owner)) = (about_lists, &conn.owner) {
         // A per-session connection's changes concern its own session only.
-        owner.relay(&conn, buf.clone());
+        owner.relay(&conn.server, buf.clone());
         return;
     }
+    let raw_params = || Bytes::copy_from_slice(params.map_or("{}", RawValue::get).as_bytes());
     if let Some(kinds) = ListKind::from_notification(method) {
         let _ = events.send(Event::ListChanged(conn.server.clone(), kinds));
         return;
     }
     if method == "notifications/resources/updated" {
-        let raw = Bytes::copy_from_slice(params.map_or("{}", RawValue::get).as_bytes());
-        let _ = events.send(Event::ResourceUpdated(conn.server.clone(), raw));
+        let _ = events.send(Event::ResourceUpdated(conn.server.clone(), raw_params()));
         return;
     }
     match conn
-        .claim(method, params, related, is_request)
+        .claim(method, params, related, false)
         .or_else(|| conn.owner.clone())
     {
-        Some(caller) => caller.relay(&conn, buf.clone()),
+        Some(caller) => caller.relay(&conn.server, buf.clone()),
+        None if method == "notifications/message" => {
+            let _ = events.send(Event::Log(conn.server.clone(), raw_params()));
+        }
         None => {
-            let _ = events.send(Event::Unclaimed(conn.clone(), buf.clone()));
+            tracing::debug!(server = %conn.server, method, "upstream notification not relayed");
         }
     }
 }

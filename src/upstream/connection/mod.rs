@@ -2,19 +2,16 @@
 
 mod exchange;
 mod inbound;
-mod modern;
-
-use inbound::route_inbound;
-use modern::{listen, Again, PROBE_WAIT};
+mod open;
+mod stateless;
 
 use super::http::{HttpLink, Mirror};
 use super::lists::ListKind;
 use super::sse::SseLink;
 use super::stdio::StdioLink;
-use super::{handshake, process, InitInfo, Peer, Reply, UpstreamError};
-use crate::config::{Protocol, ServerSpec, Transport};
+use super::{handshake, process, InitInfo, Peer};
+use crate::call::{Caller, Deadline, Failure, Kind, Reply};
 use crate::jsonrpc;
-use crate::layers::timeout::Deadline;
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use dashmap::DashMap;
@@ -25,6 +22,8 @@ use tokio::process::Child;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use stateless::Again;
+
 /// Something an upstream said that no single in-flight call owns; the gateway acts on it.
 #[derive(Clone)]
 pub enum Event {
@@ -32,25 +31,8 @@ pub enum Event {
     ListChanged(Arc<str>, &'static [ListKind]),
     /// `notifications/resources/updated`, with its raw params.
     ResourceUpdated(Arc<str>, Bytes),
-    /// A request or notification no in-flight call claims (a shared server's log lines, its
-    /// unprompted requests); the whole message.
-    Unclaimed(Arc<Connection>, Bytes),
-}
-
-/// The downstream side of one forwarded request: receives what the upstream sends in its context
-/// (progress, log messages, server-to-client requests) while the request is in flight.
-pub trait Caller: Send + Sync {
-    /// One message from the upstream, related to this caller's request.
-    fn relay(&self, conn: &Arc<Connection>, msg: Bytes);
-    /// Whether the request carried a progress token (the gateway then sends its own upstream).
-    fn wants_progress(&self) -> bool;
-    /// Ask the client `method` (a 2026-07-28 upstream's input request): its raw result, or the
-    /// error it (or the gateway on its behalf) answered with.
-    fn ask(
-        self: Arc<Self>,
-        method: String,
-        params: Option<String>,
-    ) -> futures::future::BoxFuture<'static, Result<String, crate::jsonrpc::RpcError>>;
+    /// A shared server's `notifications/message` that no call claims, with its raw params.
+    Log(Arc<str>, Bytes),
 }
 
 /// Options for opening a connection.
@@ -67,7 +49,7 @@ pub struct OpenOptions {
     /// The client capabilities to declare upstream (raw JSON object).
     pub client_caps: String,
     /// Who gets what no in-flight call claims (a per-session connection's own session); `None`
-    /// sends it to the gateway as [`Event::Unclaimed`].
+    /// sends it to the gateway as an [`Event`].
     pub owner: Option<Arc<dyn Caller>>,
 }
 
@@ -100,136 +82,6 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Start (or reach) the upstream and run the `initialize` handshake.
-    pub async fn open(
-        spec: &ServerSpec,
-        opts: OpenOptions,
-    ) -> Result<Arc<Connection>, UpstreamError> {
-        let OpenOptions {
-            http,
-            startup,
-            timeout,
-            events,
-            client_caps,
-            owner,
-        } = opts;
-        let server = spec.name.clone();
-        let peer = Peer::new();
-        let mut launched = None;
-        if let (Some(launch), false) = (&spec.launch, matches!(spec.transport, Transport::Stdio(_)))
-        {
-            let mut child = process::spawn(launch, false).map_err(|e| {
-                UpstreamError::Spawn(format!("cannot start {:?}: {e}", launch.program))
-            })?;
-            if let Some(stderr) = child.stderr.take() {
-                tokio::spawn(super::stdio::log_stderr(stderr, server.clone()));
-            }
-            launched = Some(child);
-        }
-        let link = match &spec.transport {
-            Transport::Stdio(launch) => {
-                Link::Stdio(StdioLink::spawn(server.clone(), launch, peer.clone())?)
-            }
-            Transport::StreamableHttp(target) => Link::Http(Arc::new(HttpLink::new(
-                http,
-                target,
-                peer.clone(),
-                server.clone(),
-            ))),
-            Transport::Sse(target) => {
-                // A launched server needs a moment to listen: retry until the startup deadline.
-                let deadline = tokio::time::Instant::now() + startup;
-                loop {
-                    match SseLink::connect(
-                        http.clone(),
-                        target,
-                        peer.clone(),
-                        server.clone(),
-                        startup,
-                    )
-                    .await
-                    {
-                        Ok(l) => break Link::Sse(l),
-                        Err(e) if launched.is_none() || tokio::time::Instant::now() >= deadline => {
-                            return Err(e)
-                        }
-                        Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-                    }
-                }
-            }
-        };
-        let conn = Arc::new(Connection {
-            server: server.clone(),
-            peer,
-            link,
-            init: ArcSwap::from_pointee(InitInfo::default()),
-            callers: DashMap::new(),
-            client_caps,
-            owner,
-            generation: AtomicU64::new(0),
-            reinit: tokio::sync::Mutex::new(()),
-            launched: tokio::sync::Mutex::new(launched),
-            timeout,
-        });
-        let weak = Arc::downgrade(&conn);
-        conn.peer
-            .on_inbound(Box::new(move |msg| route_inbound(&weak, &events, msg)));
-        let launched_http = matches!(spec.transport, Transport::StreamableHttp(_))
-            && conn.launched.lock().await.is_some();
-        // 2026-07-28 has no HTTP+SSE transport: only stdio and streamable HTTP upstreams are probed.
-        let probe =
-            spec.protocol != Protocol::Initialize && !matches!(spec.transport, Transport::Sse(_));
-        let handshake = async {
-            // A server the gateway just started needs a moment to listen: retry refused connections.
-            loop {
-                let attempt = async {
-                    if probe {
-                        if let Some(info) =
-                            handshake::discover(&conn, PROBE_WAIT.min(startup)).await?
-                        {
-                            return Ok(info);
-                        }
-                        if spec.protocol == Protocol::Modern {
-                            return Err(UpstreamError::Protocol(
-                                "protocol = \"2026-07-28\" but server/discover did not offer it"
-                                    .into(),
-                            ));
-                        }
-                    }
-                    handshake::initialize(&conn, &conn.client_caps).await
-                };
-                match attempt.await {
-                    Err(e @ (UpstreamError::Transport(_) | UpstreamError::Status(..)))
-                        if launched_http =>
-                    {
-                        tracing::debug!(server = %conn.server, error = %e, "launched upstream not listening yet");
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                    }
-                    other => break other,
-                }
-            }
-        };
-        let info = match tokio::time::timeout(startup, handshake).await {
-            Ok(Ok(info)) => info,
-            Ok(Err(e)) => {
-                conn.shutdown().await;
-                return Err(e);
-            }
-            Err(_) => {
-                conn.shutdown().await;
-                return Err(UpstreamError::Timeout(startup));
-            }
-        };
-        let modern = info.modern;
-        conn.adopt(info);
-        if modern {
-            tokio::spawn(listen(Arc::downgrade(&conn)));
-        } else if let Link::Http(h) = &conn.link {
-            tokio::spawn(h.clone().listen());
-        }
-        Ok(conn)
-    }
-
     /// The server's name.
     pub fn server(&self) -> &Arc<str> {
         &self.server
@@ -263,11 +115,7 @@ impl Connection {
     }
 
     /// Send a request of the gateway's own and wait for its answer (default deadline).
-    pub async fn request(
-        &self,
-        method: &str,
-        params: Option<&str>,
-    ) -> Result<Reply, UpstreamError> {
+    pub async fn request(&self, method: &str, params: Option<&str>) -> Result<Reply, Failure> {
         self.call(
             method,
             params,
@@ -289,7 +137,7 @@ impl Connection {
         cancel: Option<&CancellationToken>,
         deadline: &Deadline,
         param_headers: &[(String, String)],
-    ) -> Result<Reply, UpstreamError> {
+    ) -> Result<Reply, Failure> {
         let generation = self.generation.load(Ordering::Acquire);
         let send = || {
             self.request_once_with(
@@ -302,13 +150,13 @@ impl Connection {
             )
         };
         let reply = match send().await {
-            Err(UpstreamError::SessionExpired) => {
+            Err(f) if f.kind() == Kind::SessionExpired => {
                 self.reinitialize(generation).await?;
                 send().await
             }
             other => other,
         }?;
-        if !self.init.load().modern {
+        if !self.init.load().stateless {
             return Ok(reply);
         }
         let again = Again {
@@ -322,11 +170,16 @@ impl Connection {
     }
 
     /// Send a notification.
-    pub async fn notify(&self, method: &str, params: Option<&str>) -> Result<(), UpstreamError> {
+    pub async fn notify(&self, method: &str, params: Option<&str>) -> Result<(), Failure> {
         self.send(jsonrpc::notification(method, params), None).await
     }
 
-    async fn send(&self, msg: Bytes, id: Option<u64>) -> Result<(), UpstreamError> {
+    /// Send a whole message (an answer to the upstream's own request, say).
+    pub async fn send_message(&self, msg: Bytes) -> Result<(), Failure> {
+        self.send(msg, None).await
+    }
+
+    async fn send(&self, msg: Bytes, id: Option<u64>) -> Result<(), Failure> {
         self.send_mirrored(msg, id, None).await
     }
 
@@ -335,7 +188,7 @@ impl Connection {
         msg: Bytes,
         id: Option<u64>,
         mirror: Option<&Mirror<'_>>,
-    ) -> Result<(), UpstreamError> {
+    ) -> Result<(), Failure> {
         match &self.link {
             Link::Stdio(l) => l.send(msg).await,
             Link::Http(l) => l.send(msg, id, mirror).await,
@@ -344,7 +197,7 @@ impl Connection {
     }
 
     /// Re-run the handshake after the upstream dropped our HTTP session (once per expiry).
-    async fn reinitialize(&self, seen: u64) -> Result<(), UpstreamError> {
+    async fn reinitialize(&self, seen: u64) -> Result<(), Failure> {
         let _guard = self.reinit.lock().await;
         if self.generation.load(Ordering::Acquire) != seen {
             return Ok(()); // someone else already did
@@ -366,16 +219,9 @@ impl Connection {
             Link::Http(l) => l.close().await,
             Link::Sse(l) => l.close(),
         }
-        self.peer.close(UpstreamError::Closed);
+        self.peer.close(Failure::closed());
         if let Some(mut child) = self.launched.lock().await.take() {
             process::stop(&mut child, &self.server).await;
         }
-    }
-}
-
-impl Connection {
-    /// Send a whole message (an answer to the upstream's own request, say).
-    pub async fn send_message(&self, msg: Bytes) -> Result<(), UpstreamError> {
-        self.send(msg, None).await
     }
 }

@@ -1,9 +1,9 @@
 //! `/analyze` (why a prompt routes where it does) and `/route` (route it and call the tool).
 
-use crate::downstream::guard;
-use crate::gateway::Gateway;
+use crate::downstream::{guard, Rejection};
+use crate::gateway::{Client, Gateway};
 use crate::router::Analysis;
-use crate::session::Session;
+use crate::session::Sessions;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -23,21 +23,23 @@ pub struct AnalyzeInput {
     top: Option<usize>,
 }
 
+/// `GET /analyze?prompt=...&top=N`
 pub async fn analyze_get(
-    State(gw): State<Arc<Gateway>>,
+    State(sessions): State<Arc<Sessions>>,
     headers: HeaderMap,
     Query(q): Query<AnalyzeInput>,
 ) -> Response {
-    analyze(&gw, &headers, q)
+    analyze(sessions.gateway(), &headers, q)
 }
 
+/// `POST /analyze {"prompt": ..., "top": N}`
 pub async fn analyze_post(
-    State(gw): State<Arc<Gateway>>,
+    State(sessions): State<Arc<Sessions>>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
     match serde_json::from_slice::<AnalyzeInput>(&body) {
-        Ok(q) => analyze(&gw, &headers, q),
+        Ok(q) => analyze(sessions.gateway(), &headers, q),
         Err(e) => problem(
             StatusCode::BAD_REQUEST,
             format!("body must be JSON {{\"prompt\": ..., \"top\": N}}: {e}"),
@@ -46,8 +48,8 @@ pub async fn analyze_post(
 }
 
 fn analyze(gw: &Arc<Gateway>, headers: &HeaderMap, q: AnalyzeInput) -> Response {
-    if let Err(rej) = guard::origin_and_host(headers, &gw.config.gateway) {
-        return rej.into_response();
+    if let Err(f) = guard::origin_and_host(headers, &gw.config.gateway) {
+        return Rejection::from(f).into_response();
     }
     let Some(prompt) = q.prompt.filter(|p| !p.trim().is_empty()) else {
         return problem(StatusCode::BAD_REQUEST, "missing \"prompt\"");
@@ -77,13 +79,15 @@ pub struct RouteInput {
     arguments: Option<Value>,
 }
 
+/// `POST /route {"prompt", "tool"?, "arguments"?}`
 pub async fn route(
-    State(gw): State<Arc<Gateway>>,
+    State(sessions): State<Arc<Sessions>>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(rej) = guard::origin_and_host(&headers, &gw.config.gateway) {
-        return rej.into_response();
+    let gw = sessions.gateway();
+    if let Err(f) = guard::origin_and_host(&headers, &gw.config.gateway) {
+        return Rejection::from(f).into_response();
     }
     let input: RouteInput = match serde_json::from_slice(&body) {
         Ok(i) => i,
@@ -145,8 +149,10 @@ pub async fn route(
     metrics::counter!(crate::observe::ROUTING, "server" => tool.server_name.to_string())
         .increment(1);
     let params = json!({ "name": &*tool.original, "arguments": input.arguments.unwrap_or_else(|| json!({})) }).to_string();
-    let session = Arc::new(Session::new());
-    let answer = gw.forward_call(&session, tool.server, &params).await;
+    let client = Arc::new(Client::new());
+    let answer = gw.forward_call(&client, tool.server, &params).await;
+    // The call's client lives for this call only: a per-session upstream it opened stops now.
+    gw.release(&client).await;
     let answer: Value = serde_json::from_slice(&answer).unwrap_or(Value::Null);
     let mut out =
         json!({ "server": &*tool.server_name, "tool": &*tool.exposed, "routing": analysis });

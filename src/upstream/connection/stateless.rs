@@ -1,11 +1,10 @@
-//! What is particular to a 2026-07-28 upstream: the per-request envelope, the `input_required`
+//! What is particular to a stateless (2026-07-28) upstream: the per-request envelope, the `input_required`
 //! rounds the gateway drives on a client's behalf, and the `subscriptions/listen` stream that
 //! carries its change notifications.
 
-use super::{Caller, Connection};
+use super::Connection;
+use crate::call::{Caller, Deadline, Failure, Reply};
 use crate::jsonrpc;
-use crate::layers::timeout::Deadline;
-use crate::upstream::{Reply, UpstreamError};
 use serde_json::value::RawValue;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -20,7 +19,7 @@ impl Connection {
         again: Again<'_>,
         mut reply: Reply,
         caller: Option<Arc<dyn Caller>>,
-    ) -> Result<Reply, UpstreamError> {
+    ) -> Result<Reply, Failure> {
         let Again {
             method,
             params,
@@ -37,10 +36,14 @@ impl Connection {
                 return Ok(reply);
             };
             let Some(caller) = caller.clone() else {
-                return Ok(Reply::error(&crate::jsonrpc::RpcError::internal(format!(
-                    "upstream server {:?} needs input from a client, but this request has none",
-                    self.server
-                ))));
+                let e = Failure::new(
+                    crate::call::Kind::ClientUnreachable,
+                    format!(
+                        "upstream server {:?} needs input from a client, but this request has none",
+                        self.server
+                    ),
+                );
+                return Ok(Reply::error(&e.to_rpc()));
             };
             let answers = futures::future::join_all(asked.requests.iter().map(|(key, m, p)| {
                 let c = caller.clone();
@@ -54,9 +57,8 @@ impl Connection {
                     Ok(raw) => {
                         responses.insert(
                             key,
-                            RawValue::from_string(raw).map_err(|e| {
-                                UpstreamError::Protocol(format!("client answer: {e}"))
-                            })?,
+                            RawValue::from_string(raw)
+                                .map_err(|e| Failure::protocol(format!("client answer: {e}")))?,
                         );
                     }
                     Err(e) => return Ok(Reply::error(&e)),
@@ -81,7 +83,7 @@ impl Connection {
                 )
                 .await?;
         }
-        Err(UpstreamError::Protocol(format!(
+        Err(Failure::protocol(format!(
             "still input_required after {MAX_ROUNDS} rounds"
         )))
     }
@@ -98,7 +100,7 @@ impl Connection {
         let meta = jsonrpc::set_members(
             meta.as_deref().map(RawValue::get),
             &[
-                ("io.modelcontextprotocol/protocolVersion", "\"2026-07-28\""),
+                ("io.modelcontextprotocol/protocolVersion", STATELESS_JSON),
                 (
                     "io.modelcontextprotocol/clientCapabilities",
                     &self.client_caps,
@@ -109,6 +111,9 @@ impl Connection {
         jsonrpc::set_members(params.or(Some("{}")), &[("_meta", &meta)])
     }
 }
+
+/// The stateless revision as a JSON string.
+const STATELESS_JSON: &str = concat!("\"", "2026-07-28", "\"");
 
 /// What is needed to send a request again (with the answers to its input requests).
 pub(super) struct Again<'a> {

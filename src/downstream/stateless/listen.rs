@@ -1,10 +1,10 @@
 //! `subscriptions/listen`: a long-lived event stream carrying the change notifications the
 //! client opted in to (list changes, updates of the resources it names), and nothing else.
 
-use super::reply;
-use crate::gateway::Gateway;
-use crate::jsonrpc::{self, RpcError};
-use crate::session::Session;
+use super::{reply, Faces};
+use crate::call::Failure;
+use crate::gateway::Client;
+use crate::jsonrpc;
 use axum::response::Response;
 use bytes::Bytes;
 use serde::Deserialize;
@@ -45,8 +45,8 @@ impl Filter {
 
 /// Open the stream: acknowledge what will be sent, then relay it until the client closes it.
 pub async fn open(
-    gw: &Arc<Gateway>,
-    session: Arc<Session>,
+    faces: &Arc<Faces>,
+    client: Arc<Client>,
     id: &str,
     params: Option<&RawValue>,
 ) -> Response {
@@ -55,7 +55,7 @@ pub async fn open(
         Some(Err(e)) => {
             return super::refuse(
                 id,
-                RpcError::invalid_params(format!("subscriptions/listen params: {e}")),
+                Failure::invalid_params(format!("subscriptions/listen params: {e}")),
             )
         }
         None => Filter::default(),
@@ -64,10 +64,17 @@ pub async fn open(
     let mut subscribed = Vec::new();
     for uri in &filter.resource_subscriptions {
         let p = serde_json::json!({ "uri": uri }).to_string();
-        match gw.subscribe_for(&session, &p).await {
-            Ok(()) => subscribed.push(uri.clone()),
+        match faces.gateway().subscribe(&client, Some(&p)).await {
+            Ok(None) => subscribed.push(uri.clone()),
+            Ok(Some(refused)) => {
+                tracing::info!(
+                    uri,
+                    error = refused.payload(),
+                    "subscriptions/listen: the upstream refused the subscription"
+                )
+            }
             Err(e) => {
-                tracing::info!(uri, error = %e.message, "subscriptions/listen: cannot subscribe")
+                tracing::info!(uri, error = %e, "subscriptions/listen: cannot subscribe")
             }
         }
     }
@@ -92,17 +99,17 @@ pub async fn open(
     );
     let tag = id.to_string();
     let (tx, rx) = mpsc::channel::<Bytes>(256);
-    session.attach_stream(tx);
-    gw.sessions.insert(session.clone());
-    tracing::info!(session = %session.id, id, "subscriptions/listen stream opened");
+    client.attach_stream(tx);
+    faces.sessions.insert(client.clone());
+    tracing::info!(client = %client.id, id, "subscriptions/listen stream opened");
     let closer = Closer {
-        gw: gw.clone(),
-        session: session.id.clone(),
+        faces: faces.clone(),
+        client: client.id.clone(),
     };
     let updates = futures::StreamExt::filter(
         tokio_stream::wrappers::ReceiverStream::new(rx),
         move |msg| {
-            let _keep = &closer; // ends the session when the stream is dropped
+            let _keep = &closer; // ends the client when the stream is dropped
             let wanted = jsonrpc::parse(msg).ok().is_some_and(|m| match m.kind() {
                 Ok(jsonrpc::Kind::Notification { method, .. }) => filter.wants(method),
                 _ => false,
@@ -131,17 +138,17 @@ fn tagged(msg: &Bytes, id: &str) -> Bytes {
     jsonrpc::notification(method, Some(&jsonrpc::set_members(p, &[("_meta", &meta)])))
 }
 
-/// Ends the listening session (and its upstream subscriptions) when the client closes the stream.
+/// Ends the listening client (and its upstream subscriptions) when it closes the stream.
 struct Closer {
-    gw: Arc<Gateway>,
-    session: Arc<str>,
+    faces: Arc<Faces>,
+    client: Arc<str>,
 }
 
 impl Drop for Closer {
     fn drop(&mut self) {
-        let (gw, id) = (self.gw.clone(), self.session.clone());
+        let (faces, id) = (self.faces.clone(), self.client.clone());
         tokio::spawn(async move {
-            gw.end_session(&id).await;
+            faces.sessions.end(&id).await;
         });
     }
 }

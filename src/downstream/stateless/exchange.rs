@@ -5,27 +5,29 @@
 //! and its retry (with `inputResponses`) answers the upstream and resumes the same call.
 
 use super::{finish, refuse, reply};
+use crate::call::Failure;
 use crate::downstream::guard::Wants;
-use crate::gateway::Gateway;
-use crate::jsonrpc::{self, Kind, RpcError};
-use crate::session::Session;
+use crate::downstream::Faces;
+use crate::gateway::{random_token, Client};
+use crate::jsonrpc::{self, Kind as Message};
 use axum::http::StatusCode;
 use axum::response::Response;
 use bytes::Bytes;
 use dashmap::DashMap;
 use serde_json::value::RawValue;
-use std::sync::{Arc, LazyLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// How long a parked call waits for the client's retry.
 const PARK_FOR: Duration = Duration::from_secs(600);
 
 /// A call in progress: the upstream work runs in its own task; this end sees what it sends.
-struct Running {
-    gw: Arc<Gateway>,
-    session: Arc<Session>,
+pub struct Running {
+    faces: Arc<Faces>,
+    client: Arc<Client>,
     /// The id the call was started with (its cancellation key).
     first_id: String,
     method: String,
@@ -38,31 +40,32 @@ struct Running {
 
 impl Drop for Running {
     /// A call dropped before its answer (the client went away, or never came back) is cancelled
-    /// upstream; one that finished has nothing left to cancel. Either way its throw-away session
+    /// upstream; one that finished has nothing left to cancel. Either way its throw-away client
     /// ends (stopping any private upstream connection it opened).
     fn drop(&mut self) {
-        self.session.cancel(&self.first_id);
-        let (gw, id) = (self.gw.clone(), self.session.id.clone());
+        self.client.cancel(&self.first_id);
+        let (faces, id) = (self.faces.clone(), self.client.id.clone());
         tokio::spawn(async move {
-            gw.end_session(&id).await;
+            faces.sessions.end(&id).await;
         });
     }
 }
 
-/// Parked calls by `requestState`. Process-wide: a token is 128 random bits, and the map is
+/// Parked calls by `requestState` (128 random bits each), owned by the faces of one gateway;
 /// swept of calls parked longer than [`PARK_FOR`] whenever another is parked.
-static PARKED: LazyLock<DashMap<String, Running>> = LazyLock::new(DashMap::new);
+#[derive(Default)]
+pub struct Parked(DashMap<String, Running>);
 
 /// Start a request (or resume a parked one, when it carries `requestState`), answered over HTTP.
 pub async fn start(
-    gw: &Arc<Gateway>,
-    session: Arc<Session>,
+    faces: &Arc<Faces>,
+    client: Arc<Client>,
     id: &str,
     method: &str,
     params: Option<&RawValue>,
     wants: Wants,
 ) -> Response {
-    match begin(gw, session, id, method, params, None) {
+    match begin(faces, client, id, method, params, None) {
         Ok(running) => respond(running, id, wants).await,
         Err(e) => refuse(id, e),
     }
@@ -72,41 +75,41 @@ pub async fn start(
 /// notifications, then its answer (or its `input_required` round). `cancel` fires when the
 /// client cancels it (`notifications/cancelled` on that face).
 pub fn start_messages(
-    gw: &Arc<Gateway>,
-    session: Arc<Session>,
+    faces: &Arc<Faces>,
+    client: Arc<Client>,
     id: &str,
     method: &str,
     params: Option<&RawValue>,
     cancel: CancellationToken,
 ) -> futures::stream::BoxStream<'static, Bytes> {
     use futures::StreamExt;
-    match begin(gw, session, id, method, params, Some(cancel)) {
+    match begin(faces, client, id, method, params, Some(cancel)) {
         Ok(running) => stream(running, id.to_string(), Vec::new()).boxed(),
-        Err(e) => futures::stream::iter([jsonrpc::error_message(Some(id), &e)]).boxed(),
+        Err(e) => futures::stream::iter([jsonrpc::error_message(Some(id), &e.to_rpc())]).boxed(),
     }
 }
 
 /// A running call: a new one, or the parked one its `requestState` names (answered first).
 fn begin(
-    gw: &Arc<Gateway>,
-    session: Arc<Session>,
+    faces: &Arc<Faces>,
+    client: Arc<Client>,
     id: &str,
     method: &str,
     params: Option<&RawValue>,
     cancel: Option<CancellationToken>,
-) -> Result<Running, RpcError> {
+) -> Result<Running, Failure> {
     let p = params.map(RawValue::get);
     if let Some(state) = jsonrpc::string_member(p, "requestState") {
-        return resume(method, &state, p);
+        return resume(&faces.parked, method, &state, p);
     }
     // Registered while the call lives, so per-session upstreams it opens are stopped with it
     // (and with the gateway).
-    gw.sessions.insert(session.clone());
+    faces.sessions.insert(client.clone());
     let (tx, related) = mpsc::unbounded_channel();
     let (done_tx, done) = oneshot::channel();
-    let (gw2, s2, id2, m2) = (
-        gw.clone(),
-        session.clone(),
+    let (gw, c2, id2, m2) = (
+        faces.gateway().clone(),
+        client.clone(),
         id.to_string(),
         method.to_string(),
     );
@@ -114,17 +117,17 @@ fn begin(
     if let Some(token) = cancel {
         // The face's token stands for this request from the start: a cancellation that arrives
         // before the call reaches its upstream still counts.
-        session.begin_with(id, token);
+        client.begin_with(id, token);
     }
     tokio::spawn(async move {
-        let answer = gw2
-            .request(&s2, &id2, &m2, params.as_deref(), Some(tx))
+        let answer = gw
+            .request(&c2, &id2, &m2, params.as_deref(), Some(tx))
             .await;
         let _ = done_tx.send(answer);
     });
     Ok(Running {
-        gw: gw.clone(),
-        session,
+        faces: faces.clone(),
+        client,
         first_id: id.to_string(),
         method: method.to_string(),
         related,
@@ -135,18 +138,23 @@ fn begin(
 }
 
 /// The client's retry of a parked call: answer what the upstream asked, and carry on with it.
-fn resume(method: &str, state: &str, params: Option<&str>) -> Result<Running, RpcError> {
-    let Some((_, mut running)) = PARKED.remove(state) else {
-        return Err(RpcError::invalid_params(
+fn resume(
+    parked: &Parked,
+    method: &str,
+    state: &str,
+    params: Option<&str>,
+) -> Result<Running, Failure> {
+    let Some((_, mut running)) = parked.0.remove(state) else {
+        return Err(Failure::invalid_params(
             "unknown or expired requestState: send the request again without it",
         ));
     };
     if running.method != method {
-        let e = RpcError::invalid_params(format!(
+        let e = Failure::invalid_params(format!(
             "requestState belongs to a {} request, not {method}",
             running.method
         ));
-        PARKED.insert(state.to_string(), running);
+        parked.0.insert(state.to_string(), running);
         return Err(e);
     }
     let responses = jsonrpc::member(params, "inputResponses");
@@ -157,11 +165,11 @@ fn resume(method: &str, state: &str, params: Option<&str>) -> Result<Running, Rp
         .cloned()
         .collect();
     if !missing.is_empty() {
-        let e = RpcError::invalid_params(format!(
+        let e = Failure::invalid_params(format!(
             "inputResponses lacks an answer for {}",
             missing.join(", ")
         ));
-        PARKED.insert(state.to_string(), running);
+        parked.0.insert(state.to_string(), running);
         return Err(e);
     }
     for key in std::mem::take(&mut running.asked) {
@@ -169,7 +177,7 @@ fn resume(method: &str, state: &str, params: Option<&str>) -> Result<Running, Rp
             jsonrpc::member(responses.as_deref().map(RawValue::get), &key).expect("checked above");
         let down_id = serde_json::to_string(&key).expect("a string serializes");
         let answer = jsonrpc::response_result(&down_id, value.get());
-        if !running.session.answer(&down_id, answer) {
+        if !running.client.answer(&down_id, answer) {
             tracing::debug!(key, "the upstream no longer waits for this input");
         }
     }
@@ -180,7 +188,7 @@ fn resume(method: &str, state: &str, params: Option<&str>) -> Result<Running, Rp
 /// notification (then stream, SSE, until one of the other two).
 async fn respond(mut running: Running, id: &str, wants: Wants) -> Response {
     let mut early = Vec::new();
-    let log = running.session.log_level.lock().is_some();
+    let log = running.client.log_level.lock().is_some();
     loop {
         match next_step(&mut running).await {
             Step::Done(answer) => {
@@ -234,7 +242,7 @@ fn stream(
     id: String,
     first: Vec<Bytes>,
 ) -> impl futures::Stream<Item = Bytes> + Send {
-    let log = running.session.log_level.lock().is_some();
+    let log = running.client.log_level.lock().is_some();
     let head = futures::stream::iter(first);
     let rest = futures::stream::unfold(Some(Tail::Live(running)), move |state| {
         let id = id.clone();
@@ -286,8 +294,8 @@ async fn next_step(running: &mut Running) -> Step {
 /// The call's answer (or, if its task ended without one, an error) as the client gets it.
 fn final_answer(answer: Option<Bytes>, id: &str, method: &str) -> (StatusCode, Bytes) {
     let answer = answer.unwrap_or_else(|| {
-        let e = RpcError::internal("the request ended without an answer");
-        jsonrpc::error_message(Some(id), &e)
+        let e = Failure::internal("the request ended without an answer");
+        jsonrpc::error_message(Some(id), &e.to_rpc())
     });
     finish(&answer, id, method)
 }
@@ -315,8 +323,8 @@ enum Step {
 
 fn classify(msg: Bytes) -> Step {
     let kind = jsonrpc::parse(&msg).ok().map(|m| match m.kind() {
-        Ok(Kind::Request { .. }) => 1,
-        Ok(Kind::Notification {
+        Ok(Message::Request { .. }) => 1,
+        Ok(Message::Notification {
             method: "notifications/message",
             ..
         }) => 2,
@@ -357,7 +365,7 @@ fn park(mut running: Running, requests: Vec<Bytes>, id: &str) -> Bytes {
     let mut inputs = serde_json::Map::new();
     for r in &requests {
         let Ok(msg) = jsonrpc::parse(r) else { continue };
-        let Ok(Kind::Request {
+        let Ok(Message::Request {
             id: down,
             method,
             params,
@@ -376,20 +384,24 @@ fn park(mut running: Running, requests: Vec<Bytes>, id: &str) -> Bytes {
         inputs.insert(key.clone(), entry);
         running.asked.push(key);
     }
-    let token = crate::session::Session::new().id.to_string(); // 128 random bits, hex
+    let token = random_token();
     let result = serde_json::json!({
         "resultType": "input_required",
         "inputRequests": inputs,
         "requestState": token,
     });
     running.parked_at = Instant::now();
-    PARKED.retain(|_, r| r.parked_at.elapsed() < PARK_FOR);
-    PARKED.insert(token, running);
+    let faces = running.faces.clone();
+    faces
+        .parked
+        .0
+        .retain(|_, r| r.parked_at.elapsed() < PARK_FOR);
+    faces.parked.0.insert(token, running);
     jsonrpc::response_result(id, &result.to_string())
 }
 
 /// The call ended with its answer: nothing to cancel.
 fn forget(running: Running) {
-    running.session.end(&running.first_id);
+    running.client.end(&running.first_id);
     drop(running);
 }

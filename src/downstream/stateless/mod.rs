@@ -1,21 +1,22 @@
-//! The 2026-07-28 (stateless) face on `/mcp`: every POST is self-contained. Its `_meta` carries
-//! the version and the client's capabilities, `MCP-Protocol-Version`/`Mcp-Method`/`Mcp-Name`
-//! mirror the body (checked by [`ladder`]), and there is no session: each request gets a
-//! throw-away [`Session`] so the gateway core serves it like any other. Server-to-client requests
-//! of an upstream become `input_required` results ([`exchange`]); change notifications flow on
-//! `subscriptions/listen` streams ([`listen`]).
+//! The stateless (2026-07-28) face on `/mcp` and on stdio: every request is self-contained. Its
+//! `_meta` carries the version and the client's capabilities, `MCP-Protocol-Version`/`Mcp-Method`/
+//! `Mcp-Name` mirror the body (checked by [`ladder`]), and there is no session: each request gets
+//! a throw-away [`Client`] so the gateway core serves it like any other. Server-to-client
+//! requests of an upstream become `input_required` results ([`exchange`], parked in [`Parked`]);
+//! change notifications flow on `subscriptions/listen` streams ([`listen`]).
 
 mod exchange;
 mod ladder;
 mod listen;
 
-pub use ladder::MODERN_VERSIONS;
+pub use exchange::Parked;
 
 use super::guard::Wants;
-use super::reply;
-use crate::gateway::Gateway;
-use crate::jsonrpc::{self, RpcError};
-use crate::session::{Accepts, Negotiated, Session};
+use super::{reply, Faces};
+use crate::call::{failure, Failure, Kind};
+use crate::gateway::{Accepts, Client, Gateway, Negotiated};
+use crate::jsonrpc;
+use crate::protocol::{self, STATELESS_VERSION};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use bytes::Bytes;
@@ -33,18 +34,17 @@ const REMOVED: &[(&str, &str)] = &[
 
 /// Whether a POST speaks 2026-07-28: no session, and `server/discover` or a version (header or
 /// envelope) that is not one of the `initialize` generation's.
-pub fn is_modern(headers: &HeaderMap, method: &str, params: Option<&RawValue>) -> bool {
+pub fn is_stateless(headers: &HeaderMap, method: &str, params: Option<&RawValue>) -> bool {
     if headers.contains_key(super::SESSION_HEADER) {
         return false;
     }
     method == "server/discover"
-        || ladder::requested_version(headers, params)
-            .is_some_and(|v| !crate::config::PROTOCOL_VERSIONS.contains(&v.as_str()))
+        || ladder::requested_version(headers, params).is_some_and(|v| !protocol::is_initialize(&v))
 }
 
 /// Answer one 2026-07-28 request over HTTP.
 pub async fn handle(
-    gw: &Arc<Gateway>,
+    faces: &Arc<Faces>,
     headers: &HeaderMap,
     peer: Option<std::net::IpAddr>,
     id: &str,
@@ -52,13 +52,14 @@ pub async fn handle(
     params: Option<&RawValue>,
     wants: Wants,
 ) -> Response {
-    let session = match prepare(gw, Some(headers), method, params) {
-        Ok(s) => s,
+    let gw = faces.gateway();
+    let client = match prepare(gw, Some(headers), method, params) {
+        Ok(c) => c,
         Err(e) => return refuse(id, e),
     };
     if let Some(ip) = peer {
         // No session to tell stateless clients apart: per-client limits count per address.
-        session.set_client(Arc::from(format!("peer:{ip}")));
+        client.set_key(Arc::from(format!("peer:{ip}")));
     }
     let stripped = strip_envelope(params);
     let params = stripped.as_deref().or(params);
@@ -67,23 +68,23 @@ pub async fn handle(
             axum::http::StatusCode::OK,
             jsonrpc::response_result(id, &gw.discover_result()),
         ),
-        "subscriptions/listen" => listen::open(gw, session, id, params).await,
-        _ => exchange::start(gw, session, id, method, params, wants).await,
+        "subscriptions/listen" => listen::open(faces, client, id, params).await,
+        _ => exchange::start(faces, client, id, method, params, wants).await,
     }
 }
 
 /// Whether a message on a face without headers (stdio) speaks 2026-07-28: `server/discover`, or
 /// an envelope naming a version outside the `initialize` generation.
-pub fn is_modern_message(method: &str, params: Option<&RawValue>) -> bool {
-    is_modern(&HeaderMap::new(), method, params)
+pub fn is_stateless_message(method: &str, params: Option<&RawValue>) -> bool {
+    is_stateless(&HeaderMap::new(), method, params)
 }
 
 /// Answer one 2026-07-28 request on a face that writes messages (stdio): its notifications, then
 /// its answer. `client` names the client for per-client limits (the face's own session);
 /// `cancel` fires when it cancels the request.
 pub fn messages(
-    gw: &Arc<Gateway>,
-    client: Arc<str>,
+    faces: &Arc<Faces>,
+    key: Arc<str>,
     id: &str,
     method: &str,
     params: Option<&RawValue>,
@@ -91,58 +92,58 @@ pub fn messages(
 ) -> futures::stream::BoxStream<'static, Bytes> {
     use futures::StreamExt;
     let one = |msg: Bytes| futures::stream::iter([msg]).boxed();
-    let session = match prepare(gw, None, method, params) {
-        Ok(s) => s,
-        Err(e) => return one(jsonrpc::error_message(Some(id), &e)),
+    let gw = faces.gateway();
+    let client = match prepare(gw, None, method, params) {
+        Ok(c) => c,
+        Err(e) => return one(jsonrpc::error_message(Some(id), &e.to_rpc())),
     };
-    session.set_client(client); // one client per stdio face
+    client.set_key(key); // one client per stdio face
     let stripped = strip_envelope(params);
     let params = stripped.as_deref().or(params);
     match method {
         "server/discover" => one(jsonrpc::response_result(id, &gw.discover_result())),
-        "subscriptions/listen" => one(jsonrpc::error_message(
-            Some(id),
-            &RpcError::method_not_found(method),
-        )),
-        _ => exchange::start_messages(gw, session, id, method, params, cancel),
+        "subscriptions/listen" => {
+            let e = Failure::new(
+                Kind::Unsupported,
+                "subscriptions/listen is not served on the stdio face yet",
+            );
+            one(jsonrpc::error_message(Some(id), &e.to_rpc()))
+        }
+        _ => exchange::start_messages(faces, client, id, method, params, cancel),
     }
 }
 
 /// The checks every 2026-07-28 request passes (envelope, headers when there are any, removed
-/// methods), and the throw-away session it is served in.
+/// methods), and the throw-away client it is served as.
 fn prepare(
     gw: &Gateway,
     headers: Option<&HeaderMap>,
     method: &str,
     params: Option<&RawValue>,
-) -> Result<Arc<Session>, RpcError> {
+) -> Result<Arc<Client>, Failure> {
     let envelope = ladder::check(headers, method, params)?;
     if let (Some(headers), "tools/call") = (headers, method) {
-        param_headers(gw, headers, params).map_err(|why| {
-            RpcError::new(
-                crate::jsonrpc::code::HEADER_MISMATCH,
-                format!("header mismatch: {why}"),
-            )
-        })?;
+        param_headers(gw, headers, params)
+            .map_err(|why| Failure::new(Kind::HeaderMismatch, format!("header mismatch: {why}")))?;
     }
     if let Some((_, why)) = REMOVED.iter().find(|(m, _)| *m == method) {
-        return Err(RpcError::new(
-            crate::jsonrpc::code::METHOD_NOT_FOUND,
+        return Err(Failure::new(
+            Kind::MethodNotFound,
             format!("method not found: {method:?}; {why}"),
         ));
     }
-    let session = Arc::new(Session::new());
+    let client = Arc::new(Client::new());
     let accepts: Accepts = serde_json::from_str(&envelope.capabilities).unwrap_or_default();
-    session.negotiate(Negotiated {
-        version: MODERN_VERSIONS[0],
+    client.negotiate(Negotiated {
+        version: STATELESS_VERSION,
         client_info: envelope.client_info,
         capabilities: envelope.capabilities,
         accepts,
     });
-    session.mark_initialized();
-    *session.log_level.lock() = jsonrpc::member(params.map(RawValue::get), "_meta")
+    client.mark_initialized();
+    *client.log_level.lock() = jsonrpc::member(params.map(RawValue::get), "_meta")
         .and_then(|m| jsonrpc::string_member(Some(m.get()), "io.modelcontextprotocol/logLevel"));
-    Ok(session)
+    Ok(client)
 }
 
 /// The params without the envelope's `io.modelcontextprotocol/*` `_meta` keys: they describe
@@ -193,11 +194,11 @@ fn param_headers(
     })
 }
 
-/// An error answer with the status the revision gives its code.
-fn refuse(id: &str, e: RpcError) -> Response {
+/// A failure as the whole answer, with the status its class gives.
+fn refuse(id: &str, e: Failure) -> Response {
     reply::json(
-        ladder::status_of(e.code),
-        jsonrpc::error_message(Some(id), &e),
+        reply::status(&e),
+        jsonrpc::error_message(Some(id), &e.to_rpc()),
     )
 }
 
@@ -249,10 +250,9 @@ fn finish(answer: &Bytes, id: &str, method: &str) -> (axum::http::StatusCode, By
             let code = jsonrpc::member(Some(e.get()), "code")
                 .and_then(|c| c.get().parse::<i64>().ok())
                 .unwrap_or(0);
-            (
-                ladder::status_of(code),
-                jsonrpc::response_error_raw(id, e.get()),
-            )
+            let status = axum::http::StatusCode::from_u16(failure::status_of_code(code))
+                .unwrap_or(axum::http::StatusCode::OK);
+            (status, jsonrpc::response_error_raw(id, e.get()))
         }
         _ => (axum::http::StatusCode::OK, answer.clone()),
     }

@@ -1,21 +1,16 @@
-//! Every configured upstream, started together; one failing does not block the others.
+//! One configured upstream over its life: started (eagerly or on first need), its shared
+//! connection watched and restarted with backoff when lost or hung, its lists cached.
 
 use super::lists::{self, ListKind, Lists};
-use super::{Connection, Event, OpenOptions, UpstreamError};
-use crate::config::{Config, Isolation, ServerSpec};
-use crate::layers::{Connect, Stack};
+use super::{Connect, Connection, Event, OpenOptions};
+use crate::call::{Caller, Failure};
+use crate::config::{Isolation, ServerSpec};
 use crate::observe;
 use arc_swap::{ArcSwap, ArcSwapOption};
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
-
-/// What a shared connection declares upstream: the server-to-client requests the gateway can
-/// relay to the client whose call caused them. `roots` is per client, so only per-session
-/// connections declare it (when their client does).
-pub const SHARED_CLIENT_CAPS: &str = r#"{"sampling":{},"elicitation":{}}"#;
 
 /// Where an upstream is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -56,29 +51,56 @@ pub struct Upstream {
     state: parking_lot::Mutex<State>,
     restarts: AtomicU64,
     stopping: AtomicBool,
-    /// Recent request latencies.
-    pub latency: Arc<observe::Window>,
-    /// The layers requests go through (see [`crate::layers`]).
-    pub stack: Stack,
+    /// Recent request latencies (an upstream in use is not pinged).
+    latency: Arc<observe::Window>,
 }
 
 impl Connect for Upstream {
-    fn connection(&self) -> Result<Arc<Connection>, UpstreamError> {
+    fn connection(&self) -> Result<Arc<Connection>, Failure> {
         Upstream::connection(self)
     }
 }
 
 impl Upstream {
+    /// Upstream `index` of the configuration, not started yet; `latency` is the window its
+    /// layer stack records into.
+    pub fn new(
+        index: usize,
+        spec: ServerSpec,
+        opts: OpenOptions,
+        latency: Arc<observe::Window>,
+    ) -> Arc<Upstream> {
+        let state = if spec.lazy {
+            State::Dormant
+        } else {
+            State::Starting
+        };
+        Arc::new(Upstream {
+            index,
+            spec,
+            conn: ArcSwapOption::empty(),
+            lists: ArcSwap::from_pointee(Lists::default()),
+            last_error: parking_lot::Mutex::new(None),
+            opts,
+            started: tokio::sync::Mutex::new(false),
+            state: parking_lot::Mutex::new(state),
+            restarts: AtomicU64::new(0),
+            stopping: AtomicBool::new(false),
+            latency,
+        })
+    }
+
     /// The shared connection, or why there is none.
-    pub fn connection(&self) -> Result<Arc<Connection>, UpstreamError> {
+    pub fn connection(&self) -> Result<Arc<Connection>, Failure> {
         match self.conn.load_full() {
             Some(c) if !c.is_closed() => Ok(c),
-            _ => Err(UpstreamError::NotReady(
+            _ => Err(Failure::unavailable(format!(
+                "not connected: {}",
                 self.last_error
                     .lock()
                     .clone()
-                    .unwrap_or_else(|| "the upstream is not connected".into()),
-            )),
+                    .unwrap_or_else(|| "the upstream is not connected".into())
+            ))),
         }
     }
 
@@ -92,12 +114,17 @@ impl Upstream {
     pub async fn open_private(
         &self,
         client_caps: &str,
-        owner: Arc<dyn super::Caller>,
-    ) -> Result<Arc<Connection>, UpstreamError> {
+        owner: Arc<dyn Caller>,
+    ) -> Result<Arc<Connection>, Failure> {
         let mut opts = self.opts.clone();
         opts.client_caps = client_caps.to_string();
         opts.owner = Some(owner);
         Connection::open(&self.spec, opts).await
+    }
+
+    /// Its recent request latencies.
+    pub fn latency(&self) -> &observe::Window {
+        &self.latency
     }
 
     /// The cached lists.
@@ -111,7 +138,7 @@ impl Upstream {
     }
 
     /// Re-fetch some lists (after `list_changed`).
-    pub async fn refresh(&self, kinds: &[ListKind]) -> Result<(), UpstreamError> {
+    pub async fn refresh(&self, kinds: &[ListKind]) -> Result<(), Failure> {
         let conn = self.connection()?;
         let mut next = (*self.lists()).clone();
         for kind in kinds {
@@ -250,7 +277,7 @@ impl Upstream {
             }
             let deadline = PING_DEADLINE.min(every);
             // 2026-07-28 has no ping: server/discover is its cheapest request.
-            let probe = if conn.init().modern {
+            let probe = if conn.init().stateless {
                 "server/discover"
             } else {
                 "ping"
@@ -265,84 +292,12 @@ impl Upstream {
         }
     }
 
-    async fn stop(&self) {
+    /// Stop it for good (its child gets stdin closed, SIGTERM, SIGKILL).
+    pub async fn stop(&self) {
         self.stopping.store(true, Ordering::Release);
         if let Some(c) = self.conn.swap(None) {
             c.shutdown().await;
         }
         self.set_state(State::Stopped);
-    }
-}
-
-/// All upstreams of a configuration.
-pub struct Pool {
-    upstreams: Vec<Arc<Upstream>>,
-}
-
-impl Pool {
-    /// Build handles for every configured server (nothing is started yet).
-    pub fn new(config: &Config) -> (Pool, mpsc::UnboundedReceiver<Event>) {
-        let (events, rx) = mpsc::unbounded_channel();
-        let http = reqwest::Client::builder()
-            .pool_idle_timeout(Duration::from_secs(90))
-            .tcp_nodelay(true)
-            .build()
-            .expect("a default HTTP client builds");
-        let upstreams = config
-            .servers
-            .iter()
-            .enumerate()
-            .map(|(index, spec)| {
-                let latency = Arc::new(observe::Window::default());
-                let layers = config.layer_settings(spec);
-                Arc::new(Upstream {
-                    index,
-                    spec: spec.clone(),
-                    conn: ArcSwapOption::empty(),
-                    lists: ArcSwap::from_pointee(Lists::default()),
-                    last_error: parking_lot::Mutex::new(None),
-                    started: tokio::sync::Mutex::new(false),
-                    state: parking_lot::Mutex::new(if spec.lazy {
-                        State::Dormant
-                    } else {
-                        State::Starting
-                    }),
-                    restarts: AtomicU64::new(0),
-                    stopping: AtomicBool::new(false),
-                    latency: latency.clone(),
-                    stack: Stack::new(spec.name.clone(), &layers, latency),
-                    opts: OpenOptions {
-                        http: http.clone(),
-                        startup: config.gateway.startup_timeout,
-                        timeout: layers.timeouts.for_call("tools/list", None),
-                        events: events.clone(),
-                        client_caps: SHARED_CLIENT_CAPS.to_string(),
-                        owner: None,
-                    },
-                })
-            })
-            .collect();
-        (Pool { upstreams }, rx)
-    }
-
-    /// Start every upstream that is not lazy, concurrently, and wait until each is ready or has failed.
-    pub async fn start_all(&self) {
-        let eager = self.upstreams.iter().filter(|u| !u.spec.lazy);
-        futures::future::join_all(eager.map(|u| u.ensure_started())).await;
-    }
-
-    /// The upstreams, in configuration order.
-    pub fn all(&self) -> &[Arc<Upstream>] {
-        &self.upstreams
-    }
-
-    /// Look one up by name.
-    pub fn by_name(&self, name: &str) -> Option<&Arc<Upstream>> {
-        self.upstreams.iter().find(|u| &*u.spec.name == name)
-    }
-
-    /// Stop every upstream (children get stdin closed, SIGTERM, SIGKILL).
-    pub async fn shutdown(&self) {
-        futures::future::join_all(self.upstreams.iter().map(|u| u.stop())).await;
     }
 }

@@ -1,0 +1,245 @@
+//! A downstream client as the gateway core sees it: what it negotiated, its stream, the answers
+//! it owes us, its requests in flight, its own upstream connections and subscriptions. Sessions
+//! (ids clients name, expiry, the registry) are built on top of this by the session layer.
+
+use crate::upstream::Connection;
+use bytes::Bytes;
+use dashmap::DashMap;
+use rand::RngCore;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+/// What `initialize` settled.
+#[derive(Debug)]
+pub struct Negotiated {
+    /// Protocol version.
+    pub version: &'static str,
+    /// `clientInfo`, raw.
+    pub client_info: Option<Box<RawValue>>,
+    /// The client's capabilities, raw (declared upstream on per-session connections).
+    pub capabilities: String,
+    /// Which server-to-client requests the client accepts.
+    pub accepts: Accepts,
+}
+
+/// Client capabilities that decide whether a server-to-client request may be relayed.
+#[derive(Debug, Default, Clone, Copy, Deserialize)]
+#[serde(default)]
+pub struct Accepts {
+    /// `sampling`
+    #[serde(deserialize_with = "present")]
+    pub sampling: bool,
+    /// `elicitation`
+    #[serde(deserialize_with = "present")]
+    pub elicitation: bool,
+    /// `roots`
+    #[serde(deserialize_with = "present")]
+    pub roots: bool,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(!serde_json::Value::deserialize(d)?.is_null())
+}
+
+impl Accepts {
+    /// Whether the client accepts a server-to-client request `method`.
+    pub fn allows(&self, method: &str) -> bool {
+        match method {
+            "sampling/createMessage" => self.sampling,
+            "elicitation/create" => self.elicitation,
+            "roots/list" => self.roots,
+            "ping" => true,
+            _ => false,
+        }
+    }
+}
+
+/// One downstream client: a session of the `initialize` generation, the one client of a stdio
+/// face, or a stateless (2026-07-28) request.
+pub struct Client {
+    /// 128 random bits as hex: the `Mcp-Session-Id` (or legacy SSE `sessionId`) of a session.
+    pub id: Arc<str>,
+    negotiated: OnceLock<Negotiated>,
+    initialized: AtomicBool,
+    /// The stream for messages not tied to one request (GET stream, legacy SSE stream, stdout).
+    outbox: parking_lot::Mutex<Option<mpsc::Sender<Bytes>>>,
+    next_id: AtomicU64,
+    /// Server-to-client requests relayed to this client, by the id we gave them.
+    awaiting: DashMap<String, oneshot::Sender<Bytes>>,
+    /// Cancellation triggers of this client's requests in flight, by the client's raw id.
+    inflight: DashMap<String, CancellationToken>,
+    /// Level set by `logging/setLevel`; log notifications not tied to a request go to clients that set one.
+    pub log_level: parking_lot::Mutex<Option<String>>,
+    /// Exposed resource URIs this client subscribed to.
+    pub subscriptions: parking_lot::Mutex<HashSet<String>>,
+    /// Private upstream connections (`isolation = "per-session"`), by upstream index.
+    pub private: DashMap<usize, Arc<Connection>>,
+    /// Serializes opening private connections.
+    pub opening: tokio::sync::Mutex<()>,
+    /// Who the client is, for per-client limits: set for stateless (2026-07-28) requests, whose
+    /// id says nothing; else the id.
+    key: OnceLock<Arc<str>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// 128 random bits as hex (session ids, `requestState` tokens).
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Client {
+    /// A new, not yet initialized client with a fresh random id.
+    pub fn new() -> Self {
+        Client {
+            id: Arc::from(random_token()),
+            negotiated: OnceLock::new(),
+            initialized: AtomicBool::new(false),
+            outbox: parking_lot::Mutex::new(None),
+            next_id: AtomicU64::new(1),
+            awaiting: DashMap::new(),
+            inflight: DashMap::new(),
+            log_level: parking_lot::Mutex::new(None),
+            subscriptions: parking_lot::Mutex::new(HashSet::new()),
+            private: DashMap::new(),
+            opening: tokio::sync::Mutex::new(()),
+            key: OnceLock::new(),
+        }
+    }
+
+    /// Record what `initialize` settled (once).
+    pub fn negotiate(&self, n: Negotiated) {
+        let _ = self.negotiated.set(n);
+    }
+
+    /// What `initialize` settled, if it ran.
+    pub fn negotiated(&self) -> Option<&Negotiated> {
+        self.negotiated.get()
+    }
+
+    /// Mark `notifications/initialized` received.
+    pub fn mark_initialized(&self) {
+        self.initialized.store(true, Ordering::Release);
+    }
+
+    /// Name the client (per-client limits use it instead of the id).
+    pub fn set_key(&self, key: Arc<str>) {
+        let _ = self.key.set(key);
+    }
+
+    /// The key per-client limits count under.
+    pub fn key(&self) -> Arc<str> {
+        self.key.get().unwrap_or(&self.id).clone()
+    }
+
+    /// Attach the client's stream; `false` if one is already open (only one is allowed).
+    pub fn attach_stream(&self, tx: mpsc::Sender<Bytes>) -> bool {
+        let mut slot = self.outbox.lock();
+        if slot.as_ref().is_some_and(|s| !s.is_closed()) {
+            return false;
+        }
+        *slot = Some(tx);
+        true
+    }
+
+    /// Whether a stream is open.
+    pub fn has_stream(&self) -> bool {
+        self.outbox.lock().as_ref().is_some_and(|s| !s.is_closed())
+    }
+
+    /// Queue a message on the client's stream; `false` when no stream is open or it is full.
+    pub fn push(&self, msg: Bytes) -> bool {
+        let tx = self.outbox.lock().clone();
+        tx.is_some_and(|tx| tx.try_send(msg).is_ok())
+    }
+
+    /// Queue a message that must not be lost (an answer): waits while the stream is full.
+    /// `false` only when no stream is open.
+    pub async fn deliver(&self, msg: Bytes) -> bool {
+        let tx = self.outbox.lock().clone();
+        match tx {
+            Some(tx) => tx.send(msg).await.is_ok(),
+            None => false,
+        }
+    }
+
+    /// Close the client's stream.
+    pub fn close_stream(&self) {
+        self.outbox.lock().take();
+    }
+
+    /// A fresh id for a server-to-client request, and the slot its answer arrives in.
+    pub fn expect_answer(&self) -> (String, oneshot::Receiver<Bytes>) {
+        let id = format!("\"sb-{}\"", self.next_id.fetch_add(1, Ordering::Relaxed));
+        let (tx, rx) = oneshot::channel();
+        self.awaiting.insert(id.clone(), tx);
+        (id, rx)
+    }
+
+    /// Give up waiting for an answer.
+    pub fn forget_answer(&self, id: &str) {
+        self.awaiting.remove(id);
+    }
+
+    /// The client answered a server-to-client request; `false` if nobody waits for that id.
+    pub fn answer(&self, id: &str, msg: Bytes) -> bool {
+        match self.awaiting.remove(id) {
+            Some((_, tx)) => tx.send(msg).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Register a request in flight; the token fires if the client cancels it. A request
+    /// registered beforehand (see [`Client::begin_with`]) keeps its token.
+    pub fn begin(&self, id: &str) -> CancellationToken {
+        self.inflight.entry(id.to_string()).or_default().clone()
+    }
+
+    /// Register request `id` with a token of the caller's (cancelled elsewhere, perhaps already).
+    pub fn begin_with(&self, id: &str, token: CancellationToken) {
+        self.inflight.insert(id.to_string(), token);
+    }
+
+    /// The session's own live connection to upstream `index`, if it has one.
+    pub fn private_connection(&self, index: usize) -> Option<Arc<Connection>> {
+        self.private
+            .get(&index)
+            .map(|c| c.clone())
+            .filter(|c| !c.is_closed())
+    }
+
+    /// A request is done.
+    pub fn end(&self, id: &str) {
+        self.inflight.remove(id);
+    }
+
+    /// The client cancelled request `id`.
+    pub fn cancel(&self, id: &str) -> bool {
+        match self.inflight.remove(id) {
+            Some((_, token)) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! The server assembly: the MCP faces and the admin endpoints mounted side by side on one HTTP
+//! application, served on a listener.
+
+use crate::downstream::{self, Faces};
+use crate::gateway::Gateway;
+use crate::session::Sessions;
+use axum::Router;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// One gateway, with its sessions and faces: what `serve` and `stdio` run.
+pub struct Server {
+    /// The faces (and through them, the sessions and the gateway).
+    pub faces: Arc<Faces>,
+}
+
+impl Server {
+    /// The faces over a started gateway.
+    pub fn new(gw: Arc<Gateway>) -> Server {
+        Server {
+            faces: Faces::new(Sessions::new(gw)),
+        }
+    }
+
+    /// The gateway.
+    pub fn gateway(&self) -> &Arc<Gateway> {
+        self.faces.gateway()
+    }
+
+    /// The HTTP application, without a socket (tests drive it with `oneshot`).
+    pub fn app(&self) -> Router {
+        downstream::routes(self.faces.clone())
+            .merge(crate::admin::routes(self.faces.sessions.clone()))
+    }
+
+    /// Serve the application on `listener` until `shutdown` resolves.
+    pub async fn serve(
+        &self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        // The peer address names a stateless (2026-07-28) client for per-client limits.
+        let app = self
+            .app()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+
+    /// End every session, then stop every upstream.
+    pub async fn shutdown(&self) {
+        self.faces.sessions.shutdown().await;
+    }
+}

@@ -1,0 +1,154 @@
+//! Opening a connection: start the process a network server needs, reach the upstream over its
+//! transport, then the handshake (probe for 2026-07-28, else `initialize`).
+
+use super::inbound::route_inbound;
+use super::stateless::{listen, PROBE_WAIT};
+use super::{Connection, Link, OpenOptions};
+use crate::call::{Failure, Kind};
+use crate::config::{Launch, Protocol, ServerSpec, Transport};
+use crate::upstream::http::HttpLink;
+use crate::upstream::sse::SseLink;
+use crate::upstream::stdio::{log_stderr, StdioLink};
+use crate::upstream::{handshake, process, InitInfo, Peer};
+use arc_swap::ArcSwap;
+use dashmap::DashMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::process::Child;
+
+/// How long to wait between attempts to reach a server the gateway just started.
+const NOT_LISTENING_YET: Duration = Duration::from_millis(200);
+
+impl Connection {
+    /// Start (or reach) the upstream and run the handshake.
+    pub async fn open(spec: &ServerSpec, opts: OpenOptions) -> Result<Arc<Connection>, Failure> {
+        let server = spec.name.clone();
+        let peer = Peer::new();
+        let launched = match (&spec.launch, &spec.transport) {
+            (Some(launch), Transport::StreamableHttp(_) | Transport::Sse(_)) => {
+                Some(launch_network_server(launch, &server)?)
+            }
+            _ => None,
+        };
+        let link = connect(spec, &opts, &peer, launched.is_some()).await?;
+        let conn = Arc::new(Connection {
+            server,
+            peer,
+            link,
+            init: ArcSwap::from_pointee(InitInfo::default()),
+            callers: DashMap::new(),
+            client_caps: opts.client_caps,
+            owner: opts.owner,
+            generation: AtomicU64::new(0),
+            reinit: tokio::sync::Mutex::new(()),
+            launched: tokio::sync::Mutex::new(launched),
+            timeout: opts.timeout,
+        });
+        let (weak, events) = (Arc::downgrade(&conn), opts.events);
+        conn.peer
+            .on_inbound(Box::new(move |msg| route_inbound(&weak, &events, msg)));
+        let info = match tokio::time::timeout(opts.startup, conn.handshake(spec)).await {
+            Ok(Ok(info)) => info,
+            Ok(Err(e)) => {
+                conn.shutdown().await;
+                return Err(e);
+            }
+            Err(_) => {
+                conn.shutdown().await;
+                return Err(Failure::timeout(opts.startup));
+            }
+        };
+        let stateless = info.stateless;
+        conn.adopt(info);
+        if stateless {
+            tokio::spawn(listen(Arc::downgrade(&conn)));
+        } else if let Link::Http(h) = &conn.link {
+            tokio::spawn(h.clone().listen());
+        }
+        Ok(conn)
+    }
+
+    /// Probe with `server/discover` (stdio and streamable HTTP: 2026-07-28 has no HTTP+SSE
+    /// transport), else `initialize`. A server the gateway just started needs a moment to
+    /// listen: refused connections are retried until the startup deadline (the caller's).
+    async fn handshake(&self, spec: &ServerSpec) -> Result<InitInfo, Failure> {
+        let probe =
+            spec.protocol != Protocol::Initialize && !matches!(spec.transport, Transport::Sse(_));
+        let launched_http = matches!(spec.transport, Transport::StreamableHttp(_))
+            && self.launched.lock().await.is_some();
+        loop {
+            let attempt = async {
+                if probe {
+                    if let Some(info) = handshake::discover(self, PROBE_WAIT).await? {
+                        return Ok(info);
+                    }
+                    if spec.protocol == Protocol::Stateless {
+                        return Err(Failure::protocol(
+                            "protocol = \"2026-07-28\" but server/discover did not offer it",
+                        ));
+                    }
+                }
+                handshake::initialize(self, &self.client_caps).await
+            };
+            match attempt.await {
+                Err(e) if launched_http && e.kind() == Kind::UpstreamTransport => {
+                    tracing::debug!(server = %self.server, error = %e, "launched upstream not listening yet");
+                    tokio::time::sleep(NOT_LISTENING_YET).await;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// Start the process a network upstream needs (seed-004 registry servers); its stderr is logged.
+fn launch_network_server(launch: &Launch, server: &Arc<str>) -> Result<Child, Failure> {
+    let mut child = process::spawn(launch, false)
+        .map_err(|e| Failure::unavailable(format!("cannot start {:?}: {e}", launch.program)))?;
+    if let Some(stderr) = child.stderr.take() {
+        tokio::spawn(log_stderr(stderr, server.clone()));
+    }
+    Ok(child)
+}
+
+/// Reach the upstream over its transport.
+async fn connect(
+    spec: &ServerSpec,
+    opts: &OpenOptions,
+    peer: &Arc<Peer>,
+    launched: bool,
+) -> Result<Link, Failure> {
+    let server = spec.name.clone();
+    match &spec.transport {
+        Transport::Stdio(launch) => {
+            Ok(Link::Stdio(StdioLink::spawn(server, launch, peer.clone())?))
+        }
+        Transport::StreamableHttp(target) => Ok(Link::Http(Arc::new(HttpLink::new(
+            opts.http.clone(),
+            target,
+            peer.clone(),
+            server,
+        )))),
+        Transport::Sse(target) => {
+            // A launched server needs a moment to listen: retry until the startup deadline.
+            let deadline = tokio::time::Instant::now() + opts.startup;
+            loop {
+                let attempt = SseLink::connect(
+                    opts.http.clone(),
+                    target,
+                    peer.clone(),
+                    server.clone(),
+                    opts.startup,
+                );
+                match attempt.await {
+                    Ok(l) => return Ok(Link::Sse(l)),
+                    Err(e) if !launched || tokio::time::Instant::now() >= deadline => {
+                        return Err(e)
+                    }
+                    Err(_) => tokio::time::sleep(NOT_LISTENING_YET).await,
+                }
+            }
+        }
+    }
+}
