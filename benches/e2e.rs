@@ -4,6 +4,7 @@
 //! Measures tools/call throughput and latency at concurrency 1, 16 and 64 over streamable HTTP
 //! (JSON answers) and with a stdio upstream; tools/list latency over 50 upstreams x 100 tools;
 //! gateway RSS idle and with 10,000 idle sessions. Prints a table with gateway/direct ratios.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // blocking harness threads on the wall clock, outside any runtime
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};

@@ -232,7 +232,7 @@ async fn stateless_requests_are_checked_rung_by_rung() {
             client.post_raw(body, &headers).await
         }
     };
-    let modern = |method: &'static str| {
+    let stateless = |method: &'static str| {
         vec![
             ("mcp-protocol-version", "2026-07-28"),
             ("mcp-method", method),
@@ -242,7 +242,7 @@ async fn stateless_requests_are_checked_rung_by_rung() {
     let a = post(
         "server/discover",
         json!({"_meta": meta}),
-        modern("server/discover"),
+        stateless("server/discover"),
     )
     .await;
     assert_eq!(a.status, 200, "{}", a.text);
@@ -254,7 +254,7 @@ async fn stateless_requests_are_checked_rung_by_rung() {
         "switchboard"
     );
     // No envelope: -32602, 400.
-    let a = post("tools/list", json!({}), modern("tools/list")).await;
+    let a = post("tools/list", json!({}), stateless("tools/list")).await;
     assert_eq!(
         (a.status, a.body["error"]["code"].as_i64()),
         (400, Some(-32602)),
@@ -262,7 +262,12 @@ async fn stateless_requests_are_checked_rung_by_rung() {
         a.text
     );
     // Header and body disagree: -32020, 400, naming both values.
-    let a = post("tools/list", json!({"_meta": meta}), modern("prompts/list")).await;
+    let a = post(
+        "tools/list",
+        json!({"_meta": meta}),
+        stateless("prompts/list"),
+    )
+    .await;
     assert_eq!(
         (a.status, a.body["error"]["code"].as_i64()),
         (400, Some(-32020)),
@@ -274,7 +279,7 @@ async fn stateless_requests_are_checked_rung_by_rung() {
         "{}",
         a.text
     );
-    let mut h = modern("tools/call");
+    let mut h = stateless("tools/call");
     h.push(("mcp-name", "text__reverse"));
     let a = post(
         "tools/call",
@@ -303,7 +308,7 @@ async fn stateless_requests_are_checked_rung_by_rung() {
     assert_eq!(a.body["error"]["data"]["requested"], "2031-01-01");
     // Methods the revision removed: -32601, 404.
     for m in ["ping", "initialize", "logging/setLevel"] {
-        let a = post(m, json!({"_meta": meta}), modern(m)).await;
+        let a = post(m, json!({"_meta": meta}), stateless(m)).await;
         assert_eq!(
             (a.status, a.body["error"]["code"].as_i64()),
             (404, Some(-32601)),
@@ -312,7 +317,7 @@ async fn stateless_requests_are_checked_rung_by_rung() {
         );
     }
     // A retry naming a call the gateway never parked.
-    let mut h = modern("tools/call");
+    let mut h = stateless("tools/call");
     h.push(("mcp-name", "text__echo"));
     let a = post("tools/call", json!({"_meta": meta, "name": "text__echo", "arguments": {"text": "x"}, "requestState": "forged", "inputResponses": {}}), h).await;
     assert_eq!(
@@ -327,7 +332,7 @@ async fn stateless_requests_are_checked_rung_by_rung() {
         .post_raw(
             json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}})
                 .to_string(),
-            &modern("notifications/cancelled"),
+            &stateless("notifications/cancelled"),
         )
         .await;
     assert_eq!(n.status, 202);

@@ -62,6 +62,7 @@ fn summary_of(text: &str) -> &str {
 
 #[test]
 fn every_active_server_scenario_passes_through_the_gateway() {
+    needs_peers!();
     let gw = gateway(None);
     let (ok, text) = run_suite("node22", &gw.url, &["--suite", "active"]);
     let summary = summary_of(&text);
@@ -95,6 +96,7 @@ const EXCUSED_2026: &[(&str, &str)] = &[(
 /// the upstream asks during a call travels on that call's stream.
 #[test]
 fn the_2026_07_28_requirements_pass_through_the_bridge() {
+    needs_peers!();
     let gw = gateway(Some(free_port()));
     let (_, text) = run_suite(
         "conformance-2026",

@@ -2,6 +2,7 @@
 //! generation (TypeScript SDK; Python SDK in legacy mode) and of 2026-07-28 (Python SDK in its
 //! default mode), against upstreams of the `initialize` generation (server-everything) and of
 //! 2026-07-28 (mcp-server-time; a Python SDK server whose tool asks the user a question).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // blocking harness threads on the wall clock, outside any runtime
 
 mod common;
 
@@ -10,8 +11,8 @@ use serde_json::Value;
 use std::process::Command;
 
 fn config() -> String {
-    let modern = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/py_modern_upstream.py");
+    let stateless = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/py_stateless_upstream.py");
     format!(
         r#"
 [servers.everything]
@@ -21,31 +22,32 @@ args = ["{js}", "stdio"]
 [servers.time]
 command = "{time}"
 
-[servers.modern]
+[servers.stateless]
 command = "{python}"
-args = ["{modern}"]
+args = ["{stateless}"]
 "#,
         js = everything_js().display(),
         time = time_server().display(),
         python = python().display(),
-        modern = modern.display(),
+        stateless = stateless.display(),
     )
 }
 
 #[test]
 fn typescript_client_of_the_initialize_generation_reaches_both_generations() {
+    needs_peers!();
     let gw = Gateway::start("switchboard.toml", &config());
     let p = protocols(&gw);
     assert_eq!(p["everything"], "2025-11-25", "{p}");
     assert_eq!(p["time"], "2026-07-28", "{p}");
-    assert_eq!(p["modern"], "2026-07-28", "{p}");
+    assert_eq!(p["stateless"], "2026-07-28", "{p}");
     let v = run_json(
         Command::new("node")
             .arg(client_script("ts_client.mjs"))
             .arg(&gw.url)
             .args(["everything__echo", r#"{"message":"from TypeScript"}"#])
             .args(["time__get_current_time", r#"{"timezone":"UTC"}"#])
-            .args(["modern__greet", "{}"])
+            .args(["stateless__greet", "{}"])
             .env("SDK_NODE_MODULES", tools_dir().join("npm/node_modules")),
     );
     assert_eq!(v["version"], "2025-11-25", "{v}");
@@ -69,13 +71,14 @@ fn typescript_client_of_the_initialize_generation_reaches_both_generations() {
 }
 
 #[test]
-fn python_clients_of_both_generations_answer_a_modern_upstreams_question() {
+fn python_clients_of_both_generations_answer_a_stateless_upstreams_question() {
+    needs_peers!();
     let gw = Gateway::start("switchboard.toml", &config());
     for (mode, version) in [("legacy", "2025-11-25"), ("auto", "2026-07-28")] {
         let v = run_json(
             Command::new(python())
                 .arg(client_script("py_bridge.py"))
-                .args([&gw.url, mode, "modern__greet"]),
+                .args([&gw.url, mode, "stateless__greet"]),
         );
         assert_eq!(v["version"], version, "{mode}: {v}");
         assert_eq!(
@@ -93,7 +96,7 @@ fn python_clients_of_both_generations_answer_a_modern_upstreams_question() {
             .args([
                 &gw.url,
                 "everything__echo",
-                r#"{"message":"modern to legacy"}"#,
+                r#"{"message":"stateless to legacy"}"#,
             ])
             .args(["time__get_current_time", r#"{"timezone":"UTC"}"#]),
     );
@@ -102,7 +105,7 @@ fn python_clients_of_both_generations_answer_a_modern_upstreams_question() {
         v["calls"][0]["text"]
             .as_str()
             .unwrap()
-            .contains("modern to legacy"),
+            .contains("stateless to legacy"),
         "{v}"
     );
     assert!(
@@ -114,14 +117,15 @@ fn python_clients_of_both_generations_answer_a_modern_upstreams_question() {
 /// A 2026-07-28 HTTP upstream that checks `Mcp-Param-Region` against the argument its tool marks
 /// `x-mcp-header`: calls from either generation succeed only if the gateway mirrors it.
 #[test]
-fn x_mcp_header_parameters_are_mirrored_to_a_modern_http_upstream() {
+fn x_mcp_header_parameters_are_mirrored_to_a_stateless_http_upstream() {
+    needs_peers!();
     let port = free_port();
-    let modern = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/py_modern_upstream.py");
+    let stateless = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/py_stateless_upstream.py");
     let config = format!(
         "[servers.geo]\ncommand = \"{}\"\nargs = [\"{}\", \"--http\", \"{port}\"]\nurl = \"http://127.0.0.1:{port}/mcp\"\n",
         python().display(),
-        modern.display()
+        stateless.display()
     );
     let gw = Gateway::start("switchboard.toml", &config);
     assert_eq!(protocols(&gw)["geo"], "2026-07-28");
@@ -150,6 +154,7 @@ fn x_mcp_header_parameters_are_mirrored_to_a_modern_http_upstream() {
 /// request ends: no process outlives its request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stateless_requests_leave_no_per_session_processes_behind() {
+    needs_peers!();
     let config = format!(
         "[servers.private]\ncommand = \"{}\"\nargs = [\"fixture\"]\nisolation = \"per-session\"\n",
         switchboard_bin()
@@ -193,13 +198,14 @@ async fn stateless_requests_leave_no_per_session_processes_behind() {
 /// calls, and questions from upstreams of either generation answered by the client.
 #[test]
 fn stdio_face_serves_both_generations_and_bridges_questions() {
+    needs_peers!();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("switchboard.toml");
     std::fs::write(&path, config()).unwrap();
     for (mode, version) in [("auto", "2026-07-28"), ("legacy", "2025-11-25")] {
         for (tool, args, asked) in [
             ("everything__echo", r#"{"message":"over stdio"}"#, None),
-            ("modern__greet", "{}", Some("What is your name?")),
+            ("stateless__greet", "{}", Some("What is your name?")),
             (
                 "everything__trigger-elicitation-request",
                 "{}",
@@ -248,6 +254,7 @@ fn answer_to(rx: &std::sync::mpsc::Receiver<Value>, id: &str, what: &str) -> Val
 /// answered at once with an error, long before the operation would end.
 #[test]
 fn stdio_face_cancels_a_stateless_request() {
+    needs_peers!();
     use std::io::{BufRead, BufReader, Write};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("switchboard.toml");

@@ -64,6 +64,7 @@ const TIME_ARGS: &str = r#"{"timezone": "UTC"}"#;
 
 #[test]
 fn python_sdk_through_toml_config_over_every_transport() {
+    needs_peers!();
     let (_http, http_port) = everything_http("streamableHttp");
     let (_sse, sse_port) = everything_http("sse");
     let config = format!(
@@ -140,6 +141,7 @@ transport = "sse"
 
 #[test]
 fn claude_desktop_config_loads_unchanged() {
+    needs_peers!();
     let config = serde_json::json!({
         "mcpServers": {
             "everything": { "command": "node", "args": [everything_js(), "stdio"] },
@@ -162,6 +164,7 @@ fn claude_desktop_config_loads_unchanged() {
 
 #[test]
 fn vscode_config_loads_unchanged() {
+    needs_peers!();
     let (_http, http_port) = everything_http("streamableHttp");
     let config = serde_json::json!({
         "inputs": [],
@@ -183,6 +186,7 @@ fn vscode_config_loads_unchanged() {
 
 #[test]
 fn a_failing_upstream_does_not_block_the_others() {
+    needs_peers!();
     let config = format!(
         r#"
 [servers.broken]
@@ -207,6 +211,7 @@ command = "{time}"
 
 #[test]
 fn seed_registry_server_is_launched_and_reached_over_sse() {
+    needs_peers!();
     let port = free_port();
     let registry = serde_json::json!({
         "everything": {
@@ -230,6 +235,7 @@ fn seed_registry_server_is_launched_and_reached_over_sse() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_http_session_is_reinitialized_transparently() {
+    needs_peers!();
     let port = free_port();
     let start_upstream = || {
         let child = Command::new("node")

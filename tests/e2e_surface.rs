@@ -26,6 +26,7 @@ fn conformance_upstream(name: &str, extra: &str) -> String {
 
 #[test]
 fn python_sdk_uses_resources_prompts_progress_sampling_and_elicitation() {
+    needs_peers!();
     let gw = Gateway::start("switchboard.toml", &everything_stdio("everything", ""));
     let v = run_json(
         Command::new(python())
@@ -88,6 +89,7 @@ fn python_sdk_uses_resources_prompts_progress_sampling_and_elicitation() {
 
 #[test]
 fn typescript_sdk_over_the_legacy_sse_face() {
+    needs_peers!();
     let gw = Gateway::start("switchboard.toml", &everything_stdio("everything", ""));
     let v = run_json(
         Command::new("node")
@@ -108,6 +110,7 @@ fn typescript_sdk_over_the_legacy_sse_face() {
 
 #[test]
 fn inspector_cli_over_the_stdio_face() {
+    needs_peers!();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("switchboard.toml");
     std::fs::write(&config, everything_stdio("everything", "")).unwrap();
@@ -179,6 +182,7 @@ fn inspector_cli_over_the_stdio_face() {
 
 #[test]
 fn sessions_never_see_each_others_progress_logs_or_requests() {
+    needs_peers!();
     let (_http, port) = everything_http("streamableHttp");
     let config = format!(
         "[servers.evhttp]\nurl = \"http://127.0.0.1:{port}/mcp\"\n\n{}{}{}",
@@ -253,6 +257,7 @@ fn sessions_never_see_each_others_progress_logs_or_requests() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_page_with_gateway_cursors() {
+    needs_peers!();
     let bin = switchboard_bin();
     let config = format!(
         "[gateway]\npage_size = 4\n\n[servers.text]\ncommand = \"{bin}\"\nargs = [\"demo-server\", \"--kit\", \"text\"]\n\n[servers.math]\ncommand = \"{bin}\"\nargs = [\"demo-server\", \"--kit\", \"math\"]\n"
@@ -293,6 +298,7 @@ async fn lists_page_with_gateway_cursors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_call_is_answered_at_once() {
+    needs_peers!();
     let gw = Gateway::start("switchboard.toml", &everything_stdio("everything", ""));
     let mut c = RawClient::new(&gw.url);
     c.initialize().await;
@@ -334,6 +340,7 @@ async fn a_cancelled_call_is_answered_at_once() {
 /// (each notification restarts the deadline); the same call without a progress token times out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn progress_extends_a_per_tool_deadline() {
+    needs_peers!();
     let gw = Gateway::start(
         "switchboard.toml",
         &everything_stdio(

@@ -1,6 +1,7 @@
 //! Faults in upstreams, with the Rust fixture: every request gets exactly one answer, the other
 //! upstreams keep answering, a crashed child is restarted, and `/servers`, `/ready` and
 //! `/metrics` say what happened.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // blocking harness threads on the wall clock, outside any runtime
 
 mod common;
 

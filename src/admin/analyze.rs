@@ -1,5 +1,6 @@
 //! `/analyze` (why a prompt routes where it does) and `/route` (route it and call the tool).
 
+use crate::catalog::{Catalog, Named};
 use crate::downstream::{guard, Rejection};
 use crate::gateway::{Client, Gateway};
 use crate::router::Analysis;
@@ -109,32 +110,7 @@ pub async fn route(
         analysis = gw.router().analyze(&input.prompt, 0);
     }
     let catalog = gw.catalog();
-    let pick = match &input.tool {
-        Some(tool) => {
-            let has =
-                |server: usize| {
-                    catalog.tools.items().iter().find(|t| {
-                        t.server == server && (&*t.original == tool || &*t.exposed == tool)
-                    })
-                };
-            analysis
-                .ranking
-                .iter()
-                .find_map(|s| has(s.index))
-                .or_else(|| {
-                    catalog
-                        .tools
-                        .items()
-                        .iter()
-                        .find(|t| &*t.original == tool || &*t.exposed == tool)
-                })
-        }
-        None => analysis
-            .ranking
-            .first()
-            .and_then(|s| s.tools.first())
-            .and_then(|name| catalog.tools.get(name)),
-    };
+    let pick = pick(&catalog, &analysis, input.tool.as_deref());
     let Some(tool) = pick else {
         let why = match &input.tool {
             Some(t) => format!("no configured server offers a tool named {t:?}"),
@@ -148,12 +124,8 @@ pub async fn route(
     };
     metrics::counter!(crate::observe::ROUTING, "server" => tool.server_name.to_string())
         .increment(1);
-    let params = json!({ "name": &*tool.original, "arguments": input.arguments.unwrap_or_else(|| json!({})) }).to_string();
-    let client = Arc::new(Client::new());
-    let answer = gw.forward_call(&client, tool.server, &params).await;
-    // The call's client lives for this call only: a per-session upstream it opened stops now.
-    gw.release(&client).await;
-    let answer: Value = serde_json::from_slice(&answer).unwrap_or(Value::Null);
+    let arguments = input.arguments.unwrap_or_else(|| json!({}));
+    let answer = call(gw, tool, arguments).await;
     let mut out =
         json!({ "server": &*tool.server_name, "tool": &*tool.exposed, "routing": analysis });
     match (answer.get("result"), answer.get("error")) {
@@ -166,4 +138,40 @@ pub async fn route(
             (StatusCode::BAD_GATEWAY, Json(out)).into_response()
         }
     }
+}
+
+/// The tool `/route` calls: the named one on the best-ranked server that has it (else on any
+/// server), or without a name, the best server's best tool.
+fn pick<'c>(catalog: &'c Catalog, analysis: &Analysis, tool: Option<&str>) -> Option<&'c Named> {
+    let Some(tool) = tool else {
+        return analysis
+            .ranking
+            .first()
+            .and_then(|s| s.tools.first())
+            .and_then(|name| catalog.tools.get(name));
+    };
+    let named = |t: &&Named| &*t.original == tool || &*t.exposed == tool;
+    let on = |server: usize| {
+        catalog
+            .tools
+            .items()
+            .iter()
+            .filter(named)
+            .find(|t| t.server == server)
+    };
+    analysis
+        .ranking
+        .iter()
+        .find_map(|s| on(s.index))
+        .or_else(|| catalog.tools.items().iter().find(named))
+}
+
+/// Call `tool` with `arguments` as a client of its own, released afterwards (a per-session
+/// upstream it opened stops with it); the whole answer message.
+async fn call(gw: &Gateway, tool: &Named, arguments: Value) -> Value {
+    let params = json!({ "name": &*tool.original, "arguments": arguments }).to_string();
+    let client = Arc::new(Client::new());
+    let answer = gw.forward_call(&client, tool.server, &params).await;
+    gw.release(&client).await;
+    serde_json::from_slice(&answer).unwrap_or(Value::Null)
 }

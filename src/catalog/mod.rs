@@ -1,12 +1,12 @@
 //! The merged catalog: tools and prompts under exposed names, resources under exposed URIs, and
 //! the lookups back to (server, original). Immutable; rebuilt whole when an upstream's list changes.
 
-mod names;
+mod index;
 pub mod naming;
 pub mod page;
 mod uris;
 
-pub use names::{Collision, NameIndex, Named, Source};
+pub use index::{Collision, NameIndex, Named, Source};
 pub use uris::{scheme_prefix, ResourceIndex, ResourceSource};
 
 use crate::upstream::{ListKind, Lists};
@@ -40,7 +40,7 @@ pub struct Catalog {
 
 impl Catalog {
     /// Upstream `server`'s tool by its own name.
-    pub fn tool_by_original(&self, server: usize, original: &str) -> Option<&names::Named> {
+    pub fn tool_by_original(&self, server: usize, original: &str) -> Option<&index::Named> {
         self.tools
             .items()
             .iter()

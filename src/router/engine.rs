@@ -8,7 +8,7 @@ use crate::config::Rules;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Where a point of a score comes from.
@@ -186,93 +186,105 @@ impl Engine {
     }
 
     /// Score every server for `prompt`: deterministic, ties broken by configuration order, every
-    /// point traceable to a match. Servers without points are left out.
+    /// point traceable to a match. Servers without points are left out. Linear in the prompt:
+    /// one scan per automaton, and the matches sorted once.
     pub fn score(&self, prompt: &str) -> Vec<Scored> {
-        let bytes = prompt.as_bytes();
-        let mut spans: Vec<(usize, usize, usize)> = Vec::new(); // (start, end, term)
-        if let Some(ac) = &self.automaton {
-            for m in ac.find_overlapping_iter(prompt) {
-                let (start, stem_end) = (m.start(), m.end());
-                if start > 0 && inflect::is_word_byte(bytes[start - 1]) {
-                    continue; // inside a word: "time" in "sometimes"
-                }
-                let mut end = stem_end;
-                while end < bytes.len() && inflect::is_word_byte(bytes[end]) {
-                    end += 1;
-                }
-                let term = &self.terms[m.pattern().as_usize()];
-                let rest = prompt[stem_end..end].to_ascii_lowercase();
-                if inflect::accepts(&term.form, &rest) {
-                    spans.push((start, end, m.pattern().as_usize()));
-                }
-            }
-        }
-        // A phrase wins over the words inside it ("pull request" over "request").
-        let kept: Vec<(usize, usize, usize)> = spans
-            .iter()
-            .copied()
-            .filter(|&(s, e, _)| {
-                !spans
-                    .iter()
-                    .any(|&(s2, e2, _)| s2 <= s && e <= e2 && (e2 - s2) > (e - s))
-            })
-            .collect();
-        // Only servers with a match get an entry: the cost follows the prompt, not the server count.
-        let mut per: HashMap<u32, Scored> = HashMap::new();
-        let mut tool_points: HashMap<(u32, u32), f64> = HashMap::new();
-        let mut counted: std::collections::HashSet<(u32, usize, Kind)> =
-            std::collections::HashSet::new();
+        let kept = outermost(self.keyword_spans(prompt));
+        let mut tally = Tally::default();
         for (start, end, t) in kept {
-            for &(server, weight, kind, tool) in &self.terms[t].hits {
-                if let Some(tool) = tool {
-                    *tool_points.entry((server, tool)).or_default() += weight;
+            self.count_keyword(&mut tally, start, end, t);
+        }
+        for (i, from) in self.gate.candidates(prompt) {
+            let p = &self.patterns[i];
+            let Some(m) = p.regex.find_at(prompt, from) else {
+                continue;
+            };
+            let entry = self.entry(&mut tally.per, p.server);
+            entry.score += p.weight;
+            entry.matches.push(Match {
+                kind: Kind::Pattern,
+                term: p.source.clone(),
+                start: m.start(),
+                end: m.end(),
+                points: p.weight,
+            });
+        }
+        self.rank(tally)
+    }
+
+    /// Every keyword match at a word start that ends the word with an accepted ending:
+    /// (start, end, term).
+    fn keyword_spans(&self, prompt: &str) -> Vec<(usize, usize, usize)> {
+        let Some(ac) = &self.automaton else {
+            return Vec::new();
+        };
+        let bytes = prompt.as_bytes();
+        let mut spans = Vec::new();
+        // The end of the word a match starts, computed once per word start.
+        let mut word_end: Option<(usize, usize)> = None;
+        for m in ac.find_overlapping_iter(prompt) {
+            let (start, stem_end) = (m.start(), m.end());
+            if start > 0 && inflect::is_word_byte(bytes[start - 1]) {
+                continue; // inside a word: "time" in "sometimes"
+            }
+            let end = match word_end {
+                Some((s, e)) if s == start && e >= stem_end => e,
+                _ => {
+                    let mut e = stem_end;
+                    while e < bytes.len() && inflect::is_word_byte(bytes[e]) {
+                        e += 1;
+                    }
+                    word_end = Some((start, e));
+                    e
                 }
-                // Each term counts once per server and kind, however often it occurs.
-                if !counted.insert((server, t, kind)) {
-                    continue;
-                }
-                let points = if kind == Kind::Negative {
-                    -weight
-                } else {
-                    weight
-                };
-                let entry = self.entry(&mut per, server);
-                entry.score += points;
-                entry.matches.push(Match {
-                    kind,
-                    term: self.terms[t].text.clone(),
-                    start,
-                    end,
-                    points,
-                });
+            };
+            let term = &self.terms[m.pattern().as_usize()];
+            let rest = prompt[stem_end..end].to_ascii_lowercase();
+            if inflect::accepts(&term.form, &rest) {
+                spans.push((start, end, m.pattern().as_usize()));
             }
         }
-        {
-            for (i, from) in self.gate.candidates(prompt) {
-                let p = &self.patterns[i];
-                let Some(m) = p.regex.find_at(prompt, from) else {
-                    continue;
-                };
-                let entry = self.entry(&mut per, p.server);
-                entry.score += p.weight;
-                entry.matches.push(Match {
-                    kind: Kind::Pattern,
-                    term: p.source.clone(),
-                    start: m.start(),
-                    end: m.end(),
-                    points: p.weight,
-                });
+        spans
+    }
+
+    /// One kept keyword match: its points to every server the term belongs to (once per server
+    /// and kind, however often it occurs), and catalog points to its tool.
+    fn count_keyword(&self, tally: &mut Tally, start: usize, end: usize, t: usize) {
+        for &(server, weight, kind, tool) in &self.terms[t].hits {
+            if let Some(tool) = tool {
+                *tally.tool_points.entry((server, tool)).or_default() += weight;
             }
+            if !tally.counted.insert((server, t, kind)) {
+                continue;
+            }
+            let points = if kind == Kind::Negative {
+                -weight
+            } else {
+                weight
+            };
+            let entry = self.entry(&mut tally.per, server);
+            entry.score += points;
+            entry.matches.push(Match {
+                kind,
+                term: self.terms[t].text.clone(),
+                start,
+                end,
+                points,
+            });
         }
-        let mut ranked: Vec<Scored> = per.into_values().filter(|s| s.score > 0.0).collect();
+    }
+
+    /// The servers with a positive score, best first, each with its best tools.
+    fn rank(&self, tally: Tally) -> Vec<Scored> {
+        let mut tools_of: HashMap<u32, Vec<(u32, f64)>> = HashMap::new();
+        for ((server, tool), points) in tally.tool_points {
+            tools_of.entry(server).or_default().push((tool, points));
+        }
+        let mut ranked: Vec<Scored> = tally.per.into_values().filter(|s| s.score > 0.0).collect();
         for s in &mut ranked {
             s.score = (s.score * 1000.0).round() / 1000.0;
             s.matches.sort_by_key(|m| (m.start, m.end));
-            let mut tools: Vec<(u32, f64)> = tool_points
-                .iter()
-                .filter(|((srv, _), _)| *srv as usize == s.index)
-                .map(|((_, t), p)| (*t, *p))
-                .collect();
+            let mut tools = tools_of.remove(&(s.index as u32)).unwrap_or_default();
             tools.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
             s.tool_scores = tools
                 .iter()
@@ -299,6 +311,40 @@ impl Engine {
             index: server as usize,
         })
     }
+}
+
+/// What one prompt's matches add up to, per server.
+#[derive(Default)]
+struct Tally {
+    per: HashMap<u32, Scored>,
+    tool_points: HashMap<(u32, u32), f64>,
+    counted: HashSet<(u32, usize, Kind)>,
+}
+
+/// The matches no longer match contains: a phrase wins over the words inside it ("pull request"
+/// over "request"). Sorted by start, longest first, so one pass decides each: a match is inside a
+/// longer one when an earlier-starting match reaches as far, or a same-start one reaches further.
+fn outermost(mut spans: Vec<(usize, usize, usize)>) -> Vec<(usize, usize, usize)> {
+    spans.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+    let mut kept = Vec::with_capacity(spans.len());
+    let mut reach_before = 0usize; // furthest end of the matches starting before this start
+    let mut group = (usize::MAX, 0usize); // (start, furthest end) of the current start's matches
+    let mut any_before = false;
+    for (start, end, term) in spans {
+        if group.0 != start {
+            if group.0 != usize::MAX {
+                reach_before = reach_before.max(group.1);
+                any_before = true;
+            }
+            group = (start, end);
+        }
+        let inside_earlier = any_before && reach_before >= end;
+        let inside_same_start = group.1 > end;
+        if !inside_earlier && !inside_same_start {
+            kept.push((start, end, term));
+        }
+    }
+    kept
 }
 
 #[cfg(test)]

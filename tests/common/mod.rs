@@ -1,5 +1,6 @@
 //! Shared test harness: where the real MCP peers live, the gateway as a child process, and a
 //! small raw HTTP client for exact status and error checks.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // blocking harness threads on the wall clock, outside any runtime
 #![allow(dead_code)]
 
 use serde_json::{json, Value};
@@ -11,15 +12,62 @@ use std::time::{Duration, Instant};
 
 /// Where `.ci/install` put the real servers and clients (`$SWITCHBOARD_TOOLS`, else `./.tools`).
 pub fn tools_dir() -> PathBuf {
-    let dir = std::env::var_os("SWITCHBOARD_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools"));
+    let dir = peers_dir();
     assert!(
-        dir.join("venv/bin/python").exists() && dir.join("npm/node_modules").exists(),
+        installed(&dir),
         "the real MCP peers are not installed in {}: run `bash .ci/install` (or `bash .ci/run`)",
         dir.display()
     );
     dir
+}
+
+fn peers_dir() -> PathBuf {
+    std::env::var_os("SWITCHBOARD_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools"))
+}
+
+fn installed(dir: &Path) -> bool {
+    [
+        "venv/bin/python",
+        "npm/node_modules",
+        "node22/node_modules",
+        "conformance-2026/node_modules",
+    ]
+    .iter()
+    .all(|p| dir.join(p).exists())
+}
+
+/// Whether the real peers `.ci/install` puts in place are there. Without them a test that needs
+/// them is skipped, saying so on the terminal; with `SWITCHBOARD_REQUIRE_PEERS` set (CI sets it)
+/// a missing peer is a failure, so CI can never pass by skipping.
+pub fn peers(test: &str) -> bool {
+    if installed(&peers_dir()) {
+        return true;
+    }
+    let required = std::env::var_os("SWITCHBOARD_REQUIRE_PEERS").is_some_and(|v| !v.is_empty());
+    assert!(
+        !required,
+        "{test}: the real MCP peers are not installed in {} and SWITCHBOARD_REQUIRE_PEERS is set: run `bash .ci/install`",
+        peers_dir().display()
+    );
+    // Straight to the terminal: the test harness captures print! output of passing tests.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped {test}: it needs the real MCP servers and clients; run `bash .ci/install` first"
+    );
+    false
+}
+
+/// Skip the calling test (saying so) unless the real peers are installed; see [`peers`].
+#[macro_export]
+macro_rules! needs_peers {
+    () => {
+        if !common::peers(concat!(file!(), ":", line!())) {
+            return;
+        }
+    };
 }
 
 /// The venv's Python (with PyPI `mcp` 2.x and `mcp-server-time`).

@@ -140,3 +140,40 @@ fn catalog_words_route_without_rules_and_rank_tools() {
     let e = Engine::build(&[server("x", &[], &[], &[])], 0.0);
     assert!(e.score("weather").is_empty());
 }
+
+#[test]
+fn outermost_keeps_exactly_what_the_quadratic_filter_kept() {
+    // The filter it replaced: drop a match when another strictly longer one contains it.
+    let naive = |spans: &[(usize, usize, usize)]| -> Vec<(usize, usize, usize)> {
+        spans
+            .iter()
+            .copied()
+            .filter(|&(s, e, _)| {
+                !spans
+                    .iter()
+                    .any(|&(s2, e2, _)| s2 <= s && e <= e2 && (e2 - s2) > (e - s))
+            })
+            .collect()
+    };
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n) as usize
+    };
+    for _ in 0..2000 {
+        let count = next(12);
+        let spans: Vec<(usize, usize, usize)> = (0..count)
+            .map(|t| {
+                let s = next(20);
+                (s, s + 1 + next(8), t)
+            })
+            .collect();
+        let mut want = naive(&spans);
+        let mut got = outermost(spans.clone());
+        want.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(got, want, "{spans:?}");
+    }
+}

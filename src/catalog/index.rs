@@ -191,5 +191,5 @@ fn rename(raw: &RawValue, name: &str) -> Option<Renamed> {
 }
 
 #[cfg(test)]
-#[path = "names_tests.rs"]
+#[path = "index_tests.rs"]
 mod tests;
