@@ -24,6 +24,13 @@ pub const ROUTING: &str = "switchboard_routing_decisions_total";
 pub const RATE_LIMITED: &str = "switchboard_rate_limited_total";
 /// `switchboard_retries_total{server}`: safe requests sent again after an upstream fault.
 pub const RETRIES: &str = "switchboard_retries_total";
+/// `switchboard_connections_open`: client connections open now.
+pub const CONNECTIONS: &str = "switchboard_connections_open";
+/// `switchboard_connections_refused_total`: connections answered 503 at `max_connections`.
+pub const CONNECTIONS_REFUSED: &str = "switchboard_connections_refused_total";
+/// `switchboard_notifications_dropped_total`: progress and log notifications dropped because the
+/// client was not reading its stream.
+pub const DROPPED: &str = "switchboard_notifications_dropped_total";
 
 /// The process-wide Prometheus recorder (installed on first use; `None` if another recorder
 /// already owns the process).

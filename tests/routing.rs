@@ -136,11 +136,37 @@ async fn analyze_explains_every_point() {
     assert_eq!(missing.status(), 400);
     let bad = http
         .post(format!("{}/analyze", gw.base))
+        .header("content-type", "application/json")
         .body("not json")
         .send()
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
+    // A web page's form post (no JSON content type) is refused before anything runs.
+    let form = http
+        .post(format!("{}/analyze", gw.base))
+        .header("content-type", "text/plain")
+        .body(r#"{"prompt":"x","start":true}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 415);
+    // A prompt over router.max_prompt_bytes: 413 naming the limit.
+    let long = http
+        .post(format!("{}/analyze", gw.base))
+        .json(&json!({ "prompt": "word ".repeat(20_000) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(long.status(), 413);
+    let body: Value = long.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("router.max_prompt_bytes"),
+        "{body}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -286,11 +312,13 @@ async fn lazy_servers_start_when_needed() {
         1,
         "the lazy server is not started"
     );
-    // /analyze selects it (its built-in rules need no catalog): it starts.
+    // /analyze selects it (its built-in rules need no catalog), and starts nothing: a GET has
+    // no side effects (any web page could send one).
     let http = reqwest::Client::new();
+    let prompt = "is it going to snow? I need the forecast";
     let a: Value = http
         .get(format!("{}/analyze", gw.base))
-        .query(&[("prompt", "is it going to snow? I need the forecast")])
+        .query(&[("prompt", prompt), ("start", "true")])
         .send()
         .await
         .unwrap()
@@ -298,6 +326,30 @@ async fn lazy_servers_start_when_needed() {
         .await
         .unwrap();
     assert_eq!(a["selected"][0], "weather", "{a}");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        children_of(gw.pid()).len(),
+        1,
+        "a GET /analyze started a lazy server"
+    );
+    let a: Value = post_json(
+        &format!("{}/analyze", gw.base),
+        &json!({ "prompt": prompt }),
+    )
+    .await;
+    assert_eq!(a["selected"][0], "weather", "{a}");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        children_of(gw.pid()).len(),
+        1,
+        "nor does a POST without start"
+    );
+    // Asked to (POST, "start": true), it starts what it selects.
+    post_json(
+        &format!("{}/analyze", gw.base),
+        &json!({ "prompt": prompt, "start": true }),
+    )
+    .await;
     let mut started = false;
     for _ in 0..100 {
         if children_of(gw.pid()).len() == 2 {

@@ -1,5 +1,6 @@
 //! `/analyze` (why a prompt routes where it does) and `/route` (route it and call the tool).
 
+use crate::call::{Failure, Kind};
 use crate::catalog::{Catalog, Named};
 use crate::downstream::{guard, Rejection};
 use crate::gateway::{Client, Gateway};
@@ -13,8 +14,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-fn problem(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": message.into() }))).into_response()
+/// An error of the admin API: `{"error", "reason"}` with the status the failure's class gives.
+fn problem(f: Failure) -> Response {
+    let status = StatusCode::from_u16(f.class().status).unwrap_or(StatusCode::BAD_REQUEST);
+    let body = json!({ "error": f.message(), "reason": f.kind().reason() });
+    (status, Json(body)).into_response()
 }
 
 /// `/analyze` input.
@@ -22,46 +26,78 @@ fn problem(status: StatusCode, message: impl Into<String>) -> Response {
 pub struct AnalyzeInput {
     prompt: Option<String>,
     top: Option<usize>,
+    /// Start the lazy servers the analysis selects (POST only: a GET never has side effects).
+    #[serde(default)]
+    start: bool,
 }
 
-/// `GET /analyze?prompt=...&top=N`
+/// `GET /analyze?prompt=...&top=N`: explains; starts nothing.
 pub async fn analyze_get(
     State(sessions): State<Arc<Sessions>>,
     headers: HeaderMap,
-    Query(q): Query<AnalyzeInput>,
+    Query(mut q): Query<AnalyzeInput>,
 ) -> Response {
-    analyze(sessions.gateway(), &headers, q)
+    q.start = false;
+    analyze(sessions.gateway(), &headers, q).await
 }
 
-/// `POST /analyze {"prompt": ..., "top": N}`
+/// `POST /analyze {"prompt": ..., "top": N, "start": false}` (`Content-Type: application/json`,
+/// so a web page cannot post it without a CORS preflight the gateway never grants).
 pub async fn analyze_post(
     State(sessions): State<Arc<Sessions>>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    if let Err(f) = guard::content_type(&headers) {
+        return problem(f);
+    }
     match serde_json::from_slice::<AnalyzeInput>(&body) {
-        Ok(q) => analyze(sessions.gateway(), &headers, q),
-        Err(e) => problem(
-            StatusCode::BAD_REQUEST,
+        Ok(q) => analyze(sessions.gateway(), &headers, q).await,
+        Err(e) => problem(Failure::new(
+            Kind::Parse,
             format!("body must be JSON {{\"prompt\": ..., \"top\": N}}: {e}"),
-        ),
+        )),
     }
 }
 
-fn analyze(gw: &Arc<Gateway>, headers: &HeaderMap, q: AnalyzeInput) -> Response {
+async fn analyze(gw: &Arc<Gateway>, headers: &HeaderMap, q: AnalyzeInput) -> Response {
     if let Err(f) = guard::origin_and_host(headers, &gw.config.gateway) {
         return Rejection::from(f).into_response();
     }
     let Some(prompt) = q.prompt.filter(|p| !p.trim().is_empty()) else {
-        return problem(StatusCode::BAD_REQUEST, "missing \"prompt\"");
+        return problem(Failure::invalid_params("missing \"prompt\""));
     };
-    let analysis = gw.router().analyze(&prompt, q.top.unwrap_or(5));
-    wake_selected(gw, &analysis);
+    let analysis = match score(gw, prompt, q.top.unwrap_or(5)).await {
+        Ok(a) => a,
+        Err(f) => return problem(f),
+    };
+    if q.start {
+        wake_selected(gw, &analysis);
+    }
     Json(analysis).into_response()
 }
 
+/// Score `prompt` off the async workers (a long prompt costs milliseconds), refusing one over
+/// `router.max_prompt_bytes`.
+async fn score(gw: &Gateway, prompt: String, top: usize) -> Result<Analysis, Failure> {
+    let max = gw.config.router.max_prompt_bytes;
+    if prompt.len() > max {
+        return Err(Failure::new(
+            Kind::PromptTooLong,
+            format!(
+                "the prompt is {} bytes, over the {max}-byte limit (router.max_prompt_bytes)",
+                prompt.len()
+            ),
+        ));
+    }
+    let router = gw.router();
+    tokio::task::spawn_blocking(move || router.analyze(&prompt, top))
+        .await
+        .map_err(|e| Failure::internal(format!("scoring failed: {e}")))
+}
+
 /// Lazy servers the analysis selects are started in the background (the seed's "analyze starts
-/// the servers it picks").
+/// the servers it picks"), when asked.
 fn wake_selected(gw: &Arc<Gateway>, analysis: &Analysis) {
     for name in &analysis.selected {
         if let Some(up) = gw.pool.by_name(name).filter(|u| u.dormant()) {
@@ -90,16 +126,22 @@ pub async fn route(
     if let Err(f) = guard::origin_and_host(&headers, &gw.config.gateway) {
         return Rejection::from(f).into_response();
     }
+    if let Err(f) = guard::content_type(&headers) {
+        return problem(f);
+    }
     let input: RouteInput = match serde_json::from_slice(&body) {
         Ok(i) => i,
         Err(e) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
+            return problem(Failure::new(
+                Kind::Parse,
                 format!("body must be JSON {{\"prompt\", \"tool\"?, \"arguments\"?}}: {e}"),
-            )
+            ))
         }
     };
-    let mut analysis = gw.router().analyze(&input.prompt, 0);
+    let mut analysis = match score(gw, input.prompt.clone(), 0).await {
+        Ok(a) => a,
+        Err(f) => return problem(f),
+    };
     if let Some(best) = analysis
         .ranking
         .first()
@@ -107,7 +149,10 @@ pub async fn route(
         .filter(|u| u.dormant())
     {
         gw.wake(best.index).await;
-        analysis = gw.router().analyze(&input.prompt, 0);
+        analysis = match score(gw, input.prompt.clone(), 0).await {
+            Ok(a) => a,
+            Err(f) => return problem(f),
+        };
     }
     let catalog = gw.catalog();
     let pick = pick(&catalog, &analysis, input.tool.as_deref());

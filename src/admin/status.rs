@@ -1,11 +1,14 @@
 //! `/health` (the process is alive), `/ready` (its upstreams are), `/servers` (each upstream's
-//! state) and `/metrics` (Prometheus text).
+//! state) and `/metrics` (Prometheus text). `/servers` and `/metrics` name servers and errors, so
+//! they pass the same Origin/Host checks as the MCP faces (a DNS-rebinding page cannot read
+//! them); the probes stay open.
 
+use crate::downstream::{guard, Rejection};
 use crate::layers::breaker::Phase;
 use crate::session::Sessions;
 use crate::upstream::{State as Life, Upstream};
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -47,8 +50,11 @@ pub async fn ready(State(sessions): State<Arc<Sessions>>) -> Response {
 }
 
 /// `GET /servers`: per upstream, its state, restarts, last error, tool count and recent latency.
-pub async fn servers(State(sessions): State<Arc<Sessions>>) -> Json<Value> {
+pub async fn servers(State(sessions): State<Arc<Sessions>>, headers: HeaderMap) -> Response {
     let gw = sessions.gateway();
+    if let Err(f) = guard::origin_and_host(&headers, &gw.config.gateway) {
+        return Rejection::from(f).into_response();
+    }
     let catalog = gw.catalog();
     let rows: Vec<Value> = gw
         .pool
@@ -78,7 +84,7 @@ pub async fn servers(State(sessions): State<Arc<Sessions>>) -> Json<Value> {
             })
         })
         .collect();
-    Json(json!({ "servers": rows, "sessions": sessions.len() }))
+    Json(json!({ "servers": rows, "sessions": sessions.len() })).into_response()
 }
 
 /// The state `/servers` shows: a ready upstream whose breaker is open is `open`, half-open
@@ -92,7 +98,10 @@ fn shown_state(u: &Upstream, breaker: Phase) -> Value {
 }
 
 /// `GET /metrics`: Prometheus text format.
-pub async fn metrics() -> Response {
+pub async fn metrics(State(sessions): State<Arc<Sessions>>, headers: HeaderMap) -> Response {
+    if let Err(f) = guard::origin_and_host(&headers, &sessions.gateway().config.gateway) {
+        return Rejection::from(f).into_response();
+    }
     match crate::observe::prometheus() {
         Some(handle) => {
             let mut r = handle.render().into_response();

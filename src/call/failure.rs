@@ -125,6 +125,12 @@ kinds! {
     UnsupportedMediaType => "unsupported_media_type", Client, false, false, Neutral, "invalid", code::INVALID_REQUEST, 415;
     /// The body is over `gateway.max_body_bytes`.
     TooLarge => "too_large", Client, false, false, Neutral, "invalid", code::INVALID_REQUEST, 413;
+    /// The body went silent for `gateway.body_read_timeout`.
+    BodyTimeout => "body_timeout", Client, false, false, Neutral, "invalid", code::INVALID_REQUEST, 408;
+    /// The body could not be read (a malformed chunked encoding, a connection cut mid-body).
+    BadBody => "bad_body", Client, false, false, Neutral, "invalid", code::INVALID_REQUEST, 400;
+    /// A prompt over `router.max_prompt_bytes` (`/analyze`, `/route`).
+    PromptTooLong => "prompt_too_long", Client, false, false, Neutral, "invalid", code::INVALID_PARAMS, 413;
     /// GET or DELETE where only POST is served.
     MethodNotAllowed => "method_not_allowed", Client, false, false, Neutral, "invalid", code::INVALID_REQUEST, 405;
     /// A second GET stream for a session that has one.
@@ -151,8 +157,12 @@ kinds! {
     CircuitOpen => "circuit_open", Gateway, false, false, Neutral, "circuit_open", code::CIRCUIT_OPEN, 200;
     /// The upstream's rate limit refused the request (`data.retry_after_ms`).
     RateLimited => "rate_limited", Gateway, false, false, Neutral, "rate_limited", code::RATE_LIMITED, 200;
-    /// The upstream already has `max_concurrent` requests in flight.
+    /// The upstream already has `max_concurrent` requests in flight, or `max_per_session_children` per-session connections.
     Overloaded => "overloaded", Gateway, false, false, Neutral, "overloaded", code::RATE_LIMITED, 200;
+    /// `gateway.max_connections` client connections are open already.
+    ConnectionLimit => "connection_limit", Gateway, false, false, Neutral, "overloaded", code::RATE_LIMITED, 503;
+    /// `gateway.max_sessions` sessions are live and none is idle enough to end.
+    SessionLimit => "session_limit", Gateway, false, false, Neutral, "overloaded", code::RATE_LIMITED, 503;
     /// The deadline passed before the request reached the upstream (the gateway's own timeout).
     Elapsed => "elapsed", Gateway, false, false, Neutral, "timeout", code::REQUEST_TIMEOUT, 200;
     /// Something the gateway does not support (yet), named in the message.

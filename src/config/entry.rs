@@ -40,6 +40,8 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "max_concurrent",
     "retry",
     "protocol",
+    "inherit_env",
+    "max_per_session_children",
 ];
 
 /// How an entry says it is reached (`transport`, or VS Code's `type`).
@@ -135,6 +137,11 @@ pub struct Entry {
     /// `auto` (default: probe with `server/discover`), `initialize`, or `2026-07-28`.
     #[serde(default)]
     pub protocol: Protocol,
+    /// Give the process the gateway's whole environment (default: a clean base plus `env`).
+    #[serde(default)]
+    pub inherit_env: bool,
+    /// Per-session connections (children, for a stdio server) open at once (default 16).
+    pub max_per_session_children: Option<usize>,
 }
 
 /// Where an entry's field errors point: the file and the entry's path in it.
@@ -192,6 +199,11 @@ impl Entry {
                 .health_interval
                 .unwrap_or(super::DEFAULT_HEALTH_INTERVAL),
             max_retries: self.retry.and_then(|r| r.max),
+            max_per_session_children: match self.max_per_session_children {
+                Some(0) => return Err(at.invalid("max_per_session_children", "must be at least 1")),
+                Some(n) => n,
+                None => super::DEFAULT_PER_SESSION_CHILDREN,
+            },
             resilience: super::resilience::build(&self.written_resilience(), &at)?,
             protocol: self.protocol,
         }))
@@ -294,6 +306,7 @@ impl Entry {
             args,
             env,
             cwd,
+            inherit_env: self.inherit_env,
         })
     }
 }

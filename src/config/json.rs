@@ -68,6 +68,7 @@ pub fn parse(text: &str, file: &str, ctx: &Context) -> Result<Config, ConfigErro
         gateway: GatewaySettings::default(),
         servers,
         router: Default::default(),
+        child_env: Vec::new(),
     })
 }
 
@@ -147,6 +148,7 @@ fn registry_entry(
             args: vec!["-c".into(), command],
             env,
             cwd,
+            inherit_env: false,
         }),
         ..ServerSpec::new(name, transport)
     })

@@ -4,21 +4,23 @@
 //! `claude_desktop_config.json` (`mcpServers`), VS Code's `.vscode/mcp.json` (`servers`), and the
 //! seed-004 server registry (`~/.mcp-servers.json`). All of them end up as one [`Config`].
 
+pub mod ancestry;
 mod default;
 mod entry;
 mod error;
 mod expand;
+mod gateway;
 mod json;
 pub mod resilience;
 pub mod rules;
 mod toml;
 
 pub use error::ConfigError;
+pub use gateway::{Expose, GatewaySettings, RouterSettings};
 pub use resilience::Resilience;
 pub use rules::{Rules, Weighted};
 
 use reqwest::header::{HeaderName, HeaderValue};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,86 +37,8 @@ pub struct Config {
     pub servers: Vec<ServerSpec>,
     /// Prompt routing.
     pub router: RouterSettings,
-}
-
-/// Prompt-routing settings (`[router]`).
-#[derive(Debug, Clone)]
-pub struct RouterSettings {
-    /// Score a server needs to be selected.
-    pub threshold: f64,
-    /// Weight of keywords derived from a server's live tool catalog.
-    pub catalog_weight: f64,
-    /// Whether the built-in rules attach to well-known servers.
-    pub default_rules: bool,
-    /// What `tools/list` shows.
-    pub expose: Expose,
-}
-
-impl Default for RouterSettings {
-    fn default() -> Self {
-        RouterSettings {
-            threshold: 1.0,
-            catalog_weight: 0.5,
-            default_rules: true,
-            expose: Expose::All,
-        }
-    }
-}
-
-/// What the gateway lists as its tools.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Expose {
-    /// Every upstream tool, namespaced, plus `switchboard__find_tools`.
-    #[default]
-    All,
-    /// Only the gateway's search and call tools (for catalogs too large for a model's context).
-    Search,
-}
-
-/// Gateway-wide settings (`[gateway]`).
-#[derive(Debug, Clone)]
-pub struct GatewaySettings {
-    /// Address to listen on.
-    pub listen: SocketAddr,
-    /// Between server prefix and tool name in exposed names.
-    pub separator: String,
-    /// Longest exposed name; longer ones are shortened deterministically.
-    pub max_name_len: usize,
-    /// Extra `Origin` values allowed besides loopback origins.
-    pub allowed_origins: Vec<String>,
-    /// Extra `Host` values allowed besides loopback hosts (needed when listening beyond loopback).
-    pub allowed_hosts: Vec<String>,
-    /// Largest request body accepted on `/mcp`.
-    pub max_body_bytes: usize,
-    /// Default deadline for one upstream request.
-    pub request_timeout: Duration,
-    /// How long an upstream may take to start and initialize.
-    pub startup_timeout: Duration,
-    /// Retries of safe requests for servers that do not set their own (seed-004 `max_retries`).
-    pub max_retries: Option<u32>,
-    /// How many non-lazy upstreams must be ready for `/ready` (default: all of them).
-    pub ready_minimum: Option<usize>,
-    /// Items per page of merged lists; 0 lists everything in one page.
-    pub page_size: usize,
-}
-
-impl Default for GatewaySettings {
-    fn default() -> Self {
-        GatewaySettings {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8931)),
-            separator: "__".into(),
-            max_name_len: 64,
-            allowed_origins: Vec::new(),
-            allowed_hosts: Vec::new(),
-            max_body_bytes: 4 * 1024 * 1024,
-            request_timeout: Duration::from_secs(60),
-            startup_timeout: Duration::from_secs(30),
-            max_retries: None,
-            ready_minimum: None,
-            page_size: 0,
-        }
-    }
+    /// What every child process gets from this gateway (its ancestry, see [`ancestry`]).
+    pub child_env: Vec<(String, String)>,
 }
 
 /// Which protocol generation the gateway speaks to an upstream (`protocol = ...`).
@@ -161,7 +85,12 @@ pub struct ServerSpec {
     pub protocol: Protocol,
     /// How often an idle upstream is pinged (zero: never).
     pub health_interval: Duration,
+    /// Per-session connections open at once (`isolation = "per-session"`).
+    pub max_per_session_children: usize,
 }
+
+/// Per-session connections of one server open at once, unless configured.
+pub const DEFAULT_PER_SESSION_CHILDREN: usize = 16;
 
 impl ServerSpec {
     /// A server with every setting at its default: prefixed, shared, built-in rules on.
@@ -180,6 +109,7 @@ impl ServerSpec {
             resilience: Resilience::default(),
             protocol: Protocol::Auto,
             health_interval: DEFAULT_HEALTH_INTERVAL,
+            max_per_session_children: DEFAULT_PER_SESSION_CHILDREN,
         }
     }
 }
@@ -249,6 +179,8 @@ pub struct Launch {
     pub env: Vec<(String, String)>,
     /// Working directory.
     pub cwd: Option<PathBuf>,
+    /// Whether it gets the gateway's whole environment (else a clean base plus `env`).
+    pub inherit_env: bool,
 }
 
 impl std::fmt::Debug for Launch {
@@ -260,6 +192,7 @@ impl std::fmt::Debug for Launch {
             .field("args", &self.args)
             .field("env", &names)
             .field("cwd", &self.cwd)
+            .field("inherit_env", &self.inherit_env)
             .finish()
     }
 }
@@ -282,8 +215,13 @@ impl Config {
             file: file.clone(),
             source,
         })?;
-        let ctx = expand::Context::for_file(path);
-        Self::parse(&text, &file, &ctx)
+        // Relative to the working directory now, so `${workspaceFolder}` of `.vscode/mcp.json`
+        // is a real folder.
+        let ctx = expand::Context::for_file(&ancestry::canonical(path));
+        let mut config = Self::parse(&text, &file, &ctx)?;
+        ancestry::check_entries(&config.servers, path, &file)?;
+        config.child_env = vec![(ancestry::VAR.into(), ancestry::extend(path, &file)?)];
+        Ok(config)
     }
 
     /// The embedded default: built-in demo servers run as children of this binary.

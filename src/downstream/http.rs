@@ -46,7 +46,7 @@ async fn handle_post(
     guard::origin_and_host(headers, g)?;
     let wants = guard::accept_for_post(headers)?;
     guard::content_type(headers)?;
-    let body = read_body(headers, body, g.max_body_bytes).await?;
+    let body = super::body::read(headers, body, g.max_body_bytes, g.body_read_timeout).await?;
     let msg = jsonrpc::parse(&body).map_err(Failure::from)?;
     let kind = msg
         .kind()
@@ -188,30 +188,6 @@ fn respond(body: Bytes, wants: Wants) -> Response {
         Wants::Json | Wants::JsonOnly => reply::json(StatusCode::OK, body),
         Wants::EventStream => reply::sse(futures::stream::iter([body])),
     }
-}
-
-/// Read the body, refusing one over the limit with 413.
-pub(super) async fn read_body(
-    headers: &HeaderMap,
-    body: Body,
-    limit: usize,
-) -> Result<Bytes, Failure> {
-    let too_large = || {
-        Failure::new(
-            Kind::TooLarge,
-            format!("request body is larger than the {limit}-byte limit (gateway.max_body_bytes)"),
-        )
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_large())
 }
 
 /// The session a request names: 400 without the header, 404 for an unknown or ended one.

@@ -87,7 +87,8 @@ pub async fn message(
         Ok(c) => c,
         Err(f) => return Rejection::from(f).into_response(),
     };
-    let buf = match super::http::read_body(&headers, body, gw.config.gateway.max_body_bytes).await {
+    let g = &gw.config.gateway;
+    let buf = match super::body::read(&headers, body, g.max_body_bytes, g.body_read_timeout).await {
         Ok(b) => b,
         Err(f) => return Rejection::from(f).into_response(),
     };

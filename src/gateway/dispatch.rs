@@ -94,7 +94,8 @@ impl Gateway {
         let unwrapped;
         let (name, params) = match name.as_str() {
             tools::FIND_TOOLS => {
-                let result = tools::find(&self.catalog(), &self.router(), self.lean(), params);
+                let max = self.config.router.max_prompt_bytes;
+                let result = tools::find(&self.catalog(), &self.router(), self.lean(), max, params);
                 return Ok(jsonrpc::response_result(id, &result));
             }
             tools::CALL_TOOL if self.lean() => {
@@ -111,7 +112,8 @@ impl Gateway {
     /// The route of tool `name`; a name with the prefix of a lazy server not started yet starts
     /// it first.
     async fn resolve_tool(&self, name: &str, params: Option<&str>) -> Result<Route, Failure> {
-        let found = resolve::tool(&self.catalog(), &self.router(), name, params);
+        let max = self.config.router.max_prompt_bytes;
+        let found = resolve::tool(&self.catalog(), &self.router(), max, name, params);
         if found.is_ok() {
             return found;
         }
@@ -122,7 +124,7 @@ impl Gateway {
         match woken {
             Some(up) => {
                 self.wake(up.index).await;
-                resolve::tool(&self.catalog(), &self.router(), name, params)
+                resolve::tool(&self.catalog(), &self.router(), max, name, params)
             }
             None => found,
         }

@@ -5,7 +5,7 @@
 use crate::config::Config;
 use crate::layers::Stack;
 use crate::observe::Window;
-use crate::upstream::{self, Connector, Event, OpenOptions, Target, Upstream};
+use crate::upstream::{self, Children, Connector, Event, OpenOptions, Tail, Target, Upstream};
 use std::ops::Deref;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -41,6 +41,7 @@ impl Pool {
     pub fn new(config: &Config) -> (Pool, mpsc::UnboundedReceiver<Event>) {
         let (events, rx) = mpsc::unbounded_channel();
         let http = upstream::http_client();
+        let child_env: Arc<[(String, String)]> = config.child_env.clone().into();
         let handles = config
             .servers
             .iter()
@@ -55,6 +56,11 @@ impl Pool {
                     events: events.clone(),
                     client_caps: SHARED_CLIENT_CAPS.to_string(),
                     owner: None,
+                    children: Children {
+                        env: child_env.clone(),
+                        stderr: Arc::new(Tail::default()),
+                        max_message: config.gateway.max_message_bytes,
+                    },
                 };
                 let stack = Stack::new(spec.name.clone(), &resilience, latency.clone(), Connector);
                 Handle {

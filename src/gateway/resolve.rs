@@ -8,10 +8,12 @@ use crate::catalog::{Catalog, Named};
 use crate::jsonrpc;
 use crate::router::Router;
 
-/// The route of tool `name`, with params carrying the upstream's own name.
+/// The route of tool `name`, with params carrying the upstream's own name; when several servers
+/// offer it un-prefixed, the first `max_scored` bytes of its arguments decide.
 pub fn tool(
     catalog: &Catalog,
     router: &Router,
+    max_scored: usize,
     name: &str,
     params: Option<&str>,
 ) -> Result<Route, Failure> {
@@ -27,7 +29,7 @@ pub fn tool(
     let chosen = match candidates.as_slice() {
         [] => None,
         [only] => Some(*only),
-        several => Some(by_arguments(router, name, several, params)),
+        several => Some(by_arguments(router, max_scored, name, several, params)),
     };
     let tool = chosen.ok_or_else(|| unknown_tool(name))?;
     let original = serde_json::to_string(&*tool.original).expect("a string serializes");
@@ -70,6 +72,7 @@ fn exposed_tool(catalog: &Catalog, name: &str, params: Option<&str>) -> Option<R
 /// best (ties: the one configured first). Logged and counted.
 fn by_arguments<'c>(
     router: &Router,
+    max_scored: usize,
     name: &str,
     several: &[&'c Named],
     params: Option<&str>,
@@ -77,7 +80,11 @@ fn by_arguments<'c>(
     let text = jsonrpc::member(params, "arguments")
         .map(|a| a.get().to_string())
         .unwrap_or_default();
-    let analysis = router.analyze(&text, 0);
+    let mut cut = text.len().min(max_scored);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let analysis = router.analyze(&text[..cut], 0);
     let score = |t: &Named| {
         analysis
             .ranking

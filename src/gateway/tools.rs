@@ -58,8 +58,14 @@ struct FindArgs {
 
 /// `switchboard__find_tools`: the best tools for a query, with scores and reasons, as a tool
 /// result. Bad arguments are the model's to fix: a tool error result, not a protocol error.
-pub fn find(catalog: &Catalog, router: &Router, lean: bool, params: Option<&str>) -> String {
-    search(catalog, router, lean, params).unwrap_or_else(|e| {
+pub fn find(
+    catalog: &Catalog,
+    router: &Router,
+    lean: bool,
+    max_query: usize,
+    params: Option<&str>,
+) -> String {
+    search(catalog, router, lean, max_query, params).unwrap_or_else(|e| {
         json!({ "content": [{ "type": "text", "text": e.message() }], "isError": true }).to_string()
     })
 }
@@ -86,6 +92,7 @@ fn search(
     catalog: &Catalog,
     router: &Router,
     lean: bool,
+    max_query: usize,
     params: Option<&str>,
 ) -> Result<String, Failure> {
     let args = jsonrpc::member(params, "arguments").ok_or_else(|| {
@@ -93,6 +100,15 @@ fn search(
     })?;
     let args: FindArgs = serde_json::from_str(args.get())
         .map_err(|e| Failure::invalid_params(format!("{FIND_TOOLS} arguments: {e}")))?;
+    if args.query.len() > max_query {
+        return Err(Failure::new(
+            crate::call::Kind::PromptTooLong,
+            format!(
+                "the query is {} bytes, over the {max_query}-byte limit (router.max_prompt_bytes)",
+                args.query.len()
+            ),
+        ));
+    }
     let limit = args.limit.unwrap_or(10).clamp(1, 50);
     let analysis = router.analyze(&args.query, 0);
     let mut found: Vec<(f64, usize, Value)> = Vec::new();

@@ -29,8 +29,9 @@ pub struct Message<'a> {
     /// Must be `"2.0"`.
     #[serde(default, borrow)]
     pub jsonrpc: Option<Cow<'a, str>>,
-    /// Request or response id (string or integer), raw.
-    #[serde(default, borrow)]
+    /// Request or response id (string or integer), raw; an explicit `null` is kept (and refused
+    /// by [`Message::kind`]) rather than read as "no id", which would make a request a notification.
+    #[serde(default, borrow, deserialize_with = "present_even_if_null")]
     pub id: Option<&'a RawValue>,
     /// Method name of a request or notification.
     #[serde(default, borrow)]
@@ -44,6 +45,12 @@ pub struct Message<'a> {
     /// Error object of a failed response, untouched.
     #[serde(default, borrow)]
     pub error: Option<&'a RawValue>,
+}
+
+fn present_even_if_null<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
 }
 
 /// What a [`Message`] is, once checked.
@@ -221,6 +228,11 @@ mod tests {
         assert_eq!(
             kind_of(r#"{"jsonrpc":"2.0","id":{},"method":"x"}"#),
             Err(code::INVALID_REQUEST)
+        );
+        assert_eq!(
+            kind_of(r#"{"jsonrpc":"2.0","id":null,"method":"tools/list"}"#),
+            Err(code::INVALID_REQUEST),
+            "a null id is no notification"
         );
         assert_eq!(kind_of(r#"{"jsonrpc":"2.0"}"#), Err(code::INVALID_REQUEST));
         assert_eq!(

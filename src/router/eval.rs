@@ -149,6 +149,7 @@ pub fn offline_fleet() -> (Config, Catalog) {
                 args: Vec::new(),
                 env: Vec::new(),
                 cwd: None,
+                inherit_env: false,
             };
             ServerSpec::new(&d.name, Transport::Stdio(nothing))
         })
@@ -186,6 +187,7 @@ pub fn offline_fleet() -> (Config, Catalog) {
         gateway: Default::default(),
         servers,
         router: Default::default(),
+        child_env: Vec::new(),
     };
     (config, catalog)
 }

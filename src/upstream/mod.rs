@@ -4,12 +4,14 @@
 
 mod connection;
 mod connector;
+mod framing;
 mod handshake;
 mod http;
 mod lists;
 mod peer;
 mod process;
 mod sse;
+mod stderr;
 mod stdio;
 mod supervisor;
 
@@ -18,6 +20,8 @@ pub use connector::{Connect, Connector, Fixed, Target};
 pub use handshake::{InitInfo, Offers};
 pub use lists::{Item, ListKind, Lists};
 pub use peer::Peer;
+pub use process::Children;
+pub use stderr::Tail;
 pub use supervisor::{State, Upstream};
 
 /// One HTTP client for every network upstream (pooled, kept-alive connections).

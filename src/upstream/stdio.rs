@@ -1,17 +1,15 @@
 //! stdio upstream: one task owns the child process and its stdin; messages come in over a channel.
 
-use super::{process, Peer};
+use super::framing::{self, Line};
+use super::{process, stderr, Children, Peer};
 use crate::call::Failure;
 use crate::config::Launch;
 use bytes::Bytes;
 use std::sync::Arc;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
-
-/// Longest line accepted from a child's stdout; a longer one is garbage, not a message.
-const MAX_LINE: usize = 64 * 1024 * 1024;
 
 /// The sending side of a stdio upstream.
 pub struct StdioLink {
@@ -22,14 +20,20 @@ pub struct StdioLink {
 
 impl StdioLink {
     /// Start the child and its tasks.
-    pub fn spawn(server: Arc<str>, launch: &Launch, peer: Arc<Peer>) -> Result<Self, Failure> {
-        let mut child = process::spawn(launch, true)
+    pub fn spawn(
+        server: Arc<str>,
+        launch: &Launch,
+        peer: Arc<Peer>,
+        children: &Children,
+    ) -> Result<Self, Failure> {
+        let mut child = process::spawn(launch, true, &children.env)
             .map_err(|e| Failure::unavailable(format!("cannot start {:?}: {e}", launch.program)))?;
         let stdin = child.stdin.take().expect("stdin is piped");
         let stdout = child.stdout.take().expect("stdout is piped");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        tokio::spawn(read_stdout(stdout, peer.clone(), server.clone()));
-        tokio::spawn(log_stderr(stderr, server.clone()));
+        let errors = child.stderr.take().expect("stderr is piped");
+        let max = children.max_message;
+        tokio::spawn(read_stdout(stdout, peer.clone(), server.clone(), max));
+        tokio::spawn(stderr::log(errors, server.clone(), children.stderr.clone()));
         let (tx, rx) = mpsc::channel(256);
         let (stop_tx, stop_rx) = oneshot::channel();
         let owner = tokio::spawn(own_child(child, stdin, rx, stop_rx, peer, server));
@@ -56,7 +60,17 @@ impl StdioLink {
     }
 }
 
-/// The task that owns the child: writes its stdin, notices its exit, stops it on request.
+/// How the child's task ended.
+enum Ended {
+    /// The child exited (or cannot be waited for): the reason.
+    Exited(String),
+    /// Asked to stop, or stdin failed: the child must be stopped.
+    Stop,
+}
+
+/// The task that owns the child: writes its stdin, notices its exit, stops it on request. A
+/// write never keeps the stop or the exit from being seen: a child that stops reading (hung,
+/// `SIGSTOP`ped) fills its pipe, and the write then waits forever.
 async fn own_child(
     mut child: Child,
     mut stdin: ChildStdin,
@@ -65,73 +79,79 @@ async fn own_child(
     peer: Arc<Peer>,
     server: Arc<str>,
 ) {
-    loop {
+    let exited = |status: std::io::Result<std::process::ExitStatus>| match status {
+        Ok(s) => Ended::Exited(format!("process exited ({s})")),
+        Err(e) => Ended::Exited(format!("process lost ({e})")),
+    };
+    let ended = loop {
         tokio::select! {
             msg = rx.recv() => {
-                let Some(msg) = msg else { break };
+                let Some(msg) = msg else { break Ended::Stop };
                 let written = async {
                     stdin.write_all(&msg).await?;
                     stdin.write_all(b"\n").await?;
                     stdin.flush().await
                 };
-                if let Err(e) = written.await {
-                    tracing::warn!(server = %server, error = %e, "cannot write to child's stdin");
-                    break;
+                tokio::select! {
+                    w = written => if let Err(e) = w {
+                        tracing::warn!(server = %server, error = %e, "cannot write to child's stdin");
+                        break Ended::Stop;
+                    },
+                    status = child.wait() => break exited(status),
+                    _ = &mut stop => break Ended::Stop,
                 }
             }
-            status = child.wait() => {
-                let why = match status {
-                    Ok(s) => format!("process exited ({s})"),
-                    Err(e) => format!("process lost ({e})"),
-                };
-                tracing::warn!(server = %server, "{why}");
-                peer.close(Failure::crashed(why));
-                return;
-            }
-            _ = &mut stop => break,
+            status = child.wait() => break exited(status),
+            _ = &mut stop => break Ended::Stop,
+        }
+    };
+    match ended {
+        Ended::Exited(why) => {
+            tracing::warn!(server = %server, "{why}");
+            peer.close(Failure::crashed(why));
+        }
+        Ended::Stop => {
+            peer.close(Failure::closed());
+            drop(stdin);
+            process::stop(&mut child, &server).await;
         }
     }
-    peer.close(Failure::closed());
-    drop(stdin);
-    process::stop(&mut child, &server).await;
 }
 
-/// Read newline-delimited JSON-RPC from the child's stdout into the peer.
-async fn read_stdout(stdout: impl AsyncRead + Unpin, peer: Arc<Peer>, server: Arc<str>) {
+/// Read newline-delimited JSON-RPC from the child's stdout into the peer. A line over `max`
+/// bytes fails the request it answers at once (when its id can be found) instead of leaving it
+/// to time out.
+async fn read_stdout(
+    stdout: impl AsyncRead + Unpin,
+    peer: Arc<Peer>,
+    server: Arc<str>,
+    max: usize,
+) {
     let mut reader = BufReader::with_capacity(64 * 1024, stdout);
-    let mut line = Vec::with_capacity(4096);
     loop {
-        line.clear();
-        match (&mut reader)
-            .take(MAX_LINE as u64)
-            .read_until(b'\n', &mut line)
-            .await
-        {
-            Ok(0) => break,
-            Ok(_) => {}
+        let line = match framing::next_line(&mut reader, max).await {
+            Ok(Some(l)) => l,
+            Ok(None) => break,
             Err(e) => {
                 tracing::warn!(server = %server, error = %e, "cannot read child's stdout");
                 break;
             }
-        }
-        let text = line.trim_ascii();
-        if text.is_empty() {
-            continue;
-        }
-        if let Err(why) = peer.deliver(Bytes::copy_from_slice(text)) {
-            let shown = String::from_utf8_lossy(&text[..text.len().min(200)]);
-            tracing::warn!(server = %server, "ignoring a stdout line that is not JSON-RPC ({why}): {shown}");
+        };
+        match line {
+            Line::Message(text) => {
+                if let Err(why) = peer.deliver(Bytes::from(text.clone())) {
+                    let shown = String::from_utf8_lossy(&text[..text.len().min(200)]);
+                    tracing::warn!(server = %server, "ignoring a stdout line that is not JSON-RPC ({why}): {shown}");
+                }
+            }
+            Line::Oversize(prefix) => {
+                let why = format!("the upstream sent a message over the {max}-byte limit (gateway.max_message_bytes)");
+                tracing::warn!(server = %server, "{why}");
+                if let Some(id) = framing::leading_id(&prefix) {
+                    peer.fail(id, Failure::protocol(why));
+                }
+            }
         }
     }
     peer.close(Failure::crashed("stdout closed"));
 }
-
-/// Forward the child's stderr to our log, tagged with the server name.
-pub(in crate::upstream) async fn log_stderr(stderr: impl AsyncRead + Unpin, server: Arc<str>) {
-    let mut lines = BufReader::new(stderr).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        tracing::info!(target: "switchboard::upstream::stderr", server = %server, "{line}");
-    }
-}
-
-use tokio::io::AsyncReadExt as _;

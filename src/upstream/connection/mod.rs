@@ -51,6 +51,8 @@ pub struct OpenOptions {
     /// Who gets what no in-flight call claims (a per-session connection's own session); `None`
     /// sends it to the gateway as an [`Event`].
     pub owner: Option<Arc<dyn Caller>>,
+    /// What its child processes get and keep.
+    pub children: super::Children,
 }
 
 /// How messages reach the upstream.

@@ -8,8 +8,8 @@ use crate::call::{Failure, Kind};
 use crate::config::{Launch, Protocol, ServerSpec, Transport};
 use crate::upstream::http::HttpLink;
 use crate::upstream::sse::SseLink;
-use crate::upstream::stdio::{log_stderr, StdioLink};
-use crate::upstream::{handshake, process, InitInfo, Peer};
+use crate::upstream::stdio::StdioLink;
+use crate::upstream::{handshake, process, stderr, Children, InitInfo, Peer};
 use arc_swap::ArcSwap;
 use dashmap::DashMap;
 use std::sync::atomic::AtomicU64;
@@ -27,7 +27,7 @@ impl Connection {
         let peer = Peer::new();
         let launched = match (&spec.launch, &spec.transport) {
             (Some(launch), Transport::StreamableHttp(_) | Transport::Sse(_)) => {
-                Some(launch_network_server(launch, &server)?)
+                Some(launch_network_server(launch, &server, &opts.children)?)
             }
             _ => None,
         };
@@ -103,11 +103,15 @@ impl Connection {
 }
 
 /// Start the process a network upstream needs (seed-004 registry servers); its stderr is logged.
-fn launch_network_server(launch: &Launch, server: &Arc<str>) -> Result<Child, Failure> {
-    let mut child = process::spawn(launch, false)
+fn launch_network_server(
+    launch: &Launch,
+    server: &Arc<str>,
+    children: &Children,
+) -> Result<Child, Failure> {
+    let mut child = process::spawn(launch, false, &children.env)
         .map_err(|e| Failure::unavailable(format!("cannot start {:?}: {e}", launch.program)))?;
-    if let Some(stderr) = child.stderr.take() {
-        tokio::spawn(log_stderr(stderr, server.clone()));
+    if let Some(errors) = child.stderr.take() {
+        tokio::spawn(stderr::log(errors, server.clone(), children.stderr.clone()));
     }
     Ok(child)
 }
@@ -121,9 +125,12 @@ async fn connect(
 ) -> Result<Link, Failure> {
     let server = spec.name.clone();
     match &spec.transport {
-        Transport::Stdio(launch) => {
-            Ok(Link::Stdio(StdioLink::spawn(server, launch, peer.clone())?))
-        }
+        Transport::Stdio(launch) => Ok(Link::Stdio(StdioLink::spawn(
+            server,
+            launch,
+            peer.clone(),
+            &opts.children,
+        )?)),
         Transport::StreamableHttp(target) => Ok(Link::Http(Arc::new(HttpLink::new(
             opts.http.clone(),
             target,

@@ -1,5 +1,7 @@
 //! The server assembly: the MCP faces and the admin endpoints mounted side by side on one HTTP
-//! application, served on a listener.
+//! application, served on a listener whose connections are bounded ([`listen`]).
+
+mod listen;
 
 use crate::downstream::{self, Faces};
 use crate::gateway::Gateway;
@@ -40,13 +42,12 @@ impl Server {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        // The peer address names a stateless (2026-07-28) client for per-client limits.
-        let app = self
-            .app()
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let g = &self.gateway().config.gateway;
+        let limits = listen::Limits {
+            max_connections: g.max_connections,
+            header_read_timeout: g.header_read_timeout,
+        };
+        listen::serve(self.app(), listener, limits, shutdown).await
     }
 
     /// End every session, then stop every upstream.
