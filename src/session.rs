@@ -10,10 +10,7 @@ use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
-/// Sessions idle this long are ended (their per-session upstreams stopped).
-const IDLE: Duration = Duration::from_secs(3600);
-
-/// How often idle sessions are looked for.
+/// How often idle sessions are looked for, at most.
 const SWEEP: Duration = Duration::from_secs(60);
 
 /// One session: its client, and when it was last used.
@@ -26,13 +23,20 @@ struct Session {
 pub struct Sessions {
     gw: Arc<Gateway>,
     map: DashMap<Arc<str>, Session>,
+    /// `gateway.max_sessions`.
+    max: usize,
+    /// `gateway.session_idle_timeout`.
+    idle: Duration,
 }
 
 impl Sessions {
     /// The sessions of `gw` (none yet); starts delivering its notices and expiring idle ones.
     pub fn new(gw: Arc<Gateway>) -> Arc<Sessions> {
+        let g = &gw.config.gateway;
         let sessions = Arc::new(Sessions {
             map: DashMap::new(),
+            max: g.max_sessions,
+            idle: g.session_idle_timeout,
             gw: gw.clone(),
         });
         tokio::spawn(deliver(Arc::downgrade(&sessions), gw.notices()));
@@ -46,20 +50,42 @@ impl Sessions {
     }
 
     /// Register a new client.
-    pub fn open(&self) -> Arc<Client> {
+    pub async fn open(&self) -> Result<Arc<Client>, Failure> {
         let client = Arc::new(Client::new());
-        self.insert(client.clone());
-        client
+        self.insert(client.clone()).await?;
+        Ok(client)
     }
 
-    /// Register `client` (made by a face, initialized or not).
-    pub fn insert(&self, client: Arc<Client>) {
+    /// Register `client` (made by a face, initialized or not). At `gateway.max_sessions`, the
+    /// longest-idle session without an open stream or a request in flight is ended to make room;
+    /// when every session is busy, the new one is refused.
+    pub async fn insert(&self, client: Arc<Client>) -> Result<(), Failure> {
+        if self.map.len() >= self.max {
+            let Some(oldest) = self.idlest() else {
+                return Err(Failure::new(
+                    Kind::SessionLimit,
+                    format!("the gateway already has {} sessions, all in use (gateway.max_sessions); retry shortly", self.max),
+                ));
+            };
+            tracing::info!(session = %oldest, max = self.max, "ending the longest-idle session to make room (gateway.max_sessions)");
+            self.end(&oldest).await;
+        }
         let session = Session {
             client: client.clone(),
             last_seen: parking_lot::Mutex::new(Instant::now()),
         };
         self.map.insert(client.id.clone(), session);
         metrics::gauge!(crate::observe::SESSIONS).set(self.map.len() as f64);
+        Ok(())
+    }
+
+    /// The session unused longest that holds no stream and has no request in flight.
+    fn idlest(&self) -> Option<Arc<str>> {
+        self.map
+            .iter()
+            .filter(|s| !s.client.has_stream() && !s.client.busy())
+            .min_by_key(|s| *s.last_seen.lock())
+            .map(|s| s.key().clone())
     }
 
     /// The session `id` names, marked as used; `404`-class failure when unknown or ended.
@@ -136,10 +162,14 @@ async fn deliver(sessions: Weak<Sessions>, mut notices: tokio::sync::broadcast::
     }
 }
 
-/// End sessions nobody has used for [`IDLE`] and that hold no open stream, so per-session
-/// upstreams do not pile up.
+/// End sessions nobody has used for `gateway.session_idle_timeout` and that hold no open stream
+/// and no request in flight, so per-session upstreams do not pile up.
 async fn expire(sessions: Weak<Sessions>) {
-    let mut tick = tokio::time::interval(SWEEP);
+    let every = match sessions.upgrade() {
+        Some(s) => (s.idle / 4).clamp(Duration::from_millis(100), SWEEP),
+        None => return,
+    };
+    let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
         let Some(sessions) = sessions.upgrade() else {
@@ -148,7 +178,11 @@ async fn expire(sessions: Weak<Sessions>) {
         let idle: Vec<Arc<str>> = sessions
             .map
             .iter()
-            .filter(|s| s.last_seen.lock().elapsed() > IDLE && !s.client.has_stream())
+            .filter(|s| {
+                s.last_seen.lock().elapsed() > sessions.idle
+                    && !s.client.has_stream()
+                    && !s.client.busy()
+            })
             .map(|s| s.key().clone())
             .collect();
         for id in idle {

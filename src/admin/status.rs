@@ -78,6 +78,8 @@ pub async fn servers(State(sessions): State<Arc<Sessions>>, headers: HeaderMap) 
                     Phase::HalfOpen => "half-open",
                 },
                 "last_error": u.last_error(),
+                "next_try_in_ms": u.next_try_in().map(|d| d.as_millis() as u64),
+                "stderr": if u.state() == Life::Ready { Vec::new() } else { u.stderr().last() },
                 "tools": catalog.tools.items().iter().filter(|t| t.server == u.index).count(),
                 "latency_p50_us": p50,
                 "latency_p99_us": p99,

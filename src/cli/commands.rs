@@ -66,13 +66,18 @@ pub async fn stdio(path: Option<&Path>) -> Result<(), String> {
     served.map_err(|e| e.to_string())
 }
 
-/// Resolves on SIGTERM or Ctrl-C.
+/// Resolves on SIGTERM or Ctrl-C. SIGHUP (which would otherwise kill the gateway) is logged and
+/// ignored: configuration reload does not exist yet.
 async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("installing a SIGTERM handler");
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
+    let mut hup = signal(SignalKind::hangup()).expect("installing a SIGHUP handler");
+    loop {
+        tokio::select! {
+            _ = term.recv() => return,
+            _ = tokio::signal::ctrl_c() => return,
+            _ = hup.recv() => tracing::warn!("SIGHUP received and ignored: configuration reload is not supported yet; restart the gateway to apply changes"),
+        }
     }
 }
 

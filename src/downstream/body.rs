@@ -31,23 +31,24 @@ pub async fn read(
     }
     let mut buf = BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
     loop {
-        let frame =
-            match tokio::time::timeout(silence, body.frame()).await {
-                Err(_) => return Err(Failure::new(
+        let frame = match tokio::time::timeout(silence, body.frame()).await {
+            Err(_) => {
+                return Err(Failure::new(
                     Kind::BodyTimeout,
                     format!(
                         "the request body went silent for {silence:?} (gateway.body_read_timeout)"
                     ),
-                )),
-                Ok(None) => return Ok(buf.freeze()),
-                Ok(Some(Err(e))) => {
-                    return Err(Failure::new(
-                        Kind::BadBody,
-                        format!("the request body cannot be read: {e}"),
-                    ))
-                }
-                Ok(Some(Ok(frame))) => frame,
-            };
+                ))
+            }
+            Ok(None) => return Ok(buf.freeze()),
+            Ok(Some(Err(e))) => {
+                return Err(Failure::new(
+                    Kind::BadBody,
+                    format!("the request body cannot be read: {e}"),
+                ))
+            }
+            Ok(Some(Ok(frame))) => frame,
+        };
         if let Ok(data) = frame.into_data() {
             if buf.len() + data.len() > limit {
                 return Err(too_large());

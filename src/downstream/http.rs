@@ -87,7 +87,11 @@ async fn handle_post(
                 ))
             }
         };
-        faces.sessions.insert(client.clone());
+        faces
+            .sessions
+            .insert(client.clone())
+            .await
+            .map_err(with_id)?;
         let sid = HeaderValue::from_str(&client.id).expect("hex is a valid header value");
         let mut r = respond(answer, wants);
         r.headers_mut().insert(SESSION_HEADER, sid);
@@ -113,7 +117,7 @@ async fn answer(
         let answer = gw.request(&client, id, method, params, None).await;
         return respond(answer, wants);
     }
-    let (tx, mut related) = mpsc::unbounded_channel();
+    let (tx, mut related) = crate::gateway::related();
     let (id, method, params) = (
         id.to_string(),
         method.to_string(),
@@ -150,11 +154,11 @@ async fn answer(
 /// `first`, then every related message, then the answer (after any messages queued before it).
 fn stream_until_answer(
     first: Bytes,
-    related: mpsc::UnboundedReceiver<Bytes>,
+    related: mpsc::Receiver<Bytes>,
     done: oneshot::Receiver<Bytes>,
 ) -> impl futures::Stream<Item = Bytes> + Send {
     enum State {
-        Open(mpsc::UnboundedReceiver<Bytes>, oneshot::Receiver<Bytes>),
+        Open(mpsc::Receiver<Bytes>, oneshot::Receiver<Bytes>),
         Closing(std::vec::IntoIter<Bytes>),
     }
     let head = futures::stream::iter([first]);

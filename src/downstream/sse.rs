@@ -22,7 +22,10 @@ pub async fn open(State(faces): State<Arc<Faces>>, headers: HeaderMap) -> Respon
     if let Err(f) = guard::origin_and_host(&headers, &faces.gateway().config.gateway) {
         return Rejection::from(f).into_response();
     }
-    let client = faces.sessions.open();
+    let client = match faces.sessions.open().await {
+        Ok(c) => c,
+        Err(f) => return Rejection::from(f).into_response(),
+    };
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(256);
     client.attach_stream(tx);
     tracing::info!(session = %client.id, "legacy SSE session opened");

@@ -8,7 +8,11 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// Serve one session on stdin/stdout until stdin closes.
 pub async fn serve(faces: Arc<Faces>) -> std::io::Result<()> {
-    let session = faces.sessions.open();
+    let session = faces
+        .sessions
+        .open()
+        .await
+        .map_err(|f| std::io::Error::other(f.to_string()))?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(256);
     session.attach_stream(tx);
     let writer = tokio::spawn(async move {

@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit};
 use tokio_util::sync::CancellationToken;
 
 /// What `initialize` settled.
@@ -78,7 +78,7 @@ pub struct Client {
     /// Exposed resource URIs this client subscribed to.
     pub subscriptions: parking_lot::Mutex<HashSet<String>>,
     /// Private upstream connections (`isolation = "per-session"`), by upstream index.
-    pub private: DashMap<usize, Arc<Connection>>,
+    private: DashMap<usize, Private>,
     /// Serializes opening private connections.
     pub opening: tokio::sync::Mutex<()>,
     /// Who the client is, for per-client limits: set for stateless (2026-07-28) requests, whose
@@ -98,6 +98,12 @@ impl Default for Client {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// A client's own connection to one upstream, and its place under that upstream's limit.
+struct Private {
+    conn: Arc<Connection>,
+    _slot: OwnedSemaphorePermit,
 }
 
 /// 128 random bits as hex (session ids, `requestState` tokens).
@@ -219,12 +225,35 @@ impl Client {
         self.inflight.insert(id.to_string(), token);
     }
 
-    /// The session's own live connection to upstream `index`, if it has one.
+    /// The client's own live connection to upstream `index`, if it has one.
     pub fn private_connection(&self, index: usize) -> Option<Arc<Connection>> {
         self.private
             .get(&index)
-            .map(|c| c.clone())
+            .map(|p| p.conn.clone())
             .filter(|c| !c.is_closed())
+    }
+
+    /// Keep `conn` as the client's own connection to upstream `index`; `slot` holds its place
+    /// under the upstream's `max_per_session_children` until it is replaced or released.
+    pub fn keep_private(&self, index: usize, conn: Arc<Connection>, slot: OwnedSemaphorePermit) {
+        self.private.insert(index, Private { conn, _slot: slot });
+    }
+
+    /// Every private connection of the client.
+    pub fn private_connections(&self) -> Vec<Arc<Connection>> {
+        self.private.iter().map(|p| p.conn.clone()).collect()
+    }
+
+    /// Forget every private connection (the caller stops them); their slots are freed.
+    pub fn take_private(&self) -> Vec<Arc<Connection>> {
+        let all = self.private_connections();
+        self.private.clear();
+        all
+    }
+
+    /// Whether a request of this client is in flight.
+    pub fn busy(&self) -> bool {
+        !self.inflight.is_empty()
     }
 
     /// A request is done.

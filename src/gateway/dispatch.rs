@@ -1,7 +1,7 @@
 //! What the gateway does with each message a client sends, whatever the face.
 
 use super::forward::{failed, Route};
-use super::{resolve, subscriptions, tools, Client, Gateway};
+use super::{resolve, subscriptions, tools, Client, Gateway, Related};
 use crate::call::{Failure, Reply};
 use crate::catalog::naming;
 use crate::jsonrpc;
@@ -9,7 +9,6 @@ use crate::upstream::ListKind;
 use bytes::Bytes;
 use serde_json::value::RawValue;
 use std::sync::Arc;
-use tokio::sync::mpsc;
 use tracing::Instrument;
 
 impl Gateway {
@@ -24,7 +23,7 @@ impl Gateway {
         id: &str,
         method: &str,
         params: Option<&RawValue>,
-        related: Option<mpsc::UnboundedSender<Bytes>>,
+        related: Option<Related>,
     ) -> Bytes {
         let span = tracing::info_span!(
             "request",
@@ -47,7 +46,7 @@ impl Gateway {
         id: &str,
         method: &str,
         p: Option<&str>,
-        related: Option<mpsc::UnboundedSender<Bytes>>,
+        related: Option<Related>,
     ) -> Result<Bytes, Failure> {
         let done = |()| jsonrpc::response_result(id, "{}");
         let route = match method {
@@ -83,7 +82,7 @@ impl Gateway {
     async fn tools_call(
         &self,
         client: &Arc<Client>,
-        related: Option<mpsc::UnboundedSender<Bytes>>,
+        related: Option<Related>,
         id: &str,
         params: Option<&str>,
     ) -> Result<Bytes, Failure> {
@@ -142,7 +141,7 @@ impl Gateway {
                 }
             }
             "notifications/roots/list_changed" => {
-                let conns: Vec<_> = client.private.iter().map(|c| c.value().clone()).collect();
+                let conns = client.private_connections();
                 for c in conns {
                     let _ = c.notify(method, None).await;
                 }
@@ -224,7 +223,7 @@ impl Gateway {
             .iter()
             .filter_map(|u| u.connection().ok())
             .collect();
-        conns.extend(client.private.iter().map(|c| c.value().clone()));
+        conns.extend(client.private_connections());
         let sets = conns
             .iter()
             // 2026-07-28 sets the level per request; its upstreams have no logging/setLevel.

@@ -2,14 +2,13 @@
 //! the client's own (`isolation = "per-session"`).
 
 use super::relay::CallContext;
-use super::{Client, Gateway, Handle};
-use crate::call::{Activity, Call, Failure, Origin, Reply};
+use super::{Client, Gateway, Handle, Related};
+use crate::call::{Activity, Call, Failure, Kind, Origin, Reply};
 use crate::jsonrpc;
 use crate::jsonrpc::param_headers::{self, Annotation};
 use crate::upstream::{Connection, Fixed, Target};
 use bytes::Bytes;
 use std::sync::Arc;
-use tokio::sync::mpsc;
 
 /// Where a request goes: which upstream, with which params (original names restored), and what
 /// the layers need to know about it.
@@ -75,6 +74,15 @@ impl Gateway {
         if let Some(c) = client.private_connection(up.index) {
             return Ok(Arc::new(Fixed(c))); // opened while we waited
         }
+        let Ok(slot) = up.per_session.clone().try_acquire_owned() else {
+            return Err(Failure::new(
+                Kind::Overloaded,
+                format!(
+                    "upstream {:?} already has {} per-session connections (its max_per_session_children)",
+                    up.spec.name, up.spec.max_per_session_children
+                ),
+            ));
+        };
         let caps = client
             .negotiated()
             .map_or("{}", |n| n.capabilities.as_str())
@@ -82,7 +90,7 @@ impl Gateway {
         let owner = Arc::new(CallContext::of_client(client.clone()));
         let conn: Arc<Connection> = up.open_private(&caps, owner).await?;
         tracing::info!(server = %up.spec.name, client = %client.id, "opened a per-session upstream connection");
-        client.private.insert(up.index, conn.clone());
+        client.keep_private(up.index, conn.clone(), slot);
         Ok(Arc::new(Fixed(conn)))
     }
 
@@ -91,7 +99,7 @@ impl Gateway {
     pub(super) async fn forward(
         &self,
         client: &Arc<Client>,
-        related: Option<mpsc::UnboundedSender<Bytes>>,
+        related: Option<Related>,
         id: &str,
         method: &'static str,
         route: Route,

@@ -36,6 +36,19 @@ use tokio::sync::broadcast;
 /// How many notices may wait for the session layer before the oldest are dropped.
 const NOTICES: usize = 1024;
 
+/// Messages tied to one request that may wait for its client (the POST's event stream): when
+/// full, progress and log notifications are dropped (and counted), a server-to-client request
+/// waits for room, and the answer itself never goes through it.
+pub const RELATED_QUEUE: usize = 256;
+
+/// Where the messages tied to one request go.
+pub type Related = tokio::sync::mpsc::Sender<bytes::Bytes>;
+
+/// A request's queue of related messages, and its receiving end.
+pub fn related() -> (Related, tokio::sync::mpsc::Receiver<bytes::Bytes>) {
+    tokio::sync::mpsc::channel(RELATED_QUEUE)
+}
+
 /// Why the gateway refuses to start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -168,8 +181,7 @@ impl Gateway {
         for uri in subs {
             self.unsubscribe_upstream(&uri).await;
         }
-        let private: Vec<_> = client.private.iter().map(|e| e.value().clone()).collect();
-        client.private.clear();
+        let private = client.take_private();
         client.close_stream();
         futures::future::join_all(private.iter().map(|c| c.shutdown())).await;
         // Stateless (2026-07-28) requests end a throw-away client each: not worth an info line.

@@ -8,7 +8,7 @@ use crate::observe::Window;
 use crate::upstream::{self, Children, Connector, Event, OpenOptions, Tail, Target, Upstream};
 use std::ops::Deref;
 use std::sync::Arc;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 
 /// What a shared connection declares upstream: the server-to-client requests the gateway can
 /// relay to the client whose call caused them. `roots` is per client, so only per-session
@@ -21,6 +21,8 @@ pub struct Handle {
     pub upstream: Arc<Upstream>,
     /// The layers requests go through (see [`crate::layers`]).
     pub stack: Stack<Target>,
+    /// Places for per-session connections (`max_per_session_children`).
+    pub per_session: Arc<Semaphore>,
 }
 
 impl Deref for Handle {
@@ -66,6 +68,7 @@ impl Pool {
                 Handle {
                     upstream: Upstream::new(index, spec.clone(), opts, latency),
                     stack,
+                    per_session: Arc::new(Semaphore::new(spec.max_per_session_children)),
                 }
             })
             .collect();

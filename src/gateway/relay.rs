@@ -1,7 +1,7 @@
 //! What an upstream sends in the context of a forwarded request (progress, log messages,
 //! server-to-client requests), relayed to that request's client only.
 
-use super::Client;
+use super::{Client, Related};
 use crate::call::{Activity, Caller, Failure, Kind};
 use crate::jsonrpc::{self, Kind as Message, RpcError};
 use bytes::Bytes;
@@ -9,7 +9,6 @@ use futures::future::BoxFuture;
 use serde_json::value::RawValue;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 /// How long a client gets to answer a server-to-client request (a person may be answering).
 const CLIENT_ANSWER: Duration = Duration::from_secs(600);
@@ -20,7 +19,7 @@ pub struct CallContext {
     /// The client the request came from.
     pub client: Arc<Client>,
     /// Messages tied to the request go here (the POST's event stream); `None`: the client's stream.
-    pub related: Option<mpsc::UnboundedSender<Bytes>>,
+    pub related: Option<Related>,
     /// The client's own progress token, restored on the way back.
     pub progress: Option<Box<RawValue>>,
     /// Signs of life of the request (they extend its deadline).
@@ -44,11 +43,33 @@ impl CallContext {
         }
     }
 
-    fn send(&self, msg: Bytes) -> bool {
-        match &self.related {
-            Some(tx) if tx.send(msg.clone()).is_ok() => true,
-            _ => self.client.push(msg),
+    /// A notification for the client: dropped (and counted) when its queue is full, since the
+    /// client is not reading it.
+    fn notify(&self, msg: Bytes) {
+        let sent = match &self.related {
+            Some(tx) => match tx.try_send(msg) {
+                Ok(()) => true,
+                Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => false,
+                Err(tokio::sync::mpsc::error::TrySendError::Closed(msg)) => self.client.push(msg),
+            },
+            None => self.client.push(msg),
+        };
+        if !sent {
+            metrics::counter!(crate::observe::DROPPED).increment(1);
         }
+    }
+
+    /// A request for the client: waits for room on its queue; `false` when nobody can receive it.
+    async fn deliver(&self, msg: Bytes) -> bool {
+        if let Some(tx) = &self.related {
+            match tx.send(msg).await {
+                Ok(()) => return true,
+                Err(tokio::sync::mpsc::error::SendError(msg)) => {
+                    return self.client.deliver(msg).await
+                }
+            }
+        }
+        self.client.deliver(msg).await
     }
 
     /// Ask the client `method` with an id of ours and wait for its answer: the raw `result`, or
@@ -70,7 +91,9 @@ impl CallContext {
             ));
         }
         let (down_id, rx) = self.client.expect_answer();
-        if !self.send(jsonrpc::request_with_id(&down_id, method, params)) {
+        let asked = jsonrpc::request_with_id(&down_id, method, params);
+        let delivered = tokio::time::timeout(CLIENT_ANSWER, self.deliver(asked)).await;
+        if !matches!(delivered, Ok(true)) {
             self.client.forget_answer(&down_id);
             return Err(Failure::new(
                 Kind::ClientUnreachable,
@@ -140,13 +163,13 @@ impl Caller for CallContext {
                     params.map(RawValue::get),
                     &[("progressToken", token.get())],
                 );
-                self.send(jsonrpc::notification("notifications/progress", Some(&p)));
+                self.notify(jsonrpc::notification("notifications/progress", Some(&p)));
             }
             "notifications/message" => {
-                self.send(tag_log(server, params));
+                self.notify(tag_log(server, params));
             }
             m if m.ends_with("/list_changed") || m == "notifications/resources/updated" => {
-                self.send(buf.clone());
+                self.notify(buf.clone());
             }
             _ => {
                 tracing::debug!(

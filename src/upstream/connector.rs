@@ -5,12 +5,19 @@ use crate::call::{Call, Deadline, Failure, Reply};
 use futures::future::BoxFuture;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use tokio::time::Instant;
 
 /// Where a call goes: resolved when it is sent, so a retry after a restart reaches the new
 /// connection.
 pub trait Connect: Send + Sync {
     /// The live connection, or why there is none.
     fn connection(&self) -> Result<Arc<Connection>, Failure>;
+
+    /// The live connection, waiting until `until` for one that is being (re)started.
+    fn ready(&self, until: Instant) -> BoxFuture<'_, Result<Arc<Connection>, Failure>> {
+        let _ = until;
+        Box::pin(std::future::ready(self.connection()))
+    }
 }
 
 /// What a call's target is, for the layer stack.
@@ -43,7 +50,10 @@ impl tower::Service<Call<Target>> for Connector {
 
     fn call(&mut self, c: Call<Target>) -> Self::Future {
         Box::pin(async move {
-            let conn = c.target.connection()?;
+            let conn = match &c.deadline {
+                Some(d) => c.target.ready(d.due()).await?,
+                None => c.target.connection()?,
+            };
             let deadline = c
                 .deadline
                 .unwrap_or_else(|| Deadline::fixed(conn.timeout()));

@@ -7,6 +7,7 @@ mod connector;
 mod framing;
 mod handshake;
 mod http;
+mod life;
 mod lists;
 mod peer;
 mod process;

@@ -94,8 +94,11 @@ impl Peer {
         self.closed.load(Ordering::Acquire)
     }
 
-    /// The connection ended: answer every pending request at once, refuse new ones.
+    /// The connection ended: answer every pending request at once, refuse new ones. The
+    /// failures are one incident (one crash fails every request in flight; the breaker counts
+    /// it once).
     pub fn close(&self, err: Failure) {
+        let err = err.in_incident(rand::random());
         self.closed.store(true, Ordering::Release);
         self.ended.notify_waiters();
         let ids: Vec<u64> = self.pending.iter().map(|e| *e.key()).collect();

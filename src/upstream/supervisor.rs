@@ -1,16 +1,18 @@
-//! One configured upstream over its life: started (eagerly or on first need), its shared
-//! connection watched and restarted with backoff when lost or hung, its lists cached.
+//! One configured upstream over its life: its spec, its shared connection, its cached lists and
+//! where it is in its life; `life.rs` starts it, watches it and brings it back.
 
 use super::lists::{self, ListKind, Lists};
-use super::{Connect, Connection, Event, OpenOptions};
+use super::{Connect, Connection, OpenOptions, Tail};
 use crate::call::{Caller, Failure};
 use crate::config::{Isolation, ServerSpec};
 use crate::observe;
 use arc_swap::{ArcSwap, ArcSwapOption};
+use futures::future::BoxFuture;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::time::Instant;
 
 /// Where an upstream is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -22,19 +24,13 @@ pub enum State {
     Starting,
     /// Serving.
     Ready,
-    /// Its connection was lost; restarting with backoff (calls fail fast meanwhile).
+    /// Its connection was lost; restarting with backoff (calls wait for it, up to their deadline).
     Restarting,
-    /// Failed to start.
+    /// Failed to start; tried again with backoff.
     Failed,
     /// Stopped with the gateway.
     Stopped,
 }
-
-/// How long an idle upstream has to answer a health ping (at most the health interval).
-const PING_DEADLINE: Duration = Duration::from_secs(5);
-
-/// Restart backoff: first wait, and the longest.
-const BACKOFF: (Duration, Duration) = (Duration::from_millis(250), Duration::from_secs(30));
 
 /// One configured upstream: its spec, its shared connection (if any) and its cached lists.
 pub struct Upstream {
@@ -42,22 +38,30 @@ pub struct Upstream {
     pub index: usize,
     /// As configured.
     pub spec: ServerSpec,
-    conn: ArcSwapOption<Connection>,
-    lists: ArcSwap<Lists>,
-    last_error: parking_lot::Mutex<Option<String>>,
-    opts: OpenOptions,
+    pub(super) conn: ArcSwapOption<Connection>,
+    pub(super) lists: ArcSwap<Lists>,
+    pub(super) last_error: parking_lot::Mutex<Option<String>>,
+    pub(super) opts: OpenOptions,
     /// Whether a start was attempted (lazy servers start on first need, once).
-    started: tokio::sync::Mutex<bool>,
+    pub(super) started: tokio::sync::Mutex<bool>,
     state: parking_lot::Mutex<State>,
-    restarts: AtomicU64,
-    stopping: AtomicBool,
+    /// When the next attempt to (re)start it is due, while it is down.
+    pub(super) next_try: parking_lot::Mutex<Option<Instant>>,
+    /// Woken on every change of state or connection.
+    changed: Notify,
+    pub(super) restarts: AtomicU64,
+    pub(super) stopping: AtomicBool,
     /// Recent request latencies (an upstream in use is not pinged).
-    latency: Arc<observe::Window>,
+    pub(super) latency: Arc<observe::Window>,
 }
 
 impl Connect for Upstream {
     fn connection(&self) -> Result<Arc<Connection>, Failure> {
         Upstream::connection(self)
+    }
+
+    fn ready(&self, until: Instant) -> BoxFuture<'_, Result<Arc<Connection>, Failure>> {
+        Box::pin(Upstream::ready(self, until))
     }
 }
 
@@ -84,6 +88,8 @@ impl Upstream {
             opts,
             started: tokio::sync::Mutex::new(false),
             state: parking_lot::Mutex::new(state),
+            next_try: parking_lot::Mutex::new(None),
+            changed: Notify::new(),
             restarts: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
             latency,
@@ -101,6 +107,28 @@ impl Upstream {
                     .clone()
                     .unwrap_or_else(|| "the upstream is not connected".into())
             ))),
+        }
+    }
+
+    /// The shared connection; while it is being (re)started, wait for it until `until`. A call
+    /// that was never sent does not fail for a restart it could have waited out.
+    pub async fn ready(&self, until: Instant) -> Result<Arc<Connection>, Failure> {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let now = self.connection();
+            // `Ready` with a closed connection: it just died, and the supervisor is on its way.
+            let coming = matches!(
+                self.state(),
+                State::Starting | State::Restarting | State::Ready
+            );
+            if now.is_ok() || !coming || self.stopping.load(Ordering::Acquire) {
+                return now;
+            }
+            if tokio::time::timeout_at(until, changed).await.is_err() {
+                return self.connection();
+            }
         }
     }
 
@@ -137,6 +165,18 @@ impl Upstream {
         self.last_error.lock().clone()
     }
 
+    /// The last lines its processes wrote to stderr.
+    pub fn stderr(&self) -> &Tail {
+        &self.opts.children.stderr
+    }
+
+    /// How long until the next attempt to (re)start it, while it is down.
+    pub fn next_try_in(&self) -> Option<std::time::Duration> {
+        self.next_try
+            .lock()
+            .map(|at| at.saturating_duration_since(Instant::now()))
+    }
+
     /// Re-fetch some lists (after `list_changed`).
     pub async fn refresh(&self, kinds: &[ListKind]) -> Result<(), Failure> {
         let conn = self.connection()?;
@@ -159,137 +199,16 @@ impl Upstream {
         self.restarts.load(Ordering::Relaxed)
     }
 
-    fn set_state(&self, state: State) {
+    pub(super) fn set_state(&self, state: State) {
         *self.state.lock() = state;
         let up = if state == State::Ready { 1.0 } else { 0.0 };
         metrics::gauge!(observe::UP, "server" => self.spec.name.to_string()).set(up);
-    }
-
-    /// Start the upstream if it has not been started yet; `true` if this call started it.
-    pub async fn ensure_started(self: &Arc<Self>) -> bool {
-        let mut started = self.started.lock().await;
-        if *started {
-            return false;
-        }
-        *started = true;
-        tracing::info!(server = %self.spec.name, lazy = self.spec.lazy, "starting upstream");
-        self.start().await;
-        true
+        self.changed.notify_waiters();
     }
 
     /// Whether it is lazy and not started yet.
     pub fn dormant(&self) -> bool {
         self.spec.lazy && self.started.try_lock().is_ok_and(|s| !*s)
-    }
-
-    async fn start(self: &Arc<Self>) {
-        self.set_state(State::Starting);
-        let name = &self.spec.name;
-        let result = match Connection::open(&self.spec, self.opts.clone()).await {
-            Ok(conn) => {
-                let fetched = lists::fetch_all(&conn).await;
-                self.conn.store(Some(conn.clone()));
-                fetched.map(|l| (conn, l))
-            }
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok((conn, lists)) => {
-                let init = conn.init();
-                tracing::info!(
-                    server = %name,
-                    transport = self.spec.transport.kind(),
-                    protocol = %init.protocol_version,
-                    tools = lists.get(ListKind::Tools).len(),
-                    prompts = lists.get(ListKind::Prompts).len(),
-                    resources = lists.get(ListKind::Resources).len(),
-                    "upstream ready"
-                );
-                self.lists.store(Arc::new(lists));
-                *self.last_error.lock() = None;
-                self.set_state(State::Ready);
-                tokio::spawn(self.clone().supervise(conn));
-            }
-            Err(e) => {
-                tracing::error!(server = %name, error = %e, "upstream failed to start; its tools are absent");
-                *self.last_error.lock() = Some(e.to_string());
-                self.set_state(State::Failed);
-            }
-        }
-    }
-
-    /// Watch the shared connection; when it is lost (the process exited, the stream closed),
-    /// re-open it with exponential backoff. Its pending requests were already answered with an
-    /// error when it closed; calls meanwhile fail fast; its tools stay listed.
-    async fn supervise(self: Arc<Self>, mut conn: Arc<Connection>) {
-        loop {
-            self.watch(&conn).await;
-            if self.stopping.load(Ordering::Acquire) {
-                return;
-            }
-            self.set_state(State::Restarting);
-            tracing::warn!(server = %self.spec.name, "upstream connection lost; restarting");
-            let mut wait = BACKOFF.0;
-            conn = loop {
-                tokio::time::sleep(wait).await;
-                if self.stopping.load(Ordering::Acquire) {
-                    return;
-                }
-                self.restarts.fetch_add(1, Ordering::Relaxed);
-                metrics::counter!(observe::RESTARTS, "server" => self.spec.name.to_string())
-                    .increment(1);
-                match Connection::open(&self.spec, self.opts.clone()).await {
-                    Ok(c) => break c,
-                    Err(e) => {
-                        tracing::warn!(server = %self.spec.name, error = %e, retry_in = ?wait, "restart failed");
-                        *self.last_error.lock() = Some(e.to_string());
-                        wait = (wait * 2).min(BACKOFF.1);
-                    }
-                }
-            };
-            self.conn.store(Some(conn.clone()));
-            *self.last_error.lock() = None;
-            self.set_state(State::Ready);
-            tracing::info!(server = %self.spec.name, "upstream restarted");
-            // The gateway re-fetches the lists (they may differ after a restart) and tells sessions.
-            let _ = self
-                .opts
-                .events
-                .send(Event::ListChanged(self.spec.name.clone(), &ListKind::ALL));
-        }
-    }
-
-    /// Wait for `conn` to end. Meanwhile, when the upstream has been idle for a health interval,
-    /// ping it; one that does not answer in time is presumed hung and closed (the supervisor
-    /// then restarts it).
-    async fn watch(&self, conn: &Arc<Connection>) {
-        let every = self.spec.health_interval;
-        if every.is_zero() {
-            return conn.closed().await;
-        }
-        loop {
-            tokio::select! {
-                _ = conn.closed() => return,
-                _ = tokio::time::sleep(every) => {}
-            }
-            if self.latency.idle() < every {
-                continue; // in use: its requests tell us how it is
-            }
-            let deadline = PING_DEADLINE.min(every);
-            // 2026-07-28 has no ping: server/discover is its cheapest request.
-            let probe = if conn.init().stateless {
-                "server/discover"
-            } else {
-                "ping"
-            };
-            let ping = tokio::time::timeout(deadline, conn.request(probe, None)).await;
-            if !matches!(ping, Ok(Ok(_))) {
-                tracing::warn!(server = %self.spec.name, "upstream did not answer ping within {deadline:?}; restarting it");
-                *self.last_error.lock() = Some("did not answer ping".into());
-                conn.shutdown().await;
-                return;
-            }
-        }
     }
 
     /// Stop it for good (its child gets stdin closed, SIGTERM, SIGKILL).

@@ -214,6 +214,21 @@ impl Gateway {
     }
 }
 
+impl Drop for Gateway {
+    /// A failing test shows what the gateway said, so that a flake explains itself.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "---- the gateway's log ({}) ----\n{}---- end of the gateway's log ----",
+                self.url,
+                self.log()
+            );
+        }
+    }
+}
+
 fn strip_ansi(s: &str) -> String {
     let mut out = String::new();
     let mut chars = s.chars().peekable();

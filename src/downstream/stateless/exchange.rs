@@ -31,7 +31,7 @@ pub struct Running {
     /// The id the call was started with (its cancellation key).
     first_id: String,
     method: String,
-    related: mpsc::UnboundedReceiver<Bytes>,
+    related: mpsc::Receiver<Bytes>,
     done: oneshot::Receiver<Bytes>,
     /// Ids of the server-to-client requests the client still has to answer.
     asked: Vec<String>,
@@ -65,7 +65,7 @@ pub async fn start(
     params: Option<&RawValue>,
     wants: Wants,
 ) -> Response {
-    match begin(faces, client, id, method, params, None) {
+    match begin(faces, client, id, method, params, None).await {
         Ok(running) => respond(running, id, wants).await,
         Err(e) => refuse(id, e),
     }
@@ -83,14 +83,31 @@ pub fn start_messages(
     cancel: CancellationToken,
 ) -> futures::stream::BoxStream<'static, Bytes> {
     use futures::StreamExt;
-    match begin(faces, client, id, method, params, Some(cancel)) {
-        Ok(running) => stream(running, id.to_string(), Vec::new()).boxed(),
-        Err(e) => futures::stream::iter([jsonrpc::error_message(Some(id), &e.to_rpc())]).boxed(),
-    }
+    let (faces, id, method) = (faces.clone(), id.to_string(), method.to_string());
+    let params = params.map(ToOwned::to_owned);
+    futures::stream::once(async move {
+        match begin(
+            &faces,
+            client,
+            &id,
+            &method,
+            params.as_deref(),
+            Some(cancel),
+        )
+        .await
+        {
+            Ok(running) => stream(running, id, Vec::new()).boxed(),
+            Err(e) => {
+                futures::stream::iter([jsonrpc::error_message(Some(&id), &e.to_rpc())]).boxed()
+            }
+        }
+    })
+    .flatten()
+    .boxed()
 }
 
 /// A running call: a new one, or the parked one its `requestState` names (answered first).
-fn begin(
+async fn begin(
     faces: &Arc<Faces>,
     client: Arc<Client>,
     id: &str,
@@ -104,8 +121,8 @@ fn begin(
     }
     // Registered while the call lives, so per-session upstreams it opens are stopped with it
     // (and with the gateway).
-    faces.sessions.insert(client.clone());
-    let (tx, related) = mpsc::unbounded_channel();
+    faces.sessions.insert(client.clone()).await?;
+    let (tx, related) = crate::gateway::related();
     let (done_tx, done) = oneshot::channel();
     let (gw, c2, id2, m2) = (
         faces.gateway().clone(),

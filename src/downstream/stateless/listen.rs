@@ -100,7 +100,9 @@ pub async fn open(
     let tag = id.to_string();
     let (tx, rx) = mpsc::channel::<Bytes>(256);
     client.attach_stream(tx);
-    faces.sessions.insert(client.clone());
+    if let Err(f) = faces.sessions.insert(client.clone()).await {
+        return super::refuse(id, f);
+    }
     tracing::info!(client = %client.id, id, "subscriptions/listen stream opened");
     let closer = Closer {
         faces: faces.clone(),

@@ -56,7 +56,7 @@ where
                 classify,
             } => {
                 let out = std::task::ready!(inner.poll(cx)).map_err(Into::into);
-                report.send(classify.classify(&out));
+                report.send(classify.classify(&out), classify.incident(&out));
                 Poll::Ready(out)
             }
             Proj::Refuse(open) => Poll::Ready(Err(open.take().expect("polled after completion"))),
@@ -73,16 +73,16 @@ pub struct Report {
 }
 
 impl Report {
-    fn send(&mut self, verdict: Verdict) {
+    fn send(&mut self, verdict: Verdict, incident: Option<u64>) {
         if !self.sent {
             self.sent = true;
-            self.gate.report(verdict, self.probe);
+            self.gate.report(verdict, self.probe, incident);
         }
     }
 }
 
 impl Drop for Report {
     fn drop(&mut self) {
-        self.send(Verdict::Neutral);
+        self.send(Verdict::Neutral, None);
     }
 }

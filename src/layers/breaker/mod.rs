@@ -19,6 +19,12 @@ use std::time::Duration;
 pub trait Classify<T>: Clone {
     /// The verdict on one outcome.
     fn classify(&self, outcome: &Result<T, Failure>) -> Verdict;
+
+    /// The event an outcome belongs to, when several requests failed of one cause: the breaker
+    /// counts such an event once.
+    fn incident(&self, outcome: &Result<T, Failure>) -> Option<u64> {
+        outcome.as_ref().err().and_then(Failure::incident)
+    }
 }
 
 /// The gateway's judge: an answer is healthy (a tool's own error or a JSON-RPC error is still an

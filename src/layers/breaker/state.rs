@@ -25,9 +25,18 @@ pub struct Gate {
     open_until: AtomicU64,
     probing: AtomicBool,
     base: Instant,
-    outcomes: mpsc::UnboundedSender<(Verdict, bool)>,
+    outcomes: mpsc::UnboundedSender<Outcome>,
     /// `switchboard_circuit_state{server}`, set on every transition.
     gauge: metrics::Gauge,
+}
+
+/// One finished request, as the deciding task hears of it.
+struct Outcome {
+    verdict: Verdict,
+    /// It was the half-open probe.
+    probe: bool,
+    /// The event it failed of, shared with the other requests that failed of it.
+    incident: Option<u64>,
 }
 
 /// What the gate says about one request.
@@ -112,25 +121,51 @@ impl Gate {
         }
     }
 
-    /// Report a finished request (`probe`: it was the half-open probe).
-    pub fn report(&self, verdict: Verdict, probe: bool) {
+    /// Report a finished request (`probe`: it was the half-open probe; `incident`: the event
+    /// it failed of, if several requests failed of one).
+    pub fn report(&self, verdict: Verdict, probe: bool, incident: Option<u64>) {
         if probe && verdict == Verdict::Neutral {
             self.probing.store(false, Ordering::Release); // says nothing: let another probe try
         }
-        let _ = self.outcomes.send((verdict, probe));
+        let _ = self.outcomes.send(Outcome {
+            verdict,
+            probe,
+            incident,
+        });
     }
 }
+
+/// How many recent incidents the deciding task remembers.
+const INCIDENTS: usize = 16;
 
 /// The deciding task: counts consecutive faults and the faults among recent requests; opens, closes.
 async fn decide(
     gate: std::sync::Weak<Gate>,
-    mut outcomes: mpsc::UnboundedReceiver<(Verdict, bool)>,
+    mut outcomes: mpsc::UnboundedReceiver<Outcome>,
     settings: Settings,
 ) {
     let mut streak = 0u32;
     let mut recent = Recent::new(settings.window);
-    while let Some((v, probe)) = outcomes.recv().await {
+    // The incidents already counted (one crash fails every request in flight: one fault).
+    let mut counted = std::collections::VecDeque::with_capacity(INCIDENTS);
+    while let Some(Outcome {
+        verdict,
+        probe,
+        incident,
+    }) = outcomes.recv().await
+    {
         let Some(g) = gate.upgrade() else { return };
+        let v = match incident {
+            Some(i) if verdict == Verdict::Fault && counted.contains(&i) => Verdict::Neutral,
+            Some(i) if verdict == Verdict::Fault => {
+                if counted.len() == INCIDENTS {
+                    counted.pop_front();
+                }
+                counted.push_back(i);
+                verdict
+            }
+            _ => verdict,
+        };
         match (g.phase(), v) {
             (_, Verdict::Neutral) => {}
             // Only the probe decides a half-open breaker.

@@ -176,3 +176,34 @@ async fn an_error_rate_over_the_window_opens_without_a_streak() {
     settle().await;
     assert_eq!(svc.phase(), Phase::Closed);
 }
+
+#[tokio::test(start_paused = true)]
+async fn one_crash_failing_many_requests_counts_once() {
+    let (mut svc, mut handle) = breaker(); // opens after 3 consecutive faults
+                                           // Sixteen requests in flight when one crash fails them all: one fault, not sixteen.
+    let mut calls = Vec::new();
+    for _ in 0..16 {
+        calls.push(svc.ready().await.unwrap().call("req"));
+    }
+    let mut replies = Vec::new();
+    for _ in 0..16 {
+        replies.push(handle.next_request().await.unwrap().1);
+    }
+    for r in replies {
+        r.send_error(Failure::crashed("process exited").in_incident(7));
+    }
+    for c in calls {
+        assert!(c.await.is_err());
+    }
+    settle().await;
+    assert_eq!(svc.phase(), Phase::Closed, "one crash is one fault");
+    // Two more crashes (other incidents) make three in a row: open.
+    for incident in [8, 9] {
+        let call = svc.ready().await.unwrap().call("req");
+        let (_, r) = handle.next_request().await.unwrap();
+        r.send_error(Failure::crashed("process exited").in_incident(incident));
+        assert!(call.await.is_err());
+    }
+    settle().await;
+    assert_eq!(svc.phase(), Phase::Open);
+}

@@ -48,17 +48,18 @@ impl Connection {
         let (weak, events) = (Arc::downgrade(&conn), opts.events);
         conn.peer
             .on_inbound(Box::new(move |msg| route_inbound(&weak, &events, msg)));
-        let info = match tokio::time::timeout(opts.startup, conn.handshake(spec)).await {
-            Ok(Ok(info)) => info,
-            Ok(Err(e)) => {
-                conn.shutdown().await;
-                return Err(e);
-            }
-            Err(_) => {
-                conn.shutdown().await;
-                return Err(Failure::timeout(opts.startup));
-            }
-        };
+        let info =
+            match tokio::time::timeout(opts.startup, conn.handshake(spec, opts.startup)).await {
+                Ok(Ok(info)) => info,
+                Ok(Err(e)) => {
+                    conn.shutdown().await;
+                    return Err(e);
+                }
+                Err(_) => {
+                    conn.shutdown().await;
+                    return Err(Failure::timeout(opts.startup));
+                }
+            };
         let stateless = info.stateless;
         conn.adopt(info);
         if stateless {
@@ -72,24 +73,17 @@ impl Connection {
     /// Probe with `server/discover` (stdio and streamable HTTP: 2026-07-28 has no HTTP+SSE
     /// transport), else `initialize`. A server the gateway just started needs a moment to
     /// listen: refused connections are retried until the startup deadline (the caller's).
-    async fn handshake(&self, spec: &ServerSpec) -> Result<InitInfo, Failure> {
+    async fn handshake(&self, spec: &ServerSpec, startup: Duration) -> Result<InitInfo, Failure> {
         let probe =
             spec.protocol != Protocol::Initialize && !matches!(spec.transport, Transport::Sse(_));
         let launched_http = matches!(spec.transport, Transport::StreamableHttp(_))
             && self.launched.lock().await.is_some();
         loop {
             let attempt = async {
-                if probe {
-                    if let Some(info) = handshake::discover(self, PROBE_WAIT).await? {
-                        return Ok(info);
-                    }
-                    if spec.protocol == Protocol::Stateless {
-                        return Err(Failure::protocol(
-                            "protocol = \"2026-07-28\" but server/discover did not offer it",
-                        ));
-                    }
+                if !probe {
+                    return handshake::initialize(self, &self.client_caps).await;
                 }
-                handshake::initialize(self, &self.client_caps).await
+                self.negotiate(spec.protocol, startup).await
             };
             match attempt.await {
                 Err(e) if launched_http && e.kind() == Kind::UpstreamTransport => {
@@ -98,6 +92,45 @@ impl Connection {
                 }
                 other => return other,
             }
+        }
+    }
+
+    /// Which generation the upstream speaks. `server/discover` first; an upstream silent for
+    /// [`PROBE_WAIT`] is asked `initialize` meanwhile (servers of that generation may ignore an
+    /// unknown request), but the probe lives on until the startup deadline: a slow 2026-07-28
+    /// server's late answer still wins, and so does a refused `initialize`'s probe answer.
+    async fn negotiate(&self, protocol: Protocol, startup: Duration) -> Result<InitInfo, Failure> {
+        let only_stateless =
+            || Failure::protocol("protocol = \"2026-07-28\" but server/discover did not offer it");
+        let discover = handshake::discover(self, startup);
+        tokio::pin!(discover);
+        tokio::select! {
+            answered = &mut discover => return match answered? {
+                Some(info) => Ok(info),
+                None if protocol == Protocol::Stateless => Err(only_stateless()),
+                None => handshake::initialize(self, &self.client_caps).await,
+            },
+            _ = tokio::time::sleep(PROBE_WAIT) => {}
+        }
+        if protocol == Protocol::Stateless {
+            return discover.await?.ok_or_else(only_stateless);
+        }
+        tracing::debug!(server = %self.server, "no server/discover answer yet; asking initialize meanwhile");
+        let initialize = handshake::initialize(self, &self.client_caps);
+        tokio::pin!(initialize);
+        tokio::select! {
+            answered = &mut discover => match answered {
+                Ok(Some(info)) => Ok(info),
+                _ => initialize.await,
+            },
+            initialized = &mut initialize => match initialized {
+                Ok(info) => Ok(info),
+                // Refused: perhaps a 2026-07-28 server that has not answered the probe yet.
+                Err(refused) => match discover.await {
+                    Ok(Some(info)) => Ok(info),
+                    _ => Err(refused),
+                },
+            },
         }
     }
 }
