@@ -359,6 +359,18 @@ async fn the_admin_endpoints_report_the_upstreams() {
             .unwrap()
     };
     assert_eq!(send(&server, get("/health")).await.status, StatusCode::OK);
+    // What names servers and errors is behind the same Host check as the faces.
+    for path in ["/servers", "/metrics"] {
+        let rebinding = Request::get(path)
+            .header("host", "evil.example")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(
+            send(&server, rebinding).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
     let ready = send(&server, get("/ready")).await;
     assert_eq!(ready.status, StatusCode::OK, "{}", ready.body);
     assert_eq!(ready.body["ready"], 2);

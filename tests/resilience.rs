@@ -9,67 +9,6 @@ use common::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-fn fixture(name: &str, flags: &str, extra: &str) -> String {
-    let args: Vec<String> = std::iter::once("fixture".to_string())
-        .chain(flags.split_whitespace().map(str::to_string))
-        .collect();
-    format!(
-        "[servers.{name}]\ncommand = \"{}\"\nargs = {}\n{extra}\n",
-        switchboard_bin(),
-        serde_json::to_string(&args).unwrap()
-    )
-}
-
-/// One upstream's row of `/servers`.
-async fn server_row(gw: &Gateway, name: &str) -> Value {
-    let servers = get_json(&format!("{}/servers", gw.base)).await;
-    servers["servers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["server"] == name)
-        .cloned()
-        .unwrap_or(Value::Null)
-}
-
-/// `/metrics`, parsed as Prometheus text (the format is checked on the way), and the text itself.
-async fn metrics(gw: &Gateway) -> (prometheus_parse::Scrape, String) {
-    let text = reqwest::get(format!("{}/metrics", gw.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
-        .expect("Prometheus text format");
-    (scrape, text)
-}
-
-/// The sum of `metric`'s samples for `server` (and `outcome`, when given).
-fn sample(
-    scrape: &prometheus_parse::Scrape,
-    metric: &str,
-    server: &str,
-    outcome: Option<&str>,
-) -> f64 {
-    scrape
-        .samples
-        .iter()
-        .filter(|s| s.metric == metric && s.labels.get("server") == Some(server))
-        .filter(|s| outcome.is_none() || s.labels.get("outcome") == outcome)
-        .map(|s| match s.value {
-            prometheus_parse::Value::Counter(v)
-            | prometheus_parse::Value::Gauge(v)
-            | prometheus_parse::Value::Untyped(v) => v,
-            _ => 0.0,
-        })
-        .sum()
-}
-
-fn echo(name: &str, message: &str) -> Value {
-    json!({ "name": format!("{name}__echo"), "arguments": { "message": message } })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crashed_child_fails_its_call_at_once_and_is_restarted() {
     // The fixture's echo is annotated read-only, so the gateway would retry it; here retries

@@ -38,6 +38,7 @@ pub async fn serve(path: Option<&Path>, listen: Option<SocketAddr>) -> Result<()
             return Err(format!("cannot listen on {addr}: {e}"));
         }
     };
+    let signals = shutdown_signal();
     let bound = listener.local_addr().unwrap_or(addr);
     if !bound.ip().is_loopback() && gw.config.gateway.allowed_hosts.is_empty() {
         tracing::warn!(
@@ -49,7 +50,7 @@ pub async fn serve(path: Option<&Path>, listen: Option<SocketAddr>) -> Result<()
         servers = gw.pool.all().len(),
         "switchboard listening on http://{bound}/mcp"
     );
-    let served = server.serve(listener, shutdown_signal()).await;
+    let served = server.serve(listener, signals).await;
     tracing::info!("shutting down: stopping upstream servers");
     server.shutdown().await;
     served.map_err(|e| e.to_string())
@@ -67,16 +68,19 @@ pub async fn stdio(path: Option<&Path>) -> Result<(), String> {
 }
 
 /// Resolves on SIGTERM or Ctrl-C. SIGHUP (which would otherwise kill the gateway) is logged and
-/// ignored: configuration reload does not exist yet.
-async fn shutdown_signal() {
+/// ignored: configuration reload does not exist yet. The handlers are installed when this is
+/// called, not when the future is first polled, so a signal sent right after start is caught.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
     let mut hup = signal(SignalKind::hangup()).expect("installing a SIGHUP handler");
-    loop {
-        tokio::select! {
-            _ = term.recv() => return,
-            _ = tokio::signal::ctrl_c() => return,
-            _ = hup.recv() => tracing::warn!("SIGHUP received and ignored: configuration reload is not supported yet; restart the gateway to apply changes"),
+    async move {
+        loop {
+            tokio::select! {
+                _ = term.recv() => return,
+                _ = tokio::signal::ctrl_c() => return,
+                _ = hup.recv() => tracing::warn!("SIGHUP received and ignored: configuration reload is not supported yet; restart the gateway to apply changes"),
+            }
         }
     }
 }

@@ -115,6 +115,13 @@ pub enum Command {
         /// Fault: answer the first N messages, then nothing at all (stdio).
         #[arg(long)]
         mute_after: Option<u64>,
+        /// Fault: write bytes that are not UTF-8 to stderr before every answer, and exit when
+        /// stderr is gone (stdio).
+        #[arg(long)]
+        stderr_garbage: bool,
+        /// Fault: answer tools/call with a text of this many bytes (stdio).
+        #[arg(long)]
+        huge_answer: Option<usize>,
     },
     /// Run a built-in demo MCP server on stdin/stdout (the embedded default launches two).
     DemoServer {
@@ -166,6 +173,8 @@ pub async fn run(cli: Cli) -> ExitCode {
             garbage,
             slow_ms,
             mute_after,
+            stderr_garbage,
+            huge_answer,
         } => {
             let faults = crate::fixture::Faults {
                 crash_after,
@@ -173,6 +182,8 @@ pub async fn run(cli: Cli) -> ExitCode {
                 garbage,
                 slow_ms,
                 mute_after,
+                stderr_garbage,
+                huge_answer,
             };
             commands::fixture(http, tools, faults).await
         }

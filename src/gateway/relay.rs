@@ -190,3 +190,35 @@ pub fn tag_log(server: &str, params: Option<&RawValue>) -> Bytes {
     let p = jsonrpc::set_members(params.map(RawValue::get), &[("logger", &logger)]);
     jsonrpc::notification("notifications/message", Some(&p))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_client_that_does_not_read_loses_progress_not_memory() {
+        let (tx, mut rx) = super::super::related();
+        let ctx = CallContext {
+            client: Arc::new(Client::new()),
+            related: Some(tx),
+            progress: Some(RawValue::from_string("7".into()).unwrap()),
+            activity: None,
+        };
+        let progress = |i: u32| {
+            jsonrpc::notification(
+                "notifications/progress",
+                Some(&format!(r#"{{"progressToken":"sb-1","progress":{i}}}"#)),
+            )
+        };
+        for i in 0..10_000 {
+            ctx.relay("up", progress(i));
+        }
+        let mut queued = 0;
+        while let Ok(m) = rx.try_recv() {
+            let text = std::str::from_utf8(&m).unwrap();
+            assert!(text.contains(r#""progressToken":7"#), "the client's own token: {text}");
+            queued += 1;
+        }
+        assert_eq!(queued, super::super::RELATED_QUEUE, "bounded, the first ones kept");
+    }
+}

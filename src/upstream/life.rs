@@ -52,7 +52,8 @@ impl Upstream {
                     return;
                 }
                 Ok((conn, lists)) => {
-                    self.serving(&conn, lists, was_ready);
+                    // Not the first attempt: the gateway's catalog was built without it.
+                    self.serving(&conn, lists, first.is_none());
                     if let Some(f) = first.take() {
                         let _ = f.send(());
                     }
@@ -94,7 +95,7 @@ impl Upstream {
         }
     }
 
-    /// It is up: keep its connection and lists, and (after the first time) tell the gateway,
+    /// It is up: keep its connection and lists, and (after the first attempt) tell the gateway,
     /// whose catalog and clients must learn of it.
     fn serving(&self, conn: &Arc<Connection>, lists: Lists, again: bool) {
         let init = conn.init();

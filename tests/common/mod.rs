@@ -3,6 +3,10 @@
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // blocking harness threads on the wall clock, outside any runtime
 #![allow(dead_code)]
 
+mod faults;
+
+#[allow(unused_imports)]
+pub use faults::*;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -157,6 +161,11 @@ pub struct Gateway {
 impl Gateway {
     /// Write `config` to a file named `file_name` and serve it on a free port.
     pub fn start(file_name: &str, config: &str) -> Gateway {
+        Self::start_env(file_name, config, &[])
+    }
+
+    /// The same, with extra environment variables for the gateway process.
+    pub fn start_env(file_name: &str, config: &str, env: &[(&str, &str)]) -> Gateway {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(file_name);
         if let Some(parent) = path.parent() {
@@ -168,6 +177,7 @@ impl Gateway {
             .arg(&path)
             .env("SWITCHBOARD_LOG", "info")
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
