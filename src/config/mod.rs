@@ -340,4 +340,6 @@ fn build_url(raw: &str, file: &str, path: &str, ctx: &expand::Context) -> Result
 }
 
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 mod tests;

@@ -139,8 +139,7 @@ impl<'a> Message<'a> {
             return Err(ParseError::Invalid("\"jsonrpc\" must be \"2.0\""));
         }
         if let Some(id) = self.id {
-            let first = id.get().as_bytes().first().copied();
-            if !matches!(first, Some(b'"' | b'-' | b'0'..=b'9')) {
+            if !is_string_or_integer(id.get()) {
                 return Err(ParseError::Invalid("\"id\" must be a string or an integer"));
             }
         }
@@ -172,12 +171,25 @@ impl<'a> Message<'a> {
     }
 }
 
+/// Whether raw JSON text is a string or an integer (`1.5`, `-0.0` and `1e3` are numbers, not
+/// integers: MCP ids are strings or integers).
+fn is_string_or_integer(raw: &str) -> bool {
+    if raw.starts_with('"') {
+        return true;
+    }
+    let digits = raw.strip_prefix('-').unwrap_or(raw);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Read one string member (`name`, `uri`, `cursor`...) out of raw params without parsing the rest.
 pub fn str_member(params: Option<&RawValue>, key: &str) -> Option<String> {
     let map: std::collections::HashMap<String, &RawValue> =
         serde_json::from_str(params?.get()).ok()?;
     serde_json::from_str(map.get(key)?.get()).ok()
 }
+
+#[cfg(test)]
+mod fuzz_tests;
 
 #[cfg(test)]
 mod tests {
@@ -227,6 +239,10 @@ mod tests {
         );
         assert_eq!(
             kind_of(r#"{"jsonrpc":"2.0","id":{},"method":"x"}"#),
+            Err(code::INVALID_REQUEST)
+        );
+        assert_eq!(
+            kind_of(r#"{"jsonrpc":"2.0","id":1.5,"method":"x"}"#),
             Err(code::INVALID_REQUEST)
         );
         assert_eq!(

@@ -12,7 +12,7 @@ pub const KEPT_OF_OVERSIZE: usize = 4096;
 pub enum Line {
     /// A line within the limit, without its line end and surrounding whitespace.
     Message(Vec<u8>),
-    /// A line over the limit: its first [`KEPT_OF_OVERSIZE`] bytes.
+    /// A line over the limit: its first [`KEPT_OF_OVERSIZE`] bytes (all of it, when shorter).
     Oversize(Vec<u8>),
 }
 
@@ -36,16 +36,11 @@ pub async fn next_line<R: AsyncBufRead + Unpin>(
                 Some(i) => (&buf[..i], Some(i + 1)),
                 None => (buf, None),
             };
-            let room = if over {
-                KEPT_OF_OVERSIZE.saturating_sub(line.len())
-            } else {
-                (max + 1).saturating_sub(line.len())
-            };
+            // Room for a whole message and one byte more (which says it is too long), or for
+            // the part of an oversized line that is kept, whichever is larger.
+            let room = (max + 1).max(KEPT_OF_OVERSIZE).saturating_sub(line.len());
             line.extend_from_slice(&chunk[..chunk.len().min(room)]);
-            if !over && line.len() > max {
-                over = true;
-                line.truncate(KEPT_OF_OVERSIZE.min(max));
-            }
+            over |= line.len() > max;
             let used = done.unwrap_or(buf.len());
             reader.consume(used);
             if done.is_some() {
@@ -53,6 +48,7 @@ pub async fn next_line<R: AsyncBufRead + Unpin>(
             }
         }
         if over {
+            line.truncate(KEPT_OF_OVERSIZE);
             return Ok(Some(Line::Oversize(line)));
         }
         let text = line.trim_ascii();

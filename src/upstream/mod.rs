@@ -5,6 +5,8 @@
 mod connection;
 mod connector;
 mod framing;
+#[cfg(test)]
+mod fuzz_tests;
 mod handshake;
 mod http;
 mod life;

@@ -87,3 +87,68 @@ fn each_rung_names_its_problem() {
     assert_eq!(c, code::UNSUPPORTED_PROTOCOL_VERSION);
     assert!(m.contains("2026-07-28") && m.contains("2025-11-25"), "{m}");
 }
+
+mod fuzz {
+    //! The ladder under arbitrary headers and envelopes (`fuzz_*`): always one answer, and only
+    //! the revision's three refusals.
+    use super::*;
+    use crate::call::Kind;
+    use proptest::prelude::*;
+
+    fn header_name() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec!["mcp-protocol-version", "mcp-method", "mcp-name", "x-other"])
+    }
+
+    fn meta() -> impl Strategy<Value = String> {
+        let version = prop_oneof![
+            Just("\"2026-07-28\"".to_string()),
+            Just("\"2025-11-25\"".to_string()),
+            "[0-9-]{0,12}".prop_map(|s| format!("{s:?}")),
+            Just("17".to_string()),
+            Just("null".to_string()),
+        ];
+        (prop::option::of(version), any::<bool>(), any::<bool>()).prop_map(|(v, caps, info)| {
+            let mut members = Vec::new();
+            if let Some(v) = v {
+                members.push(format!("\"io.modelcontextprotocol/protocolVersion\":{v}"));
+            }
+            if caps {
+                members.push("\"io.modelcontextprotocol/clientCapabilities\":{}".into());
+            }
+            if info {
+                members.push("\"io.modelcontextprotocol/clientInfo\":{\"name\":\"f\"}".into());
+            }
+            format!("{{{}}}", members.join(","))
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn fuzz_the_ladder_answers_everything_with_its_own_refusals(
+            pairs in prop::collection::vec((header_name(), "[ -~]{0,20}"), 0..5),
+            method in prop::sample::select(vec!["tools/call", "tools/list", "prompts/get", "resources/read"]),
+            name in "[ -~]{0,12}",
+            meta in prop::option::of(meta()),
+            use_headers in any::<bool>(),
+        ) {
+            let mut h = HeaderMap::new();
+            for (k, v) in &pairs {
+                if let Ok(v) = HeaderValue::from_str(v) {
+                    h.append(*k, v);
+                }
+            }
+            let body = match meta {
+                Some(m) => format!("{{\"name\":{name:?},\"uri\":{name:?},\"_meta\":{m}}}"),
+                None => format!("{{\"name\":{name:?}}}"),
+            };
+            let p = RawValue::from_string(body).unwrap();
+            match check(use_headers.then_some(&h), method, Some(&p)) {
+                Ok(e) => prop_assert!(e.capabilities.starts_with('{'), "capabilities are an object"),
+                Err(f) => prop_assert!(
+                    matches!(f.kind(), Kind::InvalidParams | Kind::HeaderMismatch | Kind::UnsupportedVersion),
+                    "{:?}: {}", f.kind(), f.message()
+                ),
+            }
+        }
+    }
+}

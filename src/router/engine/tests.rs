@@ -177,3 +177,49 @@ fn outermost_keeps_exactly_what_the_quadratic_filter_kept() {
         assert_eq!(got, want, "{spans:?}");
     }
 }
+
+mod fuzz {
+    //! The engine under arbitrary prompts (`fuzz_*`): every point is a match inside the prompt,
+    //! and the same prompt always scores the same.
+    use super::*;
+    use proptest::prelude::*;
+
+    thread_local! {
+        static ENGINE: Engine = engine();
+    }
+
+    proptest! {
+        #[test]
+        fn fuzz_every_point_is_a_match_inside_the_prompt(
+            words in prop::collection::vec(
+                prop_oneof![
+                    Just("time".to_string()), Just("timezone".to_string()), Just("file".to_string()),
+                    Just("files".to_string()), Just("commit".to_string()), Just("committed".to_string()),
+                    Just("pull".to_string()), Just("request".to_string()), Just("github".to_string()),
+                    Just("what time is it".to_string()), "\\PC{0,8}",
+                ],
+                0..40,
+            ),
+            glue in prop::sample::select(vec![" ", "", ", ", "-", "\n", "é", "/"]),
+        ) {
+            let prompt = words.join(glue);
+            ENGINE.with(|e| {
+                let first = e.score(&prompt);
+                for s in &first {
+                    let sum: f64 = s.matches.iter().map(|m| m.points).sum();
+                    prop_assert!((sum - s.score).abs() < 0.01, "{} != {}", sum, s.score);
+                    prop_assert!(s.score > 0.0);
+                    for m in &s.matches {
+                        prop_assert!(m.start <= m.end && m.end <= prompt.len());
+                        prop_assert!(prompt.is_char_boundary(m.start) && prompt.is_char_boundary(m.end));
+                        prop_assert!(m.points != 0.0);
+                    }
+                }
+                let again = e.score(&prompt);
+                let names = |r: &[Scored]| r.iter().map(|s| (s.server.clone(), s.score.to_bits())).collect::<Vec<_>>();
+                prop_assert_eq!(names(&first), names(&again));
+                Ok(())
+            })?;
+        }
+    }
+}
