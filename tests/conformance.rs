@@ -8,19 +8,36 @@ mod common;
 use common::*;
 use std::process::Command;
 
-/// The gateway in front of the scenario upstream, over stdio or (`http_port`) streamable HTTP.
-fn gateway(http_port: Option<u16>) -> Gateway {
+/// How the scenario upstream is reached and how it sends what it asks during a call.
+#[derive(Debug, Clone, Copy)]
+enum Upstream {
+    /// stdio; requests in the call's context.
+    Stdio,
+    /// Streamable HTTP; requests on the call's own stream.
+    Http,
+    /// Streamable HTTP the way the suite's own reference server does it: requests outside the
+    /// call's stream (on the standalone GET stream), events with ids, 400 for unknown sessions.
+    ReferenceWire,
+}
+
+/// The gateway in front of the scenario upstream; `extra` is added to its server entry.
+fn gateway(upstream: Upstream, extra: &str) -> Gateway {
     let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/conformance-upstream.mjs");
-    let (args, url) = match http_port {
-        Some(port) => (
+    let port = free_port();
+    let (args, url) = match upstream {
+        Upstream::Stdio => (String::new(), String::new()),
+        Upstream::Http => (
             format!(", \"--http\", \"{port}\""),
             format!("url = \"http://127.0.0.1:{port}/mcp\"\n"),
         ),
-        None => (String::new(), String::new()),
+        Upstream::ReferenceWire => (
+            format!(", \"--http\", \"{port}\", \"--reference-wire\""),
+            format!("url = \"http://127.0.0.1:{port}/mcp\"\n"),
+        ),
     };
     let config = format!(
-        "[servers.conformance]\ncommand = \"node\"\nargs = [\"{fixture}\"{args}]\nenv = {{ SDK_NODE_MODULES = \"{modules}\" }}\n{url}prefix = false\n",
+        "[servers.conformance]\ncommand = \"node\"\nargs = [\"{fixture}\"{args}]\nenv = {{ SDK_NODE_MODULES = \"{modules}\" }}\n{url}prefix = false\n{extra}\n",
         fixture = fixture.display(),
         modules = tools_dir().join("npm/node_modules").display(),
     );
@@ -60,10 +77,9 @@ fn summary_of(text: &str) -> &str {
         .unwrap_or_else(|| panic!("no summary:\n{text}"))
 }
 
-#[test]
-fn every_active_server_scenario_passes_through_the_gateway() {
-    needs_peers!();
-    let gw = gateway(None);
+/// The active suite through the gateway in front of `upstream`: every scenario passes.
+fn active_suite(upstream: Upstream, extra: &str) {
+    let gw = gateway(upstream, extra);
     let (ok, text) = run_suite("node22", &gw.url, &["--suite", "active"]);
     let summary = summary_of(&text);
     let failing: Vec<&str> = summary
@@ -81,7 +97,26 @@ fn every_active_server_scenario_passes_through_the_gateway() {
         "expected the whole active suite, saw {scenarios} scenarios:\n{summary}"
     );
     assert!(ok, "{text}");
-    println!("{}", summary.trim());
+    println!("{upstream:?} {extra}:\n{}", summary.trim());
+}
+
+#[test]
+fn every_active_server_scenario_passes_through_the_gateway() {
+    needs_peers!();
+    active_suite(Upstream::Stdio, "");
+}
+
+/// The suite's own reference server sends sampling and elicitation requests outside the tool
+/// call's stream, on its standalone GET stream: the gateway has that stream open before the
+/// first call (it used to open it in the background, and a per-session connection's first call
+/// raced it: the request was stored for a stream nobody had yet, and the call hung), and
+/// resumes it with Last-Event-ID when it drops.
+#[test]
+fn the_reference_servers_wire_passes_shared_and_per_session() {
+    needs_peers!();
+    active_suite(Upstream::ReferenceWire, "");
+    active_suite(Upstream::ReferenceWire, "isolation = \"per-session\"");
+    active_suite(Upstream::Http, "isolation = \"per-session\"");
 }
 
 /// 2026-07-28 checks that cannot pass through a bridge to an `initialize`-generation upstream.
@@ -97,7 +132,7 @@ const EXCUSED_2026: &[(&str, &str)] = &[(
 #[test]
 fn the_2026_07_28_requirements_pass_through_the_bridge() {
     needs_peers!();
-    let gw = gateway(Some(free_port()));
+    let gw = gateway(Upstream::Http, "");
     let (_, text) = run_suite(
         "conformance-2026",
         &gw.url,

@@ -389,3 +389,54 @@ async fn progress_extends_a_per_tool_deadline() {
         .await;
     assert_eq!(echo["result"]["content"][0]["text"], "Echo: hi");
 }
+
+/// The conformance suite's reference server asks sampling and elicitation questions outside the
+/// tool call's own stream (its standalone GET stream): a Python client answers them through the
+/// gateway, on a shared upstream connection and on per-session ones.
+#[test]
+fn python_sdk_answers_a_reference_wire_upstreams_questions() {
+    needs_peers!();
+    for isolation in ["shared", "per-session"] {
+        let port = free_port();
+        let extra = format!("url = \"http://127.0.0.1:{port}/mcp\"\nisolation = \"{isolation}\"\n");
+        let config = conformance_upstream("ref", &extra).replace(
+            "\"]\n",
+            &format!("\", \"--http\", \"{port}\", \"--reference-wire\"]\n"),
+        );
+        let gw = Gateway::start("switchboard.toml", &config);
+        let v = run_json(
+            Command::new(python())
+                .arg(client_script("py_reference.py"))
+                .arg(&gw.url),
+        );
+        assert_eq!(
+            v["test_sampling"], "LLM response: sampled by the Python client",
+            "{isolation}: {v}"
+        );
+        assert!(
+            v["test_elicitation"]
+                .as_str()
+                .unwrap()
+                .contains("action=accept"),
+            "{isolation}: {v}"
+        );
+        for tool in [
+            "test_elicitation_sep1034_defaults",
+            "test_elicitation_sep1330_enums",
+        ] {
+            assert!(
+                v[tool]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Elicitation completed: action=accept"),
+                "{isolation}: {v}"
+            );
+        }
+        assert_eq!(v["subscribed"], true);
+        assert_eq!(
+            v["asked"],
+            serde_json::json!(["sampling", "elicitation", "elicitation", "elicitation"]),
+            "{isolation}: {v}"
+        );
+    }
+}

@@ -195,23 +195,24 @@ async fn sessions_are_capped_by_evicting_the_idlest_and_expire_when_idle() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn per_session_children_are_capped() {
-    let config = demo(
-        "math",
-        "math",
+async fn per_session_children_are_capped_and_the_idlest_gives_way() {
+    let config = fixture(
+        "slow",
+        "--slow-ms 1500",
         "isolation = \"per-session\"\nmax_per_session_children = 1",
     );
     let gw = Gateway::start("switchboard.toml", &config);
-    let add = json!({"name": "math__add", "arguments": {"a": 2, "b": 2}});
-    let mut first = RawClient::new(&gw.url);
-    first.initialize().await;
-    assert_eq!(
-        first.request(1, "tools/call", add.clone()).await["result"]["content"][0]["text"],
-        "4"
-    );
-    let mut second = RawClient::new(&gw.url);
-    second.initialize().await;
-    let r: Value = second.request(1, "tools/call", add.clone()).await;
+    let mut a = RawClient::new(&gw.url);
+    a.initialize().await;
+    let mut b = RawClient::new(&gw.url);
+    b.initialize().await;
+    let a = std::sync::Arc::new(a);
+    let busy = {
+        let a = a.clone();
+        tokio::spawn(async move { a.request(1, "tools/call", echo("slow", "a")).await })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await; // a's call holds the one place
+    let r: Value = b.request(1, "tools/call", echo("slow", "b")).await;
     assert_eq!(r["error"]["data"]["reason"], "overloaded", "{r}");
     assert!(
         r["error"]["message"]
@@ -220,17 +221,17 @@ async fn per_session_children_are_capped() {
             .contains("max_per_session_children"),
         "{r}"
     );
-    // When the first session ends, its place is free.
-    let del = first
-        .http
-        .delete(&gw.url)
-        .header("mcp-session-id", first.session.clone().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(del.status(), 200);
-    let r: Value = second.request(2, "tools/call", add).await;
-    assert_eq!(r["result"]["content"][0]["text"], "4", "{r}");
+    assert_eq!(busy.await.unwrap()["result"]["content"][0]["text"], "a");
+    // a is idle now: its connection gives way to b's, and a gets a fresh one when it is back.
+    let r: Value = b.request(2, "tools/call", echo("slow", "b")).await;
+    assert_eq!(r["result"]["content"][0]["text"], "b", "{r}");
+    let r: Value = a.request(3, "tools/call", echo("slow", "a again")).await;
+    assert_eq!(r["result"]["content"][0]["text"], "a again", "{r}");
+    assert_eq!(
+        children_of(gw.pid()).len(),
+        2,
+        "the shared one and one per-session child"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

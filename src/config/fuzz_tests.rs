@@ -70,7 +70,9 @@ fn json_file() -> impl Strategy<Value = Value> {
         prop::collection::vec("[a-z]{0,6}".prop_map(Value::from), 0..3).prop_map(Value::from),
     ];
     let entry = prop::collection::btree_map(
-        prop::sample::select(vec!["command", "args", "env", "url", "type", "port", "path", "disabled", "headers", "other"]),
+        prop::sample::select(vec![
+            "command", "args", "env", "url", "type", "port", "path", "disabled", "headers", "other",
+        ]),
         v,
         0..6,
     )

@@ -2,6 +2,7 @@
 //! it owes us, its requests in flight, its own upstream connections and subscriptions. Sessions
 //! (ids clients name, expiry, the registry) are built on top of this by the session layer.
 
+use super::private::Private;
 use crate::upstream::Connection;
 use bytes::Bytes;
 use dashmap::DashMap;
@@ -98,12 +99,6 @@ impl Default for Client {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// A client's own connection to one upstream, and its place under that upstream's limit.
-struct Private {
-    conn: Arc<Connection>,
-    _slot: OwnedSemaphorePermit,
 }
 
 /// 128 random bits as hex (session ids, `requestState` tokens).
@@ -225,18 +220,27 @@ impl Client {
         self.inflight.insert(id.to_string(), token);
     }
 
-    /// The client's own live connection to upstream `index`, if it has one.
+    /// The client's own live connection to upstream `index`, if it has one (now used).
     pub fn private_connection(&self, index: usize) -> Option<Arc<Connection>> {
-        self.private
-            .get(&index)
-            .map(|p| p.conn.clone())
-            .filter(|c| !c.is_closed())
+        let p = self.private.get(&index)?;
+        p.touch();
+        Some(p.conn.clone()).filter(|c| !c.is_closed())
     }
 
-    /// Keep `conn` as the client's own connection to upstream `index`; `slot` holds its place
+    /// Keep `conn` as the client's own connection to upstream `index`; `place` holds its place
     /// under the upstream's `max_per_session_children` until it is replaced or released.
-    pub fn keep_private(&self, index: usize, conn: Arc<Connection>, slot: OwnedSemaphorePermit) {
-        self.private.insert(index, Private { conn, _slot: slot });
+    pub fn keep_private(&self, index: usize, conn: Arc<Connection>, place: OwnedSemaphorePermit) {
+        self.private.insert(index, Private::new(conn, place));
+    }
+
+    /// Give up the connection to upstream `index` (the caller stops it); its place is freed.
+    pub fn drop_private(&self, index: usize) -> Option<Arc<Connection>> {
+        self.private.remove(&index).map(|(_, p)| p.conn.clone())
+    }
+
+    /// The private connections, by upstream index.
+    pub(super) fn private(&self) -> &DashMap<usize, Private> {
+        &self.private
     }
 
     /// Every private connection of the client.

@@ -74,11 +74,11 @@ impl Gateway {
         if let Some(c) = client.private_connection(up.index) {
             return Ok(Arc::new(Fixed(c))); // opened while we waited
         }
-        let Ok(slot) = up.per_session.clone().try_acquire_owned() else {
+        let Some(slot) = up.per_session.take(up.index, client).await else {
             return Err(Failure::new(
                 Kind::Overloaded,
                 format!(
-                    "upstream {:?} already has {} per-session connections (its max_per_session_children)",
+                    "upstream {:?} already has {} per-session connections, all in use (its max_per_session_children)",
                     up.spec.name, up.spec.max_per_session_children
                 ),
             ));

@@ -16,6 +16,7 @@ mod events;
 mod forward;
 mod lifecycle;
 mod pool;
+mod private;
 mod relay;
 mod resolve;
 mod subscriptions;
@@ -182,6 +183,9 @@ impl Gateway {
             self.unsubscribe_upstream(&uri).await;
         }
         let private = client.take_private();
+        for up in self.pool.all() {
+            up.per_session.released(&client.id);
+        }
         client.close_stream();
         futures::future::join_all(private.iter().map(|c| c.shutdown())).await;
         // Stateless (2026-07-28) requests end a throw-away client each: not worth an info line.

@@ -2,13 +2,14 @@
 //! layer stack every request to it goes through. Started together; one failing does not block
 //! the others.
 
+use super::private::Places;
 use crate::config::Config;
 use crate::layers::Stack;
 use crate::observe::Window;
 use crate::upstream::{self, Children, Connector, Event, OpenOptions, Tail, Target, Upstream};
 use std::ops::Deref;
 use std::sync::Arc;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::mpsc;
 
 /// What a shared connection declares upstream: the server-to-client requests the gateway can
 /// relay to the client whose call caused them. `roots` is per client, so only per-session
@@ -22,7 +23,7 @@ pub struct Handle {
     /// The layers requests go through (see [`crate::layers`]).
     pub stack: Stack<Target>,
     /// Places for per-session connections (`max_per_session_children`).
-    pub per_session: Arc<Semaphore>,
+    pub per_session: Places,
 }
 
 impl Deref for Handle {
@@ -68,7 +69,7 @@ impl Pool {
                 Handle {
                     upstream: Upstream::new(index, spec.clone(), opts, latency),
                     stack,
-                    per_session: Arc::new(Semaphore::new(spec.max_per_session_children)),
+                    per_session: Places::new(spec.max_per_session_children),
                 }
             })
             .collect();

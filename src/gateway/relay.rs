@@ -216,9 +216,16 @@ mod tests {
         let mut queued = 0;
         while let Ok(m) = rx.try_recv() {
             let text = std::str::from_utf8(&m).unwrap();
-            assert!(text.contains(r#""progressToken":7"#), "the client's own token: {text}");
+            assert!(
+                text.contains(r#""progressToken":7"#),
+                "the client's own token: {text}"
+            );
             queued += 1;
         }
-        assert_eq!(queued, super::super::RELATED_QUEUE, "bounded, the first ones kept");
+        assert_eq!(
+            queued,
+            super::super::RELATED_QUEUE,
+            "bounded, the first ones kept"
+        );
     }
 }

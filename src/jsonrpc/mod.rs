@@ -39,10 +39,11 @@ pub struct Message<'a> {
     /// Parameters, untouched.
     #[serde(default, borrow)]
     pub params: Option<&'a RawValue>,
-    /// Result of a successful response, untouched.
-    #[serde(default, borrow)]
+    /// Result of a successful response, untouched (`null` is a result too).
+    #[serde(default, borrow, deserialize_with = "present_even_if_null")]
     pub result: Option<&'a RawValue>,
-    /// Error object of a failed response, untouched.
+    /// Error object of a failed response, untouched (`"error": null` beside a result, as some
+    /// peers write it, counts as no error).
     #[serde(default, borrow)]
     pub error: Option<&'a RawValue>,
 }

@@ -11,14 +11,24 @@ use tokio::sync::oneshot;
 
 type Waiter = oneshot::Sender<Result<Reply, Failure>>;
 
-/// A request or notification the upstream sent us, and the request of ours it came with, when the
-/// transport tells (an HTTP upstream answers on the POST's own event stream).
+/// Which stream a message came on, as far as the transport tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// The event stream of our request with this id (an HTTP POST's): it belongs to that request.
+    Request(u64),
+    /// An HTTP upstream's standalone GET stream: sent outside any request's stream.
+    Standalone,
+    /// A transport with one stream for everything (stdio, legacy SSE): it does not say.
+    Unknown,
+}
+
+/// A request or notification the upstream sent us, and the stream it came on.
 #[derive(Debug)]
 pub struct Inbound {
     /// The whole message.
     pub buf: Bytes,
-    /// Our request id whose stream carried it.
-    pub related: Option<u64>,
+    /// Where it came from.
+    pub on: Stream,
 }
 
 /// Shared state between the request path and the task(s) reading from the upstream.
@@ -107,13 +117,19 @@ impl Peer {
         }
     }
 
-    /// Route one message from the upstream. Returns an error for garbage (logged by the caller).
-    pub fn deliver(&self, buf: Bytes) -> Result<(), String> {
-        self.deliver_related(buf, None)
+    /// Whether request `id` still waits for its answer.
+    pub fn is_pending(&self, id: u64) -> bool {
+        self.pending.contains_key(&id)
     }
 
-    /// Route one message that arrived in the context of our request `related`.
-    pub fn deliver_related(&self, buf: Bytes, related: Option<u64>) -> Result<(), String> {
+    /// Route one message from a transport with one stream. Returns an error for garbage
+    /// (logged by the caller).
+    pub fn deliver(&self, buf: Bytes) -> Result<(), String> {
+        self.deliver_on(buf, Stream::Unknown)
+    }
+
+    /// Route one message that arrived on stream `on`.
+    pub fn deliver_on(&self, buf: Bytes, on: Stream) -> Result<(), String> {
         let msg = jsonrpc::parse(&buf).map_err(|e| e.to_string())?;
         let kind = msg.kind().map_err(|e| e.to_string())?;
         match kind {
@@ -140,7 +156,7 @@ impl Peer {
                 if let Some(handle) = self.inbound.get() {
                     handle(Inbound {
                         buf: buf.clone(),
-                        related,
+                        on,
                     });
                 }
                 Ok(())

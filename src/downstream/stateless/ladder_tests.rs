@@ -96,7 +96,12 @@ mod fuzz {
     use proptest::prelude::*;
 
     fn header_name() -> impl Strategy<Value = &'static str> {
-        prop::sample::select(vec!["mcp-protocol-version", "mcp-method", "mcp-name", "x-other"])
+        prop::sample::select(vec![
+            "mcp-protocol-version",
+            "mcp-method",
+            "mcp-name",
+            "x-other",
+        ])
     }
 
     fn meta() -> impl Strategy<Value = String> {

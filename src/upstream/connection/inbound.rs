@@ -5,7 +5,7 @@ use super::{Connection, Event};
 use crate::call::{Caller, Failure, Kind};
 use crate::jsonrpc::{self, Kind as Message};
 use crate::upstream::lists::ListKind;
-use crate::upstream::peer::Inbound;
+use crate::upstream::peer::{Inbound, Stream};
 use bytes::Bytes;
 use serde_json::value::RawValue;
 use std::sync::{Arc, Weak};
@@ -13,23 +13,30 @@ use tokio::sync::mpsc;
 
 impl Connection {
     /// The caller a message belongs to: the request whose stream carried it, the owner of its
-    /// progress token, or the only call in flight (stdio says nothing more).
+    /// progress token, or else the only call in flight. That last guess is made for a request
+    /// (the server asks during a call, on whatever stream: the reference server sends them on
+    /// the standalone stream) and, on a transport that says nothing about streams (stdio), for a
+    /// log line; a log line on an HTTP standalone stream is, by the transport's own rule, no
+    /// call's.
     fn claim(
         &self,
         method: &str,
         params: Option<&RawValue>,
-        related: Option<u64>,
+        on: Stream,
         is_request: bool,
     ) -> Option<Arc<dyn Caller>> {
-        if let Some(c) = related.and_then(|id| self.callers.get(&id).map(|c| c.clone())) {
-            return Some(c);
+        if let Stream::Request(id) = on {
+            if let Some(c) = self.callers.get(&id).map(|c| c.clone()) {
+                return Some(c);
+            }
         }
         if method == "notifications/progress" {
             let token = jsonrpc::str_member(params, "progressToken")?;
             let id: u64 = token.strip_prefix("sb-")?.parse().ok()?;
             return self.callers.get(&id).map(|c| c.clone());
         }
-        if (is_request || method == "notifications/message") && self.callers.len() == 1 {
+        let guess = is_request || (method == "notifications/message" && on == Stream::Unknown);
+        if guess && self.callers.len() == 1 {
             return self.callers.iter().next().map(|e| e.value().clone());
         }
         None
@@ -71,7 +78,7 @@ impl Connection {
 pub(super) fn route_inbound(
     conn: &Weak<Connection>,
     events: &mpsc::UnboundedSender<Event>,
-    Inbound { buf, related }: Inbound,
+    Inbound { buf, on }: Inbound,
 ) {
     let Some(conn) = conn.upgrade() else { return };
     let Ok(msg) = jsonrpc::parse(&buf) else {
@@ -93,13 +100,13 @@ pub(super) fn route_inbound(
     };
     if let Some(id) = request_id {
         let caller = conn
-            .claim(method, params, related, true)
+            .claim(method, params, on, true)
             .or_else(|| conn.owner.clone());
         let (id, method) = (id.get().to_string(), method.to_string());
         let params = params.map(|p| p.get().to_string());
         return conn.answer_request(caller, id, method, params);
     }
-    notification(&conn, events, method, params, related, &buf);
+    notification(&conn, events, method, params, on, &buf);
 }
 
 /// Route a notification: list changes and resource updates to the gateway (or a per-session
@@ -109,7 +116,7 @@ fn notification(
     events: &mpsc::UnboundedSender<Event>,
     method: &str,
     params: Option<&RawValue>,
-    related: Option<u64>,
+    on: Stream,
     buf: &Bytes,
 ) {
     let about_lists = ListKind::from_notification(method).is_some()
@@ -129,7 +136,7 @@ fn notification(
         return;
     }
     match conn
-        .claim(method, params, related, false)
+        .claim(method, params, on, false)
         .or_else(|| conn.owner.clone())
     {
         Some(caller) => caller.relay(&conn.server, buf.clone()),

@@ -65,7 +65,11 @@ impl Connection {
         if stateless {
             tokio::spawn(listen(Arc::downgrade(&conn)));
         } else if let Link::Http(h) = &conn.link {
-            tokio::spawn(h.clone().listen());
+            // Open before the connection is handed out: a server that asks the client something
+            // outside the call's own stream sends it here, and must find it connected.
+            if let Some(first) = h.open_standalone().await {
+                tokio::spawn(h.clone().listen(first));
+            }
         }
         Ok(conn)
     }

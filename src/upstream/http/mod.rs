@@ -1,12 +1,13 @@
-//! Streamable HTTP upstream: POST each message, read a JSON or SSE answer, keep the session.
+//! Streamable HTTP upstream: POST each message, read a JSON or SSE answer, keep the session;
+//! the event streams themselves (a POST's, the standalone GET stream, resumption) in `stream.rs`.
+
+mod stream;
 
 use super::Peer;
 use crate::call::{Failure, Kind};
 use crate::config::HttpTarget;
 use crate::protocol::STATELESS_VERSION;
 use bytes::Bytes;
-use eventsource_stream::Eventsource;
-use futures::StreamExt;
 use parking_lot::RwLock;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::StatusCode;
@@ -39,6 +40,8 @@ pub struct HttpLink {
     version: RwLock<Option<HeaderValue>>,
     peer: Arc<Peer>,
     server: Arc<str>,
+    /// The id of the last event of the standalone GET stream (to resume it with).
+    last_event: RwLock<Option<String>>,
 }
 
 impl HttpLink {
@@ -63,6 +66,7 @@ impl HttpLink {
             version: RwLock::new(None),
             peer,
             server,
+            last_event: RwLock::new(None),
         }
     }
 
@@ -133,7 +137,7 @@ impl HttpLink {
             .unwrap_or("")
             .to_ascii_lowercase();
         if content_type.starts_with("text/event-stream") {
-            return self.read_stream(resp, id).await;
+            return self.answer_stream(resp, id).await;
         }
         let body = resp.bytes().await.map_err(transport)?;
         // The spec says 404 for an unknown session, but servers built on the TypeScript SDK's
@@ -156,48 +160,6 @@ impl HttpLink {
         }
         let shown = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
         Err(Failure::http_status(status.as_u16(), &shown))
-    }
-
-    /// Deliver every message of an SSE response; those on a POST's stream belong to its request.
-    async fn read_stream(
-        &self,
-        resp: reqwest::Response,
-        related: Option<u64>,
-    ) -> Result<(), Failure> {
-        let mut events = resp.bytes_stream().eventsource();
-        while let Some(ev) = events.next().await {
-            let ev = ev.map_err(|e| Failure::transport(format!("SSE stream: {e}")))?;
-            if ev.data.is_empty() {
-                continue; // priming event (id only) or keep-alive
-            }
-            if let Err(why) = self.peer.deliver_related(Bytes::from(ev.data), related) {
-                tracing::warn!(server = %self.server, "ignoring an SSE event that is not JSON-RPC ({why})");
-            }
-        }
-        Ok(())
-    }
-
-    /// Keep the standalone GET stream open for server-initiated messages while the peer lives.
-    pub async fn listen(self: Arc<Self>) {
-        let mut backoff = Duration::from_millis(500);
-        while !self.peer.is_closed() {
-            let req = self
-                .client
-                .get(self.target.url.clone())
-                .headers(self.target.headers.iter().cloned().collect())
-                .header(ACCEPT, "text/event-stream");
-            match self.with_session(req).send().await {
-                Ok(r) if r.status() == StatusCode::METHOD_NOT_ALLOWED => return,
-                Ok(r) if r.status().is_success() => {
-                    backoff = Duration::from_millis(500);
-                    let _ = self.read_stream(r, None).await;
-                }
-                Ok(r) if r.status().is_client_error() => return,
-                Ok(_) | Err(_) => {}
-            }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(30));
-        }
     }
 
     /// End the upstream session (DELETE), best effort.

@@ -1,0 +1,356 @@
+//! Soak: mixed load with faults for a while (`SOAK_SECONDS`, default 600), then the count.
+//! Run with: `cargo bench --bench soak` (outside CI; it takes ten minutes).
+//!
+//! Load: session clients and stateless (2026-07-28) clients calling healthy, crashing, garbage-
+//! writing, slow, HTTP and per-session upstreams; clients that vanish mid-request. Faults: one
+//! child SIGKILLed, one stopped and continued, every few seconds. Reported: requests sent and
+//! answered (each id exactly once), duplicates, RSS after warm-up and at the end, open file
+//! descriptors and child processes, and whether any child outlives the gateway.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // blocking harness threads on the wall clock, outside any runtime
+
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Start `switchboard ARGS` and wait for its "listening on http://.../mcp" line.
+fn spawn_listening(args: &[&str], config: Option<&str>) -> (Proc, String) {
+    let dir = std::env::temp_dir().join(format!("sb-soak-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.args(args);
+    if let Some(c) = config {
+        let path = dir.join("switchboard.toml");
+        std::fs::write(&path, c).unwrap();
+        cmd.arg("--config").arg(path);
+    }
+    let mut child = cmd
+        .env("SWITCHBOARD_LOG", "error,switchboard::cli=info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    for stream in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if let Some(i) = line.find("listening on http://") {
+                    let url = line[i + "listening on ".len()..].split_whitespace().next();
+                    let _ = tx.send(url.unwrap_or("").to_string());
+                }
+            }
+        });
+    }
+    (
+        Proc(child),
+        rx.recv_timeout(Duration::from_secs(60)).unwrap(),
+    )
+}
+
+fn status_kb(pid: u32, field: &str) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    s.lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
+/// Every descendant of `pid`.
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut parents: HashMap<u32, u32> = HashMap::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(p) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
+            continue;
+        };
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        if after.starts_with('Z') {
+            continue;
+        }
+        parents.insert(p, after.split(' ').nth(1).unwrap().parse().unwrap());
+    }
+    let mut out = vec![pid];
+    let mut i = 0;
+    while i < out.len() {
+        let p = out[i];
+        out.extend(parents.iter().filter(|(_, pp)| **pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    out.remove(0);
+    out
+}
+
+#[derive(Default)]
+struct Counts {
+    sent: AtomicU64,
+    answered: AtomicU64,
+    duplicates: AtomicU64,
+    lost: AtomicU64,
+    ok: AtomicU64,
+    errors: parking_lot::Mutex<HashMap<String, u64>>,
+}
+
+const SERVERS: &[&str] = &["steady", "victim", "noisy", "slow", "web", "private"];
+
+/// One session client: initialize, then calls until `until`, checking each answer's id.
+async fn session_client(url: String, n: u64, until: Instant, counts: Arc<Counts>) {
+    let http = reqwest::Client::new();
+    let post = |body: Value, sid: Option<String>| {
+        let mut r = http
+            .post(&url)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json");
+        if let Some(s) = sid {
+            r = r
+                .header("mcp-session-id", s)
+                .header("mcp-protocol-version", "2025-11-25");
+        }
+        r.body(body.to_string()).send()
+    };
+    let init = json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"soak","version":"0"}}});
+    let Ok(resp) = post(init, None).await else {
+        return;
+    };
+    let Some(sid) = resp
+        .headers()
+        .get("mcp-session-id")
+        .map(|v| v.to_str().unwrap().to_string())
+    else {
+        return;
+    };
+    let _ = post(
+        json!({"jsonrpc":"2.0","method":"notifications/initialized"}),
+        Some(sid.clone()),
+    )
+    .await;
+    let mut id = n * 1_000_000;
+    while Instant::now() < until {
+        id += 1;
+        let server = SERVERS[(id as usize) % SERVERS.len()];
+        let call = json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params":{"name":format!("{server}__echo"),"arguments":{"message":"soak"}}});
+        counts.sent.fetch_add(1, Ordering::Relaxed);
+        let text = match post(call, Some(sid.clone())).await {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        tally(&counts, id, &text);
+    }
+}
+
+/// Count the answers to `id` in a JSON or SSE body: exactly one is right.
+fn tally(counts: &Counts, id: u64, text: &str) {
+    let answers: Vec<Value> = text
+        .lines()
+        .map(|l| l.strip_prefix("data: ").unwrap_or(l))
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["id"] == id && (v.get("result").is_some() || v.get("error").is_some()))
+        .collect();
+    match answers.len() {
+        0 => {
+            counts.lost.fetch_add(1, Ordering::Relaxed);
+        }
+        n => {
+            counts.answered.fetch_add(1, Ordering::Relaxed);
+            counts.duplicates.fetch_add(n as u64 - 1, Ordering::Relaxed);
+            match answers[0]["error"]["data"]["reason"].as_str() {
+                Some(reason) => *counts.errors.lock().entry(reason.to_string()).or_default() += 1,
+                None => {
+                    counts.ok.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
+
+/// A client that starts a slow call and goes away before the answer.
+async fn vanishing_client(url: String, until: Instant) {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_millis(20))
+        .build()
+        .unwrap();
+    let meta = json!({"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}});
+    while Instant::now() < until {
+        let body = json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow__echo","arguments":{"message":"bye"},"_meta":meta}});
+        let _ = http
+            .post(&url)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", "tools/call")
+            .header("mcp-name", "slow__echo")
+            .body(body.to_string())
+            .send()
+            .await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn config(web: &str) -> String {
+    let fx = |name: &str, flags: &str, extra: &str| {
+        let args: Vec<String> = std::iter::once("fixture".to_string())
+            .chain(flags.split_whitespace().map(str::to_string))
+            .collect();
+        format!(
+            "[servers.{name}]\ncommand = \"{BIN}\"\nargs = {}\nhealth_interval = \"2s\"\n{extra}\n",
+            serde_json::to_string(&args).unwrap()
+        )
+    };
+    "[gateway]\nrequest_timeout = \"5s\"\nmax_sessions = 200\n\n".to_string()
+        + &fx("steady", "", "")
+        + &fx("victim", "--crash-after 200", "")
+        + &fx("noisy", "--garbage --stderr-garbage", "")
+        + &fx("slow", "--slow-ms 20", "")
+        + &fx("private", "", "isolation = \"per-session\"")
+        + &format!("[servers.web]\nurl = \"{web}\"\n")
+}
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let seconds: u64 = std::env::var("SOAK_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(600);
+    let warmup = Duration::from_secs((seconds / 10).clamp(5, 60));
+    let (_web, web_url) = spawn_listening(&["fixture", "--http", "127.0.0.1:0"], None);
+    let (gw, url) = spawn_listening(
+        &["serve", "--listen", "127.0.0.1:0"],
+        Some(&config(&web_url)),
+    );
+    let pid = gw.0.id();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let counts = Arc::new(Counts::default());
+    let start = Instant::now();
+    let until = start + Duration::from_secs(seconds);
+    let mut samples = Vec::new();
+    rt.block_on(async {
+        let mut tasks = Vec::new();
+        for n in 0..8 {
+            tasks.push(tokio::spawn(session_client(
+                url.clone(),
+                n,
+                until,
+                counts.clone(),
+            )));
+        }
+        tasks.push(tokio::spawn(vanishing_client(url.clone(), until)));
+        let mut tick = 0u64;
+        while Instant::now() < until {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            tick += 1;
+            let kids = descendants(pid);
+            if tick % 7 == 0 {
+                if let Some(&k) = kids.get(tick as usize % kids.len().max(1)) {
+                    let _ = nix::sys::signal::kill(
+                        nix::unistd::Pid::from_raw(k as i32),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
+                }
+            }
+            if tick % 11 == 0 {
+                if let Some(&k) = kids.first() {
+                    let k = nix::unistd::Pid::from_raw(k as i32);
+                    let _ = nix::sys::signal::kill(k, nix::sys::signal::Signal::SIGSTOP);
+                    tokio::time::sleep(Duration::from_secs(3)).await;
+                    let _ = nix::sys::signal::kill(k, nix::sys::signal::Signal::SIGCONT);
+                }
+            }
+            samples.push((
+                start.elapsed(),
+                status_kb(pid, "VmRSS:"),
+                fds(pid),
+                descendants(pid).len(),
+            ));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+    });
+    tokio_settle();
+    let after_warmup = samples
+        .iter()
+        .find(|s| s.0 >= warmup)
+        .copied()
+        .unwrap_or(samples[0]);
+    let end = (
+        start.elapsed(),
+        status_kb(pid, "VmRSS:"),
+        fds(pid),
+        descendants(pid).len(),
+    );
+    let kids_before_stop = descendants(pid);
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    );
+    std::thread::sleep(Duration::from_secs(8));
+    let orphans: Vec<u32> = kids_before_stop
+        .into_iter()
+        .filter(|k| std::path::Path::new(&format!("/proc/{k}")).exists())
+        .collect();
+    let c = &counts;
+    let sent = c.sent.load(Ordering::Relaxed);
+    let answered = c.answered.load(Ordering::Relaxed);
+    println!("soak: {seconds} s, 8 session clients + 1 vanishing client, faults every 7 s (SIGKILL) and 11 s (SIGSTOP 3 s)");
+    println!(
+        "requests sent {sent}, answered {answered} (ok {}), unanswered {}, duplicate answers {}",
+        c.ok.load(Ordering::Relaxed),
+        c.lost.load(Ordering::Relaxed),
+        c.duplicates.load(Ordering::Relaxed)
+    );
+    let mut errors: Vec<_> = c
+        .errors
+        .lock()
+        .iter()
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
+    errors.sort();
+    println!("error answers by reason: {errors:?}");
+    let growth = (end.1 as f64 - after_warmup.1 as f64) / after_warmup.1.max(1) as f64 * 100.0;
+    println!(
+        "RSS after warm-up ({:?}) {} KB, at the end {} KB ({growth:+.1}%)",
+        after_warmup.0, after_warmup.1, end.1
+    );
+    println!(
+        "open fds after warm-up {}, at the end {}; child processes {} -> {}",
+        after_warmup.2, end.2, after_warmup.3, end.3
+    );
+    println!("children alive 8 s after SIGTERM: {}", orphans.len());
+    drop(gw);
+}
+
+/// Give the gateway a moment to finish what the last clients left.
+fn tokio_settle() {
+    std::thread::sleep(Duration::from_secs(2));
+}
