@@ -7,82 +7,17 @@
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // blocking harness threads on the wall clock, outside any runtime
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
-const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+mod common;
+use common::{bin, rss_kb, Proc};
 
-/// A child process killed when dropped.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Start `switchboard ARGS` and wait for its "listening on http://.../mcp" line (stdout or stderr).
+/// Start `switchboard ARGS` and wait for it to listen, logging warnings only.
 fn spawn_listening(args: &[&str], config: Option<&str>) -> (Proc, String) {
-    let dir = std::env::temp_dir().join(format!("sb-e2e-{}-{}", std::process::id(), rand_suffix()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut cmd = Command::new(BIN);
-    cmd.args(args);
-    if let Some(c) = config {
-        let path = dir.join("switchboard.toml");
-        std::fs::write(&path, c).unwrap();
-        cmd.arg("--config").arg(path);
-    }
-    let mut child = cmd
-        .env("SWITCHBOARD_LOG", "warn,switchboard::cli=info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the switchboard binary runs");
-    let (tx, rx) = std::sync::mpsc::channel();
-    for stream in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
-    ] {
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                if let Some(i) = line.find("listening on http://") {
-                    let url = line[i + "listening on ".len()..]
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or("")
-                        .to_string();
-                    let _ = tx.send(url);
-                }
-            }
-        });
-    }
-    let url = rx
-        .recv_timeout(Duration::from_secs(120))
-        .expect("the process starts listening");
-    (Proc(child), url)
-}
-
-fn rand_suffix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-}
-
-fn rss_kb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
+    common::spawn_listening(args, config, "warn,switchboard::cli=info")
 }
 
 /// Latency samples (µs) and how long they took.
@@ -226,7 +161,7 @@ async fn load(
 
 /// Direct to a stdio fixture: `concurrency` requests in flight on one pipe, matched by id.
 async fn load_stdio(concurrency: usize, time: Duration) -> Run {
-    let mut child = tokio::process::Command::new(BIN)
+    let mut child = tokio::process::Command::new(bin())
         .arg("fixture")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -324,7 +259,10 @@ fn main() {
     let http_cfg = format!("[servers.fx]\nurl = \"{fixture_url}\"\n");
     let (_gw_http, gw_http_url) =
         spawn_listening(&["serve", "--listen", "127.0.0.1:0"], Some(&http_cfg));
-    let stdio_cfg = format!("[servers.fx]\ncommand = \"{BIN}\"\nargs = [\"fixture\"]\n");
+    let stdio_cfg = format!(
+        "[servers.fx]\ncommand = \"{}\"\nargs = [\"fixture\"]\n",
+        bin()
+    );
     let (_gw_stdio, gw_stdio_url) =
         spawn_listening(&["serve", "--listen", "127.0.0.1:0"], Some(&stdio_cfg));
 
@@ -383,7 +321,8 @@ fn main() {
     let mut big = String::new();
     for i in 0..50 {
         big.push_str(&format!(
-            "[servers.s{i}]\ncommand = \"{BIN}\"\nargs = [\"fixture\", \"--tools\", \"99\"]\n\n"
+            "[servers.s{i}]\ncommand = \"{}\"\nargs = [\"fixture\", \"--tools\", \"99\"]\n\n",
+            bin()
         ));
     }
     let (_gw_big, gw_big_url) = spawn_listening(&["serve", "--listen", "127.0.0.1:0"], Some(&big));

@@ -10,69 +10,15 @@
 
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+mod common;
+use common::{bin, status_kb, Proc};
 
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Start `switchboard ARGS` and wait for its "listening on http://.../mcp" line.
 fn spawn_listening(args: &[&str], config: Option<&str>) -> (Proc, String) {
-    let dir = std::env::temp_dir().join(format!("sb-soak-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut cmd = Command::new(BIN);
-    cmd.args(args);
-    if let Some(c) = config {
-        let path = dir.join("switchboard.toml");
-        std::fs::write(&path, c).unwrap();
-        cmd.arg("--config").arg(path);
-    }
-    let mut child = cmd
-        .env("SWITCHBOARD_LOG", "error,switchboard::cli=info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    for stream in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
-    ] {
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                if let Some(i) = line.find("listening on http://") {
-                    let url = line[i + "listening on ".len()..].split_whitespace().next();
-                    let _ = tx.send(url.unwrap_or("").to_string());
-                }
-            }
-        });
-    }
-    (
-        Proc(child),
-        rx.recv_timeout(Duration::from_secs(60)).unwrap(),
-    )
-}
-
-fn status_kb(pid: u32, field: &str) -> u64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    s.lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
+    common::spawn_listening(args, config, "error,switchboard::cli=info")
 }
 
 fn fds(pid: u32) -> usize {
@@ -178,8 +124,18 @@ fn tally(counts: &Counts, id: u64, text: &str) {
         n => {
             counts.answered.fetch_add(1, Ordering::Relaxed);
             counts.duplicates.fetch_add(n as u64 - 1, Ordering::Relaxed);
-            match answers[0]["error"]["data"]["reason"].as_str() {
-                Some(reason) => *counts.errors.lock().entry(reason.to_string()).or_default() += 1,
+            let a = &answers[0];
+            let reason = match (&a["error"], &a["result"]["isError"]) {
+                (Value::Null, Value::Bool(true)) => Some("tool error result".to_string()),
+                (Value::Null, _) => None,
+                (e, _) => Some(
+                    e["data"]["reason"]
+                        .as_str()
+                        .map_or_else(|| format!("code {}", e["code"]), str::to_string),
+                ),
+            };
+            match reason {
+                Some(reason) => *counts.errors.lock().entry(reason).or_default() += 1,
                 None => {
                     counts.ok.fetch_add(1, Ordering::Relaxed);
                 }
@@ -217,7 +173,8 @@ fn config(web: &str) -> String {
             .chain(flags.split_whitespace().map(str::to_string))
             .collect();
         format!(
-            "[servers.{name}]\ncommand = \"{BIN}\"\nargs = {}\nhealth_interval = \"2s\"\n{extra}\n",
+            "[servers.{name}]\ncommand = \"{}\"\nargs = {}\nhealth_interval = \"2s\"\n{extra}\n",
+            bin(),
             serde_json::to_string(&args).unwrap()
         )
     };
@@ -264,13 +221,16 @@ fn main() {
                 counts.clone(),
             )));
         }
-        tasks.push(tokio::spawn(vanishing_client(url.clone(), until)));
+        if knob("SOAK_VANISH") {
+            tasks.push(tokio::spawn(vanishing_client(url.clone(), until)));
+        }
+        let faults = knob("SOAK_FAULTS");
         let mut tick = 0u64;
         while Instant::now() < until {
             tokio::time::sleep(Duration::from_secs(1)).await;
             tick += 1;
             let kids = descendants(pid);
-            if tick % 7 == 0 {
+            if faults && tick % 7 == 0 {
                 if let Some(&k) = kids.get(tick as usize % kids.len().max(1)) {
                     let _ = nix::sys::signal::kill(
                         nix::unistd::Pid::from_raw(k as i32),
@@ -278,7 +238,7 @@ fn main() {
                     );
                 }
             }
-            if tick % 11 == 0 {
+            if faults && tick % 11 == 0 {
                 if let Some(&k) = kids.first() {
                     let k = nix::unistd::Pid::from_raw(k as i32);
                     let _ = nix::sys::signal::kill(k, nix::sys::signal::Signal::SIGSTOP);
@@ -309,6 +269,11 @@ fn main() {
         fds(pid),
         descendants(pid).len(),
     );
+    let sessions_left = rt.block_on(async {
+        let servers = url.replace("/mcp", "/servers");
+        let v: Value = reqwest::get(servers).await.unwrap().json().await.unwrap();
+        v["sessions"].clone()
+    });
     let kids_before_stop = descendants(pid);
     let _ = nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(pid as i32),
@@ -322,7 +287,19 @@ fn main() {
     let c = &counts;
     let sent = c.sent.load(Ordering::Relaxed);
     let answered = c.answered.load(Ordering::Relaxed);
-    println!("soak: {seconds} s, 8 session clients + 1 vanishing client, faults every 7 s (SIGKILL) and 11 s (SIGSTOP 3 s)");
+    println!(
+        "soak: {seconds} s, 8 session clients{}, {}",
+        if knob("SOAK_VANISH") {
+            " + 1 vanishing client"
+        } else {
+            ""
+        },
+        if knob("SOAK_FAULTS") {
+            "faults every 7 s (SIGKILL) and 11 s (SIGSTOP 3 s)"
+        } else {
+            "no faults"
+        }
+    );
     println!(
         "requests sent {sent}, answered {answered} (ok {}), unanswered {}, duplicate answers {}",
         c.ok.load(Ordering::Relaxed),
@@ -347,7 +324,23 @@ fn main() {
         after_warmup.2, end.2, after_warmup.3, end.3
     );
     println!("children alive 8 s after SIGTERM: {}", orphans.len());
+    let mut per_minute: Vec<String> = Vec::new();
+    let mut minute = None;
+    for s in &samples {
+        if minute != Some(s.0.as_secs() / 60) {
+            minute = Some(s.0.as_secs() / 60);
+            per_minute.push(format!("{} s: {} KB", s.0.as_secs(), s.1));
+        }
+    }
+    println!("RSS by minute: {}", per_minute.join(", "));
+    println!("sessions at the end: {sessions_left}");
     drop(gw);
+}
+
+/// An on/off switch from the environment, on unless set to `0` (to find what a change in RSS
+/// comes from: `SOAK_FAULTS=0`, `SOAK_VANISH=0`).
+fn knob(name: &str) -> bool {
+    std::env::var(name).map_or(true, |v| v != "0")
 }
 
 /// Give the gateway a moment to finish what the last clients left.

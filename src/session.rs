@@ -155,8 +155,9 @@ async fn deliver(sessions: Weak<Sessions>, mut notices: tokio::sync::broadcast::
         };
         let message = notice.message();
         for client in sessions.clients() {
-            if notice.concerns(&client) {
-                client.push(message.clone());
+            // A client whose stream is full is not reading it: the notice is dropped, counted.
+            if notice.concerns(&client) && !client.push(message.clone()) && client.has_stream() {
+                metrics::counter!(crate::observe::DROPPED).increment(1);
             }
         }
     }

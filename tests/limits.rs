@@ -264,3 +264,61 @@ async fn prompts_over_the_limit_are_refused_on_every_path() {
         "{r}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parked_input_required_call_expires_after_input_required_timeout() {
+    needs_peers!();
+    let config = format!(
+        "[gateway]\ninput_required_timeout = \"1s\"\n\n[servers.everything]\ncommand = \"node\"\nargs = [\"{}\", \"stdio\"]\n",
+        everything_js().display()
+    );
+    let gw = Gateway::start("switchboard.toml", &config);
+    let client = RawClient::new(&gw.url);
+    let meta = json!({"io.modelcontextprotocol/protocolVersion":"2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities":{"sampling":{}}});
+    let tool = "everything__trigger-sampling-request";
+    let call = |extra: Value| {
+        let mut params =
+            json!({"_meta": meta, "name": tool, "arguments": {"prompt": "hi", "maxTokens": 5}});
+        params
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":params}).to_string()
+    };
+    let headers = [
+        ("mcp-protocol-version", "2026-07-28"),
+        ("mcp-method", "tools/call"),
+        ("mcp-name", tool),
+    ];
+    let a = client.post_raw(call(json!({})), &headers).await;
+    let result = &a.body["result"];
+    assert_eq!(result["resultType"], "input_required", "{}", a.text);
+    let state = result["requestState"].as_str().unwrap().to_string();
+    let key = result["inputRequests"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let answer = json!({"role":"assistant","content":{"type":"text","text":"late"},"model":"t"});
+    let retry = call(json!({"requestState": state, "inputResponses": {key: answer}}));
+    let a = client.post_raw(retry, &headers).await;
+    assert_eq!(
+        (a.status, a.body["error"]["code"].as_i64()),
+        (400, Some(-32602)),
+        "{}",
+        a.text
+    );
+    assert!(a.text.contains("expired"), "{}", a.text);
+    // The expired call was dropped (and cancelled upstream); the shared connection still serves.
+    let r = client
+        .post_raw(
+            json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"_meta": meta, "name": "everything__echo", "arguments": {"message": "still here"}}}).to_string(),
+            &[("mcp-protocol-version", "2026-07-28"), ("mcp-method", "tools/call"), ("mcp-name", "everything__echo")],
+        )
+        .await;
+    assert!(r.text.contains("still here"), "{}", r.text);
+}

@@ -309,6 +309,17 @@ async fn ready_needs_every_upstream_or_the_configured_minimum() {
         (Some(1), Some(2)),
         "{body}"
     );
+    // A probe from a foreign Host (a DNS-rebinding page) learns the status, not the names.
+    let r = reqwest::Client::new()
+        .get(format!("{}/ready", strict.base))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["servers"], json!([]), "{body}");
+    assert_eq!(body["ready"], 1, "{body}");
     let lenient = Gateway::start(
         "switchboard.toml",
         &format!("[gateway]\nready_minimum = 1\n\n{broken}{steady}"),

@@ -6,6 +6,7 @@ use crate::downstream::{guard, Rejection};
 use crate::gateway::{Client, Gateway};
 use crate::router::Analysis;
 use crate::session::Sessions;
+use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +20,12 @@ fn problem(f: Failure) -> Response {
     let status = StatusCode::from_u16(f.class().status).unwrap_or(StatusCode::BAD_REQUEST);
     let body = json!({ "error": f.message(), "reason": f.kind().reason() });
     (status, Json(body)).into_response()
+}
+
+/// A request body, bounded like one to `/mcp` (`gateway.max_body_bytes`, `body_read_timeout`).
+async fn read(gw: &Gateway, headers: &HeaderMap, body: Body) -> Result<bytes::Bytes, Failure> {
+    let g = &gw.config.gateway;
+    crate::downstream::body::read(headers, body, g.max_body_bytes, g.body_read_timeout).await
 }
 
 /// `/analyze` input.
@@ -46,11 +53,15 @@ pub async fn analyze_get(
 pub async fn analyze_post(
     State(sessions): State<Arc<Sessions>>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Body,
 ) -> Response {
     if let Err(f) = guard::content_type(&headers) {
         return problem(f);
     }
+    let body = match read(sessions.gateway(), &headers, body).await {
+        Ok(b) => b,
+        Err(f) => return problem(f),
+    };
     match serde_json::from_slice::<AnalyzeInput>(&body) {
         Ok(q) => analyze(sessions.gateway(), &headers, q).await,
         Err(e) => problem(Failure::new(
@@ -120,7 +131,7 @@ pub struct RouteInput {
 pub async fn route(
     State(sessions): State<Arc<Sessions>>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Body,
 ) -> Response {
     let gw = sessions.gateway();
     if let Err(f) = guard::origin_and_host(&headers, &gw.config.gateway) {
@@ -129,6 +140,10 @@ pub async fn route(
     if let Err(f) = guard::content_type(&headers) {
         return problem(f);
     }
+    let body = match read(gw, &headers, body).await {
+        Ok(b) => b,
+        Err(f) => return problem(f),
+    };
     let input: RouteInput = match serde_json::from_slice(&body) {
         Ok(i) => i,
         Err(e) => {

@@ -1,7 +1,7 @@
 //! `/health` (the process is alive), `/ready` (its upstreams are), `/servers` (each upstream's
 //! state) and `/metrics` (Prometheus text). `/servers` and `/metrics` name servers and errors, so
 //! they pass the same Origin/Host checks as the MCP faces (a DNS-rebinding page cannot read
-//! them); the probes stay open.
+//! them); the probes stay open, and `/ready` names servers only to a caller that passes them.
 
 use crate::downstream::{guard, Rejection};
 use crate::layers::breaker::Phase;
@@ -20,8 +20,9 @@ pub async fn health() -> Json<Value> {
 }
 
 /// `GET /ready`: 200 when every upstream that should run (all but lazy ones) is ready, or at
-/// least `gateway.ready_minimum` of them; else 503 naming those that are not.
-pub async fn ready(State(sessions): State<Arc<Sessions>>) -> Response {
+/// least `gateway.ready_minimum` of them; else 503 naming those that are not (to a caller that
+/// passes the Origin/Host checks; a probe from elsewhere gets the status and the counts).
+pub async fn ready(State(sessions): State<Arc<Sessions>>, headers: HeaderMap) -> Response {
     let gw = sessions.gateway();
     let eager: Vec<_> = gw.pool.all().iter().filter(|u| !u.spec.lazy).collect();
     let ready = eager.iter().filter(|u| u.state() == Life::Ready).count();
@@ -30,11 +31,12 @@ pub async fn ready(State(sessions): State<Arc<Sessions>>) -> Response {
         .gateway
         .ready_minimum
         .map_or(eager.len(), |m| m.min(eager.len()));
+    let trusted = guard::origin_and_host(&headers, &gw.config.gateway).is_ok();
     let waiting: Vec<Value> = gw
         .pool
         .all()
         .iter()
-        .filter(|u| !matches!(u.state(), Life::Ready | Life::Dormant))
+        .filter(|u| trusted && !matches!(u.state(), Life::Ready | Life::Dormant))
         .map(|u| json!({ "server": &*u.spec.name, "state": u.state(), "last_error": u.last_error() }))
         .collect();
     let body = json!({

@@ -3,6 +3,9 @@
 use super::ConfigError;
 use std::path::{Path, PathBuf};
 
+/// `${SWITCHBOARD_SELF}`: the switchboard executable itself (for its demo servers and fixture).
+pub const SELF: &str = "SWITCHBOARD_SELF";
+
 /// What `${...}` can refer to while loading one file.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
@@ -32,6 +35,7 @@ impl Context {
     }
 
     /// Add a variable that shadows the environment.
+    #[cfg(test)]
     pub fn with_var(mut self, name: &str, value: String) -> Self {
         self.extra.push((name.to_string(), value));
         self
@@ -40,6 +44,12 @@ impl Context {
     fn lookup(&self, name: &str) -> Option<String> {
         if let Some((_, v)) = self.extra.iter().find(|(k, _)| k == name) {
             return Some(v.clone());
+        }
+        if name == SELF {
+            // This executable, in every file (so a copy of the embedded default loads as-is).
+            return std::env::current_exe()
+                .ok()
+                .map(|p| p.display().to_string());
         }
         std::env::var(name).ok()
     }

@@ -45,6 +45,15 @@ pub struct GatewaySettings {
     pub session_idle_timeout: Duration,
     /// Longest message accepted from an upstream (a stdio line, an SSE event).
     pub max_message_bytes: usize,
+    /// Messages tied to one request (progress, log lines, server-to-client requests) that may
+    /// wait for a client that is not reading its answer's stream; past it progress and log lines
+    /// are dropped (and counted), requests wait for room, and the answer is never dropped.
+    pub max_queued_messages: usize,
+    /// How long a client gets to answer a relayed server-to-client request (sampling,
+    /// elicitation, roots: a person may be answering).
+    pub client_answer_timeout: Duration,
+    /// How long a 2026-07-28 call parked on an `input_required` round waits for the client's retry.
+    pub input_required_timeout: Duration,
 }
 
 impl Default for GatewaySettings {
@@ -67,6 +76,9 @@ impl Default for GatewaySettings {
             max_sessions: 10_000,
             session_idle_timeout: Duration::from_secs(3600),
             max_message_bytes: 64 * 1024 * 1024,
+            max_queued_messages: 256,
+            client_answer_timeout: Duration::from_secs(600),
+            input_required_timeout: Duration::from_secs(600),
         }
     }
 }
@@ -138,6 +150,11 @@ pub struct GatewaySpec {
     #[serde(default, with = "humantime_serde")]
     session_idle_timeout: Option<Duration>,
     max_message_bytes: Option<usize>,
+    max_queued_messages: Option<usize>,
+    #[serde(default, with = "humantime_serde")]
+    client_answer_timeout: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    input_required_timeout: Option<Duration>,
 }
 
 /// `value` when it is at least `min`, else an error naming `field`.
@@ -210,37 +227,36 @@ impl GatewaySpec {
             }
             g.max_name_len = n;
         }
-        let f = |name: &str| format!("gateway.{name}");
         let d = GatewaySettings::default();
-        g.max_body_bytes = at_least(self.max_body_bytes, 1024, file, &f("max_body_bytes"))?
-            .unwrap_or(d.max_body_bytes);
-        g.max_connections = at_least(self.max_connections, 1, file, &f("max_connections"))?
-            .unwrap_or(d.max_connections);
-        g.max_sessions =
-            at_least(self.max_sessions, 1, file, &f("max_sessions"))?.unwrap_or(d.max_sessions);
-        g.max_message_bytes =
-            at_least(self.max_message_bytes, 1024, file, &f("max_message_bytes"))?
-                .unwrap_or(d.max_message_bytes);
-        let time = |v, name: &str, default| -> Result<Duration, ConfigError> {
-            Ok(some_time(v, file, &f(name))?.unwrap_or(default))
-        };
-        g.request_timeout = time(self.request_timeout, "request_timeout", d.request_timeout)?;
-        g.startup_timeout = time(self.startup_timeout, "startup_timeout", d.startup_timeout)?;
-        g.header_read_timeout = time(
-            self.header_read_timeout,
-            "header_read_timeout",
-            d.header_read_timeout,
-        )?;
-        g.body_read_timeout = time(
-            self.body_read_timeout,
-            "body_read_timeout",
-            d.body_read_timeout,
-        )?;
-        g.session_idle_timeout = time(
-            self.session_idle_timeout,
-            "session_idle_timeout",
-            d.session_idle_timeout,
-        )?;
+        // Each field: the value written (checked), else the default.
+        macro_rules! sizes {
+            ($($field:ident >= $min:expr),*) => {$(
+                g.$field = at_least(self.$field, $min, file, concat!("gateway.", stringify!($field)))?
+                    .unwrap_or(d.$field);
+            )*};
+        }
+        macro_rules! times {
+            ($($field:ident),*) => {$(
+                g.$field = some_time(self.$field, file, concat!("gateway.", stringify!($field)))?
+                    .unwrap_or(d.$field);
+            )*};
+        }
+        sizes!(
+            max_body_bytes >= 1024,
+            max_connections >= 1,
+            max_sessions >= 1,
+            max_message_bytes >= 1024,
+            max_queued_messages >= 1
+        );
+        times!(
+            request_timeout,
+            startup_timeout,
+            header_read_timeout,
+            body_read_timeout,
+            session_idle_timeout,
+            client_answer_timeout,
+            input_required_timeout
+        );
         g.allowed_origins = self.allowed_origins;
         g.allowed_hosts = self.allowed_hosts;
         g.page_size = self.page_size.unwrap_or(d.page_size);

@@ -255,3 +255,23 @@ fn bad_resilience_settings_name_the_field() {
     );
     assert!(e.contains("servers.a.retry"), "{e}");
 }
+
+#[test]
+fn a_copy_of_the_embedded_default_loads_as_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("switchboard.toml");
+    std::fs::write(&path, default::DEFAULT_TOML).unwrap();
+    let c = Config::load(&path).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    assert_eq!(c.servers.len(), 2);
+    for s in &c.servers {
+        let Transport::Stdio(launch) = &s.transport else {
+            panic!("{s:?}")
+        };
+        assert_eq!(
+            launch.program,
+            exe.display().to_string(),
+            "${{SWITCHBOARD_SELF}} is this executable"
+        );
+    }
+}

@@ -117,7 +117,7 @@ async fn answer(
         let answer = gw.request(&client, id, method, params, None).await;
         return respond(answer, wants);
     }
-    let (tx, mut related) = crate::gateway::related();
+    let (tx, mut related) = crate::gateway::related(gw.config.gateway.max_queued_messages);
     let (id, method, params) = (
         id.to_string(),
         method.to_string(),
@@ -237,7 +237,7 @@ pub async fn get(State(faces): State<Arc<Faces>>, headers: HeaderMap) -> Respons
         Ok(c) => c,
         Err(rej) => return rej.into_response(),
     };
-    let (tx, rx) = mpsc::channel::<Bytes>(256);
+    let (tx, rx) = mpsc::channel::<Bytes>(faces.gateway().config.gateway.max_queued_messages);
     if !client.attach_stream(tx) {
         return Rejection::from(Failure::new(
             Kind::StreamConflict,

@@ -2,7 +2,7 @@
 //! generations; the stateless 2026-07-28 parts in [`stateless`]), legacy HTTP+SSE at `/sse` +
 //! `/messages`, and stdio.
 
-mod body;
+pub mod body;
 mod channel;
 pub mod guard;
 mod http;

@@ -26,7 +26,8 @@ pub async fn open(State(faces): State<Arc<Faces>>, headers: HeaderMap) -> Respon
         Ok(c) => c,
         Err(f) => return Rejection::from(f).into_response(),
     };
-    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(256);
+    let (tx, rx) =
+        tokio::sync::mpsc::channel::<Bytes>(faces.gateway().config.gateway.max_queued_messages);
     client.attach_stream(tx);
     tracing::info!(session = %client.id, "legacy SSE session opened");
     let endpoint = Event::default()

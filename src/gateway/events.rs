@@ -7,7 +7,6 @@ use crate::jsonrpc;
 use crate::upstream::{Event, ListKind};
 use bytes::Bytes;
 use std::sync::Weak;
-use tokio::sync::mpsc;
 
 /// Something clients are told outside their requests.
 #[derive(Debug, Clone)]
@@ -61,7 +60,7 @@ fn changed(kind: ListKind) -> &'static str {
 }
 
 /// Act on upstream events for as long as the gateway lives.
-pub async fn watch(gw: Weak<Gateway>, mut events: mpsc::UnboundedReceiver<Event>) {
+pub async fn watch(gw: Weak<Gateway>, mut events: crate::upstream::events::Receiver) {
     while let Some(ev) = events.recv().await {
         let Some(gw) = gw.upgrade() else { return };
         match ev {

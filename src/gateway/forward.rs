@@ -87,7 +87,10 @@ impl Gateway {
             .negotiated()
             .map_or("{}", |n| n.capabilities.as_str())
             .to_string();
-        let owner = Arc::new(CallContext::of_client(client.clone()));
+        let owner = Arc::new(CallContext::of_client(
+            client.clone(),
+            self.config.gateway.client_answer_timeout,
+        ));
         let conn: Arc<Connection> = up.open_private(&caps, owner).await?;
         tracing::info!(server = %up.spec.name, client = %client.id, "opened a per-session upstream connection");
         client.keep_private(up.index, conn.clone(), slot);
@@ -124,6 +127,7 @@ impl Gateway {
             related,
             progress: jsonrpc::progress_token(&route.params),
             activity: Some(activity.clone()),
+            answer_within: self.config.gateway.client_answer_timeout,
         });
         let call = Call {
             target,

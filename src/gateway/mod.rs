@@ -37,17 +37,15 @@ use tokio::sync::broadcast;
 /// How many notices may wait for the session layer before the oldest are dropped.
 const NOTICES: usize = 1024;
 
-/// Messages tied to one request that may wait for its client (the POST's event stream): when
-/// full, progress and log notifications are dropped (and counted), a server-to-client request
-/// waits for room, and the answer itself never goes through it.
-pub const RELATED_QUEUE: usize = 256;
-
 /// Where the messages tied to one request go.
 pub type Related = tokio::sync::mpsc::Sender<bytes::Bytes>;
 
-/// A request's queue of related messages, and its receiving end.
-pub fn related() -> (Related, tokio::sync::mpsc::Receiver<bytes::Bytes>) {
-    tokio::sync::mpsc::channel(RELATED_QUEUE)
+/// A request's queue of related messages (the POST's event stream), and its receiving end,
+/// holding `gateway.max_queued_messages`: when full, progress and log notifications are dropped
+/// (and counted), a server-to-client request waits for room, and the answer itself never goes
+/// through it.
+pub fn related(capacity: usize) -> (Related, tokio::sync::mpsc::Receiver<bytes::Bytes>) {
+    tokio::sync::mpsc::channel(capacity)
 }
 
 /// Why the gateway refuses to start.

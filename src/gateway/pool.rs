@@ -6,10 +6,9 @@ use super::private::Places;
 use crate::config::Config;
 use crate::layers::Stack;
 use crate::observe::Window;
-use crate::upstream::{self, Children, Connector, Event, OpenOptions, Tail, Target, Upstream};
+use crate::upstream::{self, Children, Connector, OpenOptions, Tail, Target, Upstream};
 use std::ops::Deref;
 use std::sync::Arc;
-use tokio::sync::mpsc;
 
 /// What a shared connection declares upstream: the server-to-client requests the gateway can
 /// relay to the client whose call caused them. `roots` is per client, so only per-session
@@ -41,8 +40,8 @@ pub struct Pool {
 
 impl Pool {
     /// Handles for every configured server (nothing is started yet), and the events they send.
-    pub fn new(config: &Config) -> (Pool, mpsc::UnboundedReceiver<Event>) {
-        let (events, rx) = mpsc::unbounded_channel();
+    pub fn new(config: &Config) -> (Pool, upstream::events::Receiver) {
+        let (events, rx) = upstream::events::channel();
         let http = upstream::http_client();
         let child_env: Arc<[(String, String)]> = config.child_env.clone().into();
         let handles = config

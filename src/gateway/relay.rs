@@ -10,9 +10,6 @@ use serde_json::value::RawValue;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How long a client gets to answer a server-to-client request (a person may be answering).
-const CLIENT_ANSWER: Duration = Duration::from_secs(600);
-
 /// The downstream side of one forwarded request (or, without a request, of a per-session
 /// connection).
 pub struct CallContext {
@@ -24,16 +21,20 @@ pub struct CallContext {
     pub progress: Option<Box<RawValue>>,
     /// Signs of life of the request (they extend its deadline).
     pub activity: Option<Arc<Activity>>,
+    /// How long the client gets to answer a server-to-client request
+    /// (`gateway.client_answer_timeout`).
+    pub answer_within: Duration,
 }
 
 impl CallContext {
     /// The context of a per-session connection: everything goes to the client's own stream.
-    pub fn of_client(client: Arc<Client>) -> Self {
+    pub fn of_client(client: Arc<Client>, answer_within: Duration) -> Self {
         CallContext {
             client,
             related: None,
             progress: None,
             activity: None,
+            answer_within,
         }
     }
 
@@ -92,7 +93,7 @@ impl CallContext {
         }
         let (down_id, rx) = self.client.expect_answer();
         let asked = jsonrpc::request_with_id(&down_id, method, params);
-        let delivered = tokio::time::timeout(CLIENT_ANSWER, self.deliver(asked)).await;
+        let delivered = tokio::time::timeout(self.answer_within, self.deliver(asked)).await;
         if !matches!(delivered, Ok(true)) {
             self.client.forget_answer(&down_id);
             return Err(Failure::new(
@@ -100,11 +101,14 @@ impl CallContext {
                 format!("the gateway's client has no open stream to receive {method:?}"),
             ));
         }
-        let Ok(Ok(buf)) = tokio::time::timeout(CLIENT_ANSWER, rx).await else {
+        let Ok(Ok(buf)) = tokio::time::timeout(self.answer_within, rx).await else {
             self.client.forget_answer(&down_id);
             return Err(Failure::new(
                 Kind::ClientUnreachable,
-                format!("the gateway's client did not answer {method:?} within {CLIENT_ANSWER:?}"),
+                format!(
+                    "the gateway's client did not answer {method:?} within {:?} (gateway.client_answer_timeout)",
+                    self.answer_within
+                ),
             ));
         };
         self.touch();
@@ -197,12 +201,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_client_that_does_not_read_loses_progress_not_memory() {
-        let (tx, mut rx) = super::super::related();
+        const QUEUE: usize = 16;
+        let (tx, mut rx) = super::super::related(QUEUE);
         let ctx = CallContext {
             client: Arc::new(Client::new()),
             related: Some(tx),
             progress: Some(RawValue::from_string("7".into()).unwrap()),
             activity: None,
+            answer_within: Duration::from_secs(1),
         };
         let progress = |i: u32| {
             jsonrpc::notification(
@@ -222,10 +228,6 @@ mod tests {
             );
             queued += 1;
         }
-        assert_eq!(
-            queued,
-            super::super::RELATED_QUEUE,
-            "bounded, the first ones kept"
-        );
+        assert_eq!(queued, QUEUE, "bounded, the first ones kept");
     }
 }

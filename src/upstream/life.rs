@@ -114,8 +114,7 @@ impl Upstream {
         *self.next_try.lock() = None;
         self.set_state(State::Ready);
         if again {
-            let _ = self
-                .opts
+            self.opts
                 .events
                 .send(Event::ListChanged(self.spec.name.clone(), &ListKind::ALL));
         }

@@ -4,6 +4,7 @@
 
 mod connection;
 mod connector;
+pub mod events;
 mod framing;
 #[cfg(test)]
 mod fuzz_tests;
@@ -18,8 +19,9 @@ mod stderr;
 mod stdio;
 mod supervisor;
 
-pub use connection::{Connection, Event, OpenOptions};
+pub use connection::{Connection, OpenOptions};
 pub use connector::{Connect, Connector, Fixed, Target};
+pub use events::{Event, Events};
 pub use handshake::{InitInfo, Offers};
 pub use lists::{Item, ListKind, Lists};
 pub use peer::Peer;

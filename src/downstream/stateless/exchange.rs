@@ -21,9 +21,6 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-/// How long a parked call waits for the client's retry.
-const PARK_FOR: Duration = Duration::from_secs(600);
-
 /// A call in progress: the upstream work runs in its own task; this end sees what it sends.
 pub struct Running {
     faces: Arc<Faces>,
@@ -52,7 +49,8 @@ impl Drop for Running {
 }
 
 /// Parked calls by `requestState` (128 random bits each), owned by the faces of one gateway;
-/// swept of calls parked longer than [`PARK_FOR`] whenever another is parked.
+/// each is dropped (cancelled upstream) when `gateway.input_required_timeout` passes without the
+/// client's retry. They count as sessions, so `gateway.max_sessions` bounds them too.
 #[derive(Default)]
 pub struct Parked(DashMap<String, Running>);
 
@@ -122,7 +120,7 @@ async fn begin(
     // Registered while the call lives, so per-session upstreams it opens are stopped with it
     // (and with the gateway).
     faces.sessions.insert(client.clone()).await?;
-    let (tx, related) = crate::gateway::related();
+    let (tx, related) = crate::gateway::related(faces.gateway().config.gateway.max_queued_messages);
     let (done_tx, done) = oneshot::channel();
     let (gw, c2, id2, m2) = (
         faces.gateway().clone(),
@@ -407,13 +405,21 @@ fn park(mut running: Running, requests: Vec<Bytes>, id: &str) -> Bytes {
         "inputRequests": inputs,
         "requestState": token,
     });
-    running.parked_at = Instant::now();
+    let parked_at = Instant::now();
+    running.parked_at = parked_at;
     let faces = running.faces.clone();
-    faces
-        .parked
-        .0
-        .retain(|_, r| r.parked_at.elapsed() < PARK_FOR);
-    faces.parked.0.insert(token, running);
+    faces.parked.0.insert(token.clone(), running);
+    let wait = faces.gateway().config.gateway.input_required_timeout;
+    let faces = Arc::downgrade(&faces);
+    tokio::spawn(async move {
+        tokio::time::sleep(wait).await;
+        if let Some(faces) = faces.upgrade() {
+            faces
+                .parked
+                .0
+                .remove_if(&token, |_, r| r.parked_at == parked_at);
+        }
+    });
     jsonrpc::response_result(id, &result.to_string())
 }
 

@@ -1,15 +1,15 @@
 //! What an upstream sends unprompted (notifications, its own requests): to the call it belongs
 //! to, to the gateway, or answered here (`ping`, and requests nobody can be asked).
 
-use super::{Connection, Event};
+use super::Connection;
 use crate::call::{Caller, Failure, Kind};
 use crate::jsonrpc::{self, Kind as Message};
+use crate::upstream::events::{Event, Events};
 use crate::upstream::lists::ListKind;
 use crate::upstream::peer::{Inbound, Stream};
 use bytes::Bytes;
 use serde_json::value::RawValue;
 use std::sync::{Arc, Weak};
-use tokio::sync::mpsc;
 
 impl Connection {
     /// The caller a message belongs to: the request whose stream carried it, the owner of its
@@ -77,7 +77,7 @@ impl Connection {
 /// before the response that ends the call (which releases the caller).
 pub(super) fn route_inbound(
     conn: &Weak<Connection>,
-    events: &mpsc::UnboundedSender<Event>,
+    events: &Events,
     Inbound { buf, on }: Inbound,
 ) {
     let Some(conn) = conn.upgrade() else { return };
@@ -113,7 +113,7 @@ pub(super) fn route_inbound(
 /// connection's own session), the rest to the call it belongs to.
 fn notification(
     conn: &Arc<Connection>,
-    events: &mpsc::UnboundedSender<Event>,
+    events: &Events,
     method: &str,
     params: Option<&RawValue>,
     on: Stream,
@@ -128,11 +128,11 @@ fn notification(
     }
     let raw_params = || Bytes::copy_from_slice(params.map_or("{}", RawValue::get).as_bytes());
     if let Some(kinds) = ListKind::from_notification(method) {
-        let _ = events.send(Event::ListChanged(conn.server.clone(), kinds));
+        events.send(Event::ListChanged(conn.server.clone(), kinds));
         return;
     }
     if method == "notifications/resources/updated" {
-        let _ = events.send(Event::ResourceUpdated(conn.server.clone(), raw_params()));
+        events.send(Event::ResourceUpdated(conn.server.clone(), raw_params()));
         return;
     }
     match conn
@@ -141,7 +141,7 @@ fn notification(
     {
         Some(caller) => caller.relay(&conn.server, buf.clone()),
         None if method == "notifications/message" => {
-            let _ = events.send(Event::Log(conn.server.clone(), raw_params()));
+            events.send(Event::Log(conn.server.clone(), raw_params()));
         }
         None => {
             tracing::debug!(server = %conn.server, method, "upstream notification not relayed");

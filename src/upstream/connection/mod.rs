@@ -5,8 +5,8 @@ mod inbound;
 mod open;
 mod stateless;
 
+use super::events::Events;
 use super::http::{HttpLink, Mirror};
-use super::lists::ListKind;
 use super::sse::SseLink;
 use super::stdio::StdioLink;
 use super::{handshake, process, InitInfo, Peer};
@@ -19,21 +19,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::process::Child;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use stateless::Again;
-
-/// Something an upstream said that no single in-flight call owns; the gateway acts on it.
-#[derive(Clone)]
-pub enum Event {
-    /// `notifications/{tools,prompts,resources}/list_changed`.
-    ListChanged(Arc<str>, &'static [ListKind]),
-    /// `notifications/resources/updated`, with its raw params.
-    ResourceUpdated(Arc<str>, Bytes),
-    /// A shared server's `notifications/message` that no call claims, with its raw params.
-    Log(Arc<str>, Bytes),
-}
 
 /// Options for opening a connection.
 #[derive(Clone)]
@@ -45,7 +33,7 @@ pub struct OpenOptions {
     /// Default request deadline.
     pub timeout: Duration,
     /// Where events go.
-    pub events: mpsc::UnboundedSender<Event>,
+    pub events: Events,
     /// The client capabilities to declare upstream (raw JSON object).
     pub client_caps: String,
     /// Who gets what no in-flight call claims (a per-session connection's own session); `None`
