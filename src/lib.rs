@@ -26,6 +26,7 @@
 //!   revisions spoken), [`jsonrpc`] (envelopes read just enough to route), [`observe`] (metrics).
 #![deny(unsafe_code)]
 pub mod admin;
+pub mod auth;
 pub mod call;
 pub mod catalog;
 pub mod cli;
@@ -37,6 +38,7 @@ pub mod gateway;
 pub mod jsonrpc;
 pub mod layers;
 pub mod observe;
+pub mod policy;
 pub mod protocol;
 pub mod router;
 pub mod server;

@@ -10,7 +10,13 @@ fn main() -> ExitCode {
     // The demo server and `tools` print to stdout: keep their logs quiet unless asked.
     let default_level = match cli.command {
         Command::Serve { .. } | Command::Stdio { .. } => "info",
+        // Its report says what failed and why; the log would say it twice.
+        Command::Check { .. } => "error",
         Command::Tools { .. }
+        | Command::Status { .. }
+        | Command::Import { .. }
+        | Command::Init { .. }
+        | Command::Completions { .. }
         | Command::DemoServer { .. }
         | Command::Analyze { .. }
         | Command::Eval { .. }
@@ -18,8 +24,12 @@ fn main() -> ExitCode {
     };
     let filter = EnvFilter::try_from_env("SWITCHBOARD_LOG")
         .unwrap_or_else(|_| EnvFilter::new(default_level));
+    // Colour only for a person at a terminal: a file or a desktop app's log gets plain text.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr);
     match cli.log_format {
         LogFormat::Human => logs.init(),

@@ -2,7 +2,7 @@
 //! a stdio face, a stateless request while it runs), on top of the gateway's [`Client`]s. Opens,
 //! finds (touching them), ends and expires them, and delivers the gateway's [`Notice`]s to them.
 
-use crate::call::{Failure, Kind};
+use crate::call::{Failure, Identity, Kind};
 use crate::gateway::{Client, Gateway, Notice};
 use dashmap::DashMap;
 use std::sync::{Arc, Weak};
@@ -49,9 +49,13 @@ impl Sessions {
         &self.gw
     }
 
-    /// Register a new client.
-    pub async fn open(&self) -> Result<Arc<Client>, Failure> {
-        let client = Arc::new(Client::new());
+    /// Register a new client of `identity`, come in through `face`.
+    pub async fn open(
+        &self,
+        identity: Arc<Identity>,
+        face: &'static str,
+    ) -> Result<Arc<Client>, Failure> {
+        let client = Arc::new(Client::for_caller(identity, face));
         self.insert(client.clone()).await?;
         Ok(client)
     }
@@ -88,17 +92,20 @@ impl Sessions {
             .map(|s| s.key().clone())
     }
 
-    /// The session `id` names, marked as used; `404`-class failure when unknown or ended.
-    pub fn find(&self, id: &str) -> Result<Arc<Client>, Failure> {
+    /// The session `id` names, marked as used; `404`-class failure when unknown or ended, or
+    /// when it belongs to another identity than `caller` (told apart from an unknown one by
+    /// nothing but the log).
+    pub fn find(&self, id: &str, caller: &Identity) -> Result<Arc<Client>, Failure> {
         match self.map.get(id) {
+            Some(s) if !s.client.identity.same_as(caller) => {
+                tracing::warn!(session = id, owner = %s.client.identity.subject, caller = %caller.subject, "a session was named by another identity than its own; refused");
+                Err(unknown_session(id))
+            }
             Some(s) => {
                 *s.last_seen.lock() = Instant::now();
                 Ok(s.client.clone())
             }
-            None => Err(Failure::new(
-                Kind::UnknownSession,
-                format!("unknown or ended session {id:?}: initialize a new session"),
-            )),
+            None => Err(unknown_session(id)),
         }
     }
 
@@ -191,4 +198,11 @@ async fn expire(sessions: Weak<Sessions>) {
             sessions.end(&id).await;
         }
     }
+}
+
+fn unknown_session(id: &str) -> Failure {
+    Failure::new(
+        Kind::UnknownSession,
+        format!("unknown or ended session {id:?}: initialize a new session"),
+    )
 }

@@ -11,12 +11,14 @@ const ORDER: &[&str] = &[
     "demo",
     "fixture",
     "server",
+    "auth",
     "admin",
     "downstream",
     "session",
     "gateway",
     "router",
     "catalog",
+    "policy",
     "layers",
     "upstream",
     "call",
@@ -196,9 +198,9 @@ fn functions(text: &str) -> Vec<(usize, String, usize, bool)> {
         let mut depth = 0i64;
         let mut opened = false;
         let mut end = i;
+        let mut lexer = Lexer::default();
         'scan: for (j, l) in lines.iter().enumerate().skip(i) {
-            let code = l.split("//").next().unwrap_or("");
-            for c in code.chars() {
+            for c in lexer.code(l) {
                 match c {
                     '{' => {
                         depth += 1;
@@ -236,6 +238,66 @@ fn functions(text: &str) -> Vec<(usize, String, usize, bool)> {
     out
 }
 
+/// Just enough of Rust's lexing to count braces: the characters of a line that are code, not
+/// inside a string (also raw and multi-line ones), a char literal or a `//` comment.
+#[derive(Default)]
+struct Lexer {
+    /// Inside a string: `Some(n)` for a raw string closed by `"` and n `#`s, `None` for a plain
+    /// one (`in_str`).
+    raw: Option<usize>,
+    in_str: bool,
+}
+
+impl Lexer {
+    fn code(&mut self, line: &str) -> Vec<char> {
+        let chars: Vec<char> = line.chars().collect();
+        let mut out = Vec::new();
+        let mut k = 0;
+        while k < chars.len() {
+            let c = chars[k];
+            if let Some(hashes) = self.raw {
+                let closes = c == '"' && (1..=hashes).all(|h| chars.get(k + h) == Some(&'#'));
+                if closes {
+                    self.raw = None;
+                    k += hashes;
+                }
+            } else if self.in_str {
+                match c {
+                    '\\' => k += 1,
+                    '"' => self.in_str = false,
+                    _ => {}
+                }
+            } else if c == '/' && chars.get(k + 1) == Some(&'/') {
+                break;
+            } else if c == 'r'
+                && matches!(chars.get(k + 1), Some('"') | Some('#'))
+                && !chars
+                    .get(k.wrapping_sub(1))
+                    .is_some_and(|p| p.is_alphanumeric() || *p == '_')
+            {
+                let hashes = chars[k + 1..].iter().take_while(|h| **h == '#').count();
+                if chars.get(k + 1 + hashes) == Some(&'"') {
+                    self.raw = Some(hashes);
+                    k += 1 + hashes;
+                } else {
+                    out.push(c);
+                }
+            } else if c == '"' {
+                self.in_str = true;
+            } else if c == '\'' && chars.get(k + 2) == Some(&'\'') {
+                k += 2; // 'x'
+            } else if c == '\'' && chars.get(k + 1) == Some(&'\\') {
+                let close = chars[k + 2..].iter().position(|d| *d == '\'');
+                k += 2 + close.unwrap_or(0); // '\n', '\u{..}'
+            } else {
+                out.push(c);
+            }
+            k += 1;
+        }
+        out
+    }
+}
+
 #[test]
 fn functions_stay_short() {
     let mut files = Vec::new();
@@ -265,6 +327,12 @@ fn the_checkers_see_what_they_check() {
     let f = functions("fn a() {\n    x;\n}\n// Long: a table\nfn b() {\n}\n");
     assert_eq!(f[0], (1, "a".to_string(), 3, false));
     assert_eq!(f[1], (5, "b".to_string(), 2, true));
+    // Braces in strings, raw strings, char literals and comments are not code.
+    let f = functions(
+        "fn c() {\n    s.contains(\"${\");\n    let r = r#\"}\n\"#;\n    ('{', '\\u{7d}'); // }\n}\nfn d() {}\n",
+    );
+    assert_eq!(f[0], (1, "c".to_string(), 6, false), "{f:?}");
+    assert_eq!(f[1].1, "d");
     let gateway = src().join("gateway/dispatch.rs");
     assert_eq!(top_of(&gateway).as_deref(), Some("gateway"));
     let commented =

@@ -14,7 +14,6 @@ fn run(args: &[&str], config: &str, file_name: &str) -> (bool, String, String) {
         .args(args)
         .arg("--config")
         .arg(&path)
-        .env("NO_COLOR", "1")
         .output()
         .unwrap();
     (
@@ -43,10 +42,15 @@ fn tools_prints_the_merged_catalog() {
         .find(|l| l.starts_with("math__add"))
         .expect("math__add listed");
     assert!(
-        row.contains("math") && row.contains("Add two numbers."),
+        row.contains("math") && row.contains("Add two numbers"),
         "{row}"
     );
-    assert_eq!(lines.len(), 1 + 6, "{out}");
+    // The gateway's own tool first, marked as such: clients see it too.
+    assert!(
+        lines[1].starts_with("switchboard__find_tools") && lines[1].contains("(gateway)"),
+        "{out}"
+    );
+    assert_eq!(lines.len(), 1 + 1 + 6, "{out}");
 
     let (ok, out, _) = run(&["tools", "--json"], &config, "switchboard.toml");
     assert!(ok);

@@ -25,7 +25,7 @@ async fn server() -> (Server, tempfile::TempDir) {
     .unwrap();
     let config = Config::load(&path).unwrap();
     let gw: Arc<Gateway> = Gateway::start(config).await.unwrap();
-    (Server::new(gw), dir)
+    (Server::new(gw).unwrap(), dir)
 }
 
 /// One HTTP exchange with the application: status, headers, and the body as JSON (or text).
@@ -359,6 +359,25 @@ async fn the_admin_endpoints_report_the_upstreams() {
             .unwrap()
     };
     assert_eq!(send(&server, get("/health")).await.status, StatusCode::OK);
+    // The home page: JSON for a program, HTML for a browser; it names where things are.
+    let home = send(&server, get("/")).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert_eq!(
+        (home.body["mcp"].as_str(), home.body["version"].as_str()),
+        (Some("/mcp"), Some(env!("CARGO_PKG_VERSION"))),
+        "{}",
+        home.body
+    );
+    let page = Request::get("/")
+        .header("accept", "text/html,application/xhtml+xml")
+        .body(Body::empty())
+        .unwrap();
+    let page = send(&server, page).await;
+    let html = page.body.as_str().unwrap_or_default();
+    assert!(
+        html.contains("<h1>switchboard") && html.contains("/servers"),
+        "{html}"
+    );
     // What names servers and errors is behind the same Host check as the faces.
     for path in ["/servers", "/metrics"] {
         let rebinding = Request::get(path)

@@ -254,12 +254,7 @@ async fn find_tools_and_the_lean_search_mode() {
     let mut c = RawClient::new(&gw.url);
     c.initialize().await;
     let list = c.request(1, "tools/list", json!({})).await;
-    let names: Vec<&str> = list["result"]["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let names = tool_names(&list);
     assert!(
         names.contains(&"switchboard__find_tools") && names.contains(&"math__multiply"),
         "{names:?}"
@@ -279,12 +274,7 @@ async fn find_tools_and_the_lean_search_mode() {
     let mut c = RawClient::new(&gw.url);
     c.initialize().await;
     let list = c.request(1, "tools/list", json!({})).await;
-    let names: Vec<&str> = list["result"]["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let names = tool_names(&list);
     assert_eq!(names, ["switchboard__find_tools", "switchboard__call_tool"]);
     let r = c
         .request(2, "tools/call", json!({ "name": "switchboard__find_tools", "arguments": { "query": "count the words" } }))

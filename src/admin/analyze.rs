@@ -1,6 +1,6 @@
 //! `/analyze` (why a prompt routes where it does) and `/route` (route it and call the tool).
 
-use crate::call::{Failure, Kind};
+use crate::call::{Failure, Identity, Kind};
 use crate::catalog::{Catalog, Named};
 use crate::downstream::{guard, Rejection};
 use crate::gateway::{Client, Gateway};
@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -41,17 +41,19 @@ pub struct AnalyzeInput {
 /// `GET /analyze?prompt=...&top=N`: explains; starts nothing.
 pub async fn analyze_get(
     State(sessions): State<Arc<Sessions>>,
+    Extension(caller): Extension<Arc<Identity>>,
     headers: HeaderMap,
     Query(mut q): Query<AnalyzeInput>,
 ) -> Response {
     q.start = false;
-    analyze(sessions.gateway(), &headers, q).await
+    analyze(sessions.gateway(), &caller, &headers, q).await
 }
 
 /// `POST /analyze {"prompt": ..., "top": N, "start": false}` (`Content-Type: application/json`,
 /// so a web page cannot post it without a CORS preflight the gateway never grants).
 pub async fn analyze_post(
     State(sessions): State<Arc<Sessions>>,
+    Extension(caller): Extension<Arc<Identity>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -63,7 +65,7 @@ pub async fn analyze_post(
         Err(f) => return problem(f),
     };
     match serde_json::from_slice::<AnalyzeInput>(&body) {
-        Ok(q) => analyze(sessions.gateway(), &headers, q).await,
+        Ok(q) => analyze(sessions.gateway(), &caller, &headers, q).await,
         Err(e) => problem(Failure::new(
             Kind::Parse,
             format!("body must be JSON {{\"prompt\": ..., \"top\": N}}: {e}"),
@@ -71,17 +73,23 @@ pub async fn analyze_post(
     }
 }
 
-async fn analyze(gw: &Arc<Gateway>, headers: &HeaderMap, q: AnalyzeInput) -> Response {
+async fn analyze(
+    gw: &Arc<Gateway>,
+    caller: &Arc<Identity>,
+    headers: &HeaderMap,
+    q: AnalyzeInput,
+) -> Response {
     if let Err(f) = guard::origin_and_host(headers, &gw.config.gateway) {
         return Rejection::from(f).into_response();
     }
     let Some(prompt) = q.prompt.filter(|p| !p.trim().is_empty()) else {
         return problem(Failure::invalid_params("missing \"prompt\""));
     };
-    let analysis = match score(gw, prompt, q.top.unwrap_or(5)).await {
+    let mut analysis = match score(gw, prompt, q.top.unwrap_or(5)).await {
         Ok(a) => a,
         Err(f) => return problem(f),
     };
+    only_visible(gw, caller, &mut analysis);
     if q.start {
         wake_selected(gw, &analysis);
     }
@@ -107,6 +115,17 @@ async fn score(gw: &Gateway, prompt: String, top: usize) -> Result<Analysis, Fai
         .map_err(|e| Failure::internal(format!("scoring failed: {e}")))
 }
 
+/// The caller's view of an analysis: tools it may not see are left out of every server's list.
+fn only_visible(gw: &Gateway, caller: &Arc<Identity>, analysis: &mut Analysis) {
+    if !gw.policy.active() {
+        return;
+    }
+    for s in &mut analysis.ranking {
+        s.tools.retain(|t| gw.policy.visible(caller, t));
+        s.tool_scores.retain(|(t, _)| gw.policy.visible(caller, t));
+    }
+}
+
 /// Lazy servers the analysis selects are started in the background (the seed's "analyze starts
 /// the servers it picks"), when asked.
 fn wake_selected(gw: &Arc<Gateway>, analysis: &Analysis) {
@@ -130,6 +149,7 @@ pub struct RouteInput {
 /// `POST /route {"prompt", "tool"?, "arguments"?}`
 pub async fn route(
     State(sessions): State<Arc<Sessions>>,
+    Extension(caller): Extension<Arc<Identity>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -169,23 +189,17 @@ pub async fn route(
             Err(f) => return problem(f),
         };
     }
+    only_visible(gw, &caller, &mut analysis);
     let catalog = gw.catalog();
-    let pick = pick(&catalog, &analysis, input.tool.as_deref());
+    let visible = |t: &Named| gw.policy.visible(&caller, &t.exposed);
+    let pick = pick(&catalog, &analysis, input.tool.as_deref(), &visible);
     let Some(tool) = pick else {
-        let why = match &input.tool {
-            Some(t) => format!("no configured server offers a tool named {t:?}"),
-            None => "no tool matched the prompt; name one with \"tool\"".to_string(),
-        };
-        return (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({ "error": why, "routing": analysis })),
-        )
-            .into_response();
+        return unpicked(gw, &caller, input.tool.as_deref(), analysis);
     };
     metrics::counter!(crate::observe::ROUTING, "server" => tool.server_name.to_string())
         .increment(1);
     let arguments = input.arguments.unwrap_or_else(|| json!({}));
-    let answer = call(gw, tool, arguments).await;
+    let answer = call(gw, &caller, tool, arguments).await;
     let mut out =
         json!({ "server": &*tool.server_name, "tool": &*tool.exposed, "routing": analysis });
     match (answer.get("result"), answer.get("error")) {
@@ -195,22 +209,52 @@ pub async fn route(
         }
         (_, e) => {
             out["error"] = e.cloned().unwrap_or(Value::Null);
-            (StatusCode::BAD_GATEWAY, Json(out)).into_response()
+            let status = match out["error"]["data"]["reason"].as_str() {
+                Some("policy_denied") => StatusCode::FORBIDDEN,
+                _ => StatusCode::BAD_GATEWAY,
+            };
+            (status, Json(out)).into_response()
         }
     }
 }
 
+/// `/route` found no tool the caller may call: a named tool it may not see is refused by
+/// policy (the same whether or not it exists); otherwise 422 with the analysis.
+fn unpicked(gw: &Gateway, caller: &Identity, tool: Option<&str>, analysis: Analysis) -> Response {
+    if let Some(t) = tool.filter(|t| !gw.policy.visible(caller, t)) {
+        return problem(Failure::new(
+            Kind::PolicyDenied,
+            format!("{t:?} is denied by policy: no rule allows it for this caller"),
+        ));
+    }
+    let why = match tool {
+        Some(t) => format!("no configured server offers a tool named {t:?}"),
+        None => "no tool matched the prompt; name one with \"tool\"".to_string(),
+    };
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(json!({ "error": why, "routing": analysis })),
+    )
+        .into_response()
+}
+
 /// The tool `/route` calls: the named one on the best-ranked server that has it (else on any
 /// server), or without a name, the best server's best tool.
-fn pick<'c>(catalog: &'c Catalog, analysis: &Analysis, tool: Option<&str>) -> Option<&'c Named> {
+fn pick<'c>(
+    catalog: &'c Catalog,
+    analysis: &Analysis,
+    tool: Option<&str>,
+    visible: &dyn Fn(&Named) -> bool,
+) -> Option<&'c Named> {
     let Some(tool) = tool else {
         return analysis
             .ranking
             .first()
             .and_then(|s| s.tools.first())
-            .and_then(|name| catalog.tools.get(name));
+            .and_then(|name| catalog.tools.get(name))
+            .filter(|t| visible(t));
     };
-    let named = |t: &&Named| &*t.original == tool || &*t.exposed == tool;
+    let named = |t: &&Named| (&*t.original == tool || &*t.exposed == tool) && visible(t);
     let on = |server: usize| {
         catalog
             .tools
@@ -226,12 +270,16 @@ fn pick<'c>(catalog: &'c Catalog, analysis: &Analysis, tool: Option<&str>) -> Op
         .or_else(|| catalog.tools.items().iter().find(named))
 }
 
-/// Call `tool` with `arguments` as a client of its own, released afterwards (a per-session
-/// upstream it opened stops with it); the whole answer message.
-async fn call(gw: &Gateway, tool: &Named, arguments: Value) -> Value {
-    let params = json!({ "name": &*tool.original, "arguments": arguments }).to_string();
-    let client = Arc::new(Client::new());
-    let answer = gw.forward_call(&client, tool.server, &params).await;
+/// Call `tool` with `arguments` as a client of the caller's own, released afterwards (a
+/// per-session upstream it opened stops with it), through the same path as a client's
+/// `tools/call` (policy, its condition over the arguments, the audit log); the whole answer.
+async fn call(gw: &Gateway, caller: &Arc<Identity>, tool: &Named, arguments: Value) -> Value {
+    let params = json!({ "name": &*tool.exposed, "arguments": arguments }).to_string();
+    let client = Arc::new(Client::for_caller(caller.clone(), "admin"));
+    let params = serde_json::value::RawValue::from_string(params).expect("JSON");
+    let answer = gw
+        .request(&client, "\"route\"", "tools/call", Some(&params), None)
+        .await;
     gw.release(&client).await;
     serde_json::from_slice(&answer).unwrap_or(Value::Null)
 }

@@ -1,19 +1,29 @@
-//! Endpoints beside the MCP faces: liveness and readiness, upstream status, metrics, and the
-//! routing explanations (`/analyze`, `/route`).
+//! Endpoints beside the MCP faces: a home page, liveness and readiness, upstream status,
+//! metrics, and the routing explanations (`/analyze`, `/route`).
 
 mod analyze;
+mod home;
 mod status;
+
+pub use status::describe;
 
 use crate::session::Sessions;
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
 
-/// The admin routes.
-pub fn routes(sessions: Arc<Sessions>) -> Router {
+/// The endpoints open to anyone who can reach the port: `/health` and `/ready`.
+pub fn open_routes(sessions: Arc<Sessions>) -> Router {
     Router::new()
         .route("/health", get(status::health))
         .route("/ready", get(status::ready))
+        .with_state(sessions)
+}
+
+/// The admin routes (an admin role is needed once authentication is on).
+pub fn routes(sessions: Arc<Sessions>) -> Router {
+    Router::new()
+        .route("/", get(home::home))
         .route("/servers", get(status::servers))
         .route("/metrics", get(status::metrics))
         .route(

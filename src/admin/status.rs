@@ -3,7 +3,9 @@
 //! they pass the same Origin/Host checks as the MCP faces (a DNS-rebinding page cannot read
 //! them); the probes stay open, and `/ready` names servers only to a caller that passes them.
 
+use crate::catalog::Catalog;
 use crate::downstream::{guard, Rejection};
+use crate::gateway::Handle;
 use crate::layers::breaker::Phase;
 use crate::session::Sessions;
 use crate::upstream::{State as Life, Upstream};
@@ -62,33 +64,38 @@ pub async fn servers(State(sessions): State<Arc<Sessions>>, headers: HeaderMap) 
         .pool
         .all()
         .iter()
-        .map(|u| {
-            let (p50, p99) = u
-                .latency()
-                .percentiles()
-                .map_or((None, None), |(a, b)| (Some(a), Some(b)));
-            json!({
-                "server": &*u.spec.name,
-                "transport": u.spec.transport.kind(),
-                "isolation": u.spec.isolation,
-                "state": shown_state(u, u.stack.phase()),
-                "protocol": u.connection().ok().map(|c| c.init().protocol_version.clone()),
-                "restarts": u.restarts(),
-                "breaker": match u.stack.phase() {
-                    Phase::Closed => "closed",
-                    Phase::Open => "open",
-                    Phase::HalfOpen => "half-open",
-                },
-                "last_error": u.last_error(),
-                "next_try_in_ms": u.next_try_in().map(|d| d.as_millis() as u64),
-                "stderr": if u.state() == Life::Ready { Vec::new() } else { u.stderr().last() },
-                "tools": catalog.tools.items().iter().filter(|t| t.server == u.index).count(),
-                "latency_p50_us": p50,
-                "latency_p99_us": p99,
-            })
-        })
+        .map(|u| describe(u, &catalog))
         .collect();
     Json(json!({ "servers": rows, "sessions": sessions.len() })).into_response()
+}
+
+/// One upstream as `/servers` (and `switchboard check`) describe it.
+pub fn describe(u: &Handle, catalog: &Catalog) -> Value {
+    let (p50, p99) = u
+        .latency()
+        .percentiles()
+        .map_or((None, None), |(a, b)| (Some(a), Some(b)));
+    json!({
+        "server": &*u.spec.name,
+        "transport": u.spec.transport.kind(),
+        "isolation": u.spec.isolation,
+        "lazy": u.spec.lazy,
+        "state": shown_state(u, u.stack.phase()),
+        "protocol": u.connection().ok().map(|c| c.init().protocol_version.clone()),
+        "restarts": u.restarts(),
+        "breaker": match u.stack.phase() {
+            Phase::Closed => "closed",
+            Phase::Open => "open",
+            Phase::HalfOpen => "half-open",
+        },
+        "ready_in_ms": u.ready_in().map(|d| d.as_millis() as u64),
+        "last_error": u.last_error(),
+        "next_try_in_ms": u.next_try_in().map(|d| d.as_millis() as u64),
+        "stderr": if u.state() == Life::Ready { Vec::new() } else { u.stderr().last() },
+        "tools": catalog.tools.items().iter().filter(|t| t.server == u.index).count(),
+        "latency_p50_us": p50,
+        "latency_p99_us": p99,
+    })
 }
 
 /// The state `/servers` shows: a ready upstream whose breaker is open is `open`, half-open

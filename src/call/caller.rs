@@ -13,6 +13,10 @@ pub trait Caller: Send + Sync {
     fn relay(&self, server: &str, msg: Bytes);
     /// Whether the request carried a progress token (the gateway then sends its own upstream).
     fn wants_progress(&self) -> bool;
+    /// Who is calling: a server's `${auth.*}` headers are filled in from it (never its token).
+    fn identity(&self) -> Option<Arc<super::Identity>> {
+        None
+    }
     /// Ask the client `method` (an upstream's server-to-client request, or a 2026-07-28
     /// upstream's input request): the client's raw result, or the error it (or the gateway on
     /// its behalf) answered with.

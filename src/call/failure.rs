@@ -119,6 +119,12 @@ kinds! {
     UnknownSession => "unknown_session", Client, false, false, Neutral, "invalid", code::INVALID_REQUEST, 404;
     /// `Origin` or `Host` not allowed (cross-site requests, DNS rebinding).
     Forbidden => "forbidden", Client, false, false, Neutral, "invalid", code::INVALID_REQUEST, 403;
+    /// No credentials, or credentials that do not verify (401 with `WWW-Authenticate`).
+    Unauthenticated => "unauthenticated", Client, false, false, Neutral, "denied", code::UNAUTHENTICATED, 401;
+    /// A valid token without a scope the gateway requires (403 `insufficient_scope`).
+    InsufficientScope => "insufficient_scope", Client, false, false, Neutral, "denied", code::POLICY_DENIED, 403;
+    /// Policy does not let this caller see or call it (an admin endpoint without an admin role too).
+    PolicyDenied => "policy_denied", Client, false, false, Neutral, "denied", code::POLICY_DENIED, 403;
     /// `Accept` allows neither JSON nor an event stream.
     NotAcceptable => "not_acceptable", Client, false, false, Neutral, "invalid", code::INVALID_REQUEST, 406;
     /// `Content-Type` is not JSON.

@@ -1,15 +1,17 @@
 //! The vocabulary the layers and the upstream connector share: one call to an upstream, its
 //! deadline and signs of life, the upstream's reply, the downstream caller that receives what the
-//! upstream sends meanwhile, and the one classification of every failure.
+//! upstream sends meanwhile, who is calling, and the one classification of every failure.
 
 mod caller;
 mod deadline;
 pub mod failure;
+mod identity;
 mod reply;
 
 pub use caller::Caller;
 pub use deadline::{Activity, Deadline};
 pub use failure::{Class, Failure, Kind, Origin, Verdict};
+pub use identity::{Identity, Via, ANONYMOUS};
 pub use reply::Reply;
 
 use std::sync::Arc;

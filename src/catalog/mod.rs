@@ -113,4 +113,27 @@ impl Catalog {
         };
         page::render(items, kind.member(), cursor, size)
     }
+
+    /// A page of `kind` holding only the items whose exposed name (or URI, or URI template)
+    /// `keep` accepts; cursors count within what is kept.
+    pub fn page_where(
+        &self,
+        kind: ListKind,
+        cursor: Option<&str>,
+        size: usize,
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<String, String> {
+        let (items, key) = match kind {
+            ListKind::Tools => (&self.tool_json, "name"),
+            ListKind::Prompts => (&self.prompt_json, "name"),
+            ListKind::Resources => (&self.resources.resources, "uri"),
+            ListKind::Templates => (&self.resources.templates, "uriTemplate"),
+        };
+        let kept: Vec<&RawValue> = items
+            .iter()
+            .map(|i| &**i)
+            .filter(|i| crate::jsonrpc::string_member(Some(i.get()), key).is_some_and(|n| keep(&n)))
+            .collect();
+        page::render(&kept, kind.member(), cursor, size)
+    }
 }

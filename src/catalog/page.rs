@@ -6,8 +6,8 @@ const TAG: &str = "sb1.";
 
 /// Render one page of `items` as `{"<member>":[...],"nextCursor":...}`; `size` 0 means one page.
 /// A cursor the gateway did not make is an error (the caller answers -32602).
-pub fn render(
-    items: &[Box<RawValue>],
+pub fn render<I: std::ops::Deref<Target = RawValue>>(
+    items: &[I],
     member: &str,
     cursor: Option<&str>,
     size: usize,

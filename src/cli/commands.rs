@@ -18,26 +18,28 @@ fn load(path: Option<&Path>, rules: &[PathBuf]) -> Result<Config, String> {
     Ok(config)
 }
 
-async fn start(path: Option<&Path>, listen: Option<SocketAddr>) -> Result<Arc<Gateway>, String> {
+async fn start(path: Option<&Path>) -> Result<Arc<Gateway>, String> {
+    Gateway::start(load(path, &[])?)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// `serve`: the HTTP faces until SIGTERM or Ctrl-C, then every upstream stopped. The address is
+/// bound before any upstream starts, so a busy port fails at once and leaves nothing behind.
+pub async fn serve(path: Option<&Path>, listen: Option<SocketAddr>) -> Result<(), String> {
     let mut config = load(path, &[])?;
     if let Some(addr) = listen {
         config.gateway.listen = addr;
     }
-    Gateway::start(config).await.map_err(|e| e.to_string())
-}
-
-/// `serve`: the HTTP faces until SIGTERM or Ctrl-C, then every upstream stopped.
-pub async fn serve(path: Option<&Path>, listen: Option<SocketAddr>) -> Result<(), String> {
-    let server = Server::new(start(path, listen).await?);
+    let addr = config.gateway.listen;
+    if let Some(why) = crate::auth::exposure(&config, addr) {
+        return Err(why);
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e} (no server was started)"))?;
+    let server = Server::new(Gateway::start(config).await.map_err(|e| e.to_string())?)?;
     let gw = server.gateway().clone();
-    let addr = gw.config.gateway.listen;
-    let listener = match tokio::net::TcpListener::bind(addr).await {
-        Ok(l) => l,
-        Err(e) => {
-            server.shutdown().await;
-            return Err(format!("cannot listen on {addr}: {e}"));
-        }
-    };
     let signals = shutdown_signal();
     let bound = listener.local_addr().unwrap_or(addr);
     if !bound.ip().is_loopback() && gw.config.gateway.allowed_hosts.is_empty() {
@@ -58,9 +60,9 @@ pub async fn serve(path: Option<&Path>, listen: Option<SocketAddr>) -> Result<()
 
 /// `stdio`: one session on stdin/stdout until stdin closes (or a signal).
 pub async fn stdio(path: Option<&Path>) -> Result<(), String> {
-    let server = Server::new(start(path, None).await?);
+    let server = Server::new(start(path).await?)?;
     let served = tokio::select! {
-        r = crate::downstream::stdio::serve(server.faces.clone()) => r,
+        r = crate::downstream::stdio::serve(server.faces.clone(), server.auth.local()) => r,
         _ = shutdown_signal() => Ok(()),
     };
     server.shutdown().await;
@@ -85,30 +87,51 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
-/// `tools`: the merged catalog as a table or JSON; fails when a server is unavailable.
+/// `tools`: the merged catalog as a table or JSON, the gateway's own tools first (marked
+/// `(gateway)`); fails when a server is unavailable.
 pub async fn tools(path: Option<&Path>, json: bool) -> Result<(), String> {
-    let gw = start(path, None).await?;
+    let config = load(path, &[])?;
+    let gw = {
+        let mut line = super::progress::Line::new();
+        Gateway::start_watched(config, |pool| line.show(pool))
+            .await
+            .map_err(|e| e.to_string())?
+    };
     let catalog = gw.catalog();
-    let items = catalog.tools.items();
+    let lean = gw.config.router.expose == crate::config::Expose::Search;
+    let own: Vec<Row> = crate::gateway::tools::definitions(lean)
+        .iter()
+        .filter_map(|d| serde_json::from_str::<serde_json::Value>(d.get()).ok())
+        .map(|d| Row {
+            name: d["name"].as_str().unwrap_or("").to_string(),
+            server: GATEWAY.to_string(),
+            tool: d["name"].as_str().unwrap_or("").to_string(),
+            description: d["description"].as_str().map(str::to_string),
+        })
+        .collect();
+    let upstream = catalog.tools.items().iter().map(|t| Row {
+        name: t.exposed.to_string(),
+        server: t.server_name.to_string(),
+        tool: t.original.to_string(),
+        description: t.description.clone(),
+    });
+    // In lean mode (`expose = "search"`) clients see only the gateway's tools; the rest is
+    // shown all the same, being what those tools find and call.
+    let items: Vec<Row> = own.into_iter().chain(upstream).collect();
     if json {
         let rows: Vec<_> = items
             .iter()
-            .map(|t| serde_json::json!({"name": &*t.exposed, "server": &*t.server_name, "tool": &*t.original, "description": t.description}))
+            .map(|t| serde_json::json!({"name": t.name, "server": t.server, "tool": t.tool, "description": t.description}))
             .collect();
         println!(
             "{}",
             serde_json::to_string_pretty(&rows).unwrap_or_default()
         );
     } else {
-        let width = items
-            .iter()
-            .map(|t| t.exposed.len())
-            .max()
-            .unwrap_or(0)
-            .max(4);
+        let width = items.iter().map(|t| t.name.len()).max().unwrap_or(0).max(4);
         let swidth = items
             .iter()
-            .map(|t| t.server_name.len())
+            .map(|t| t.server.len())
             .max()
             .unwrap_or(0)
             .max(6);
@@ -124,7 +147,7 @@ pub async fn tools(path: Option<&Path>, json: bool) -> Result<(), String> {
                 .chars()
                 .take(80)
                 .collect();
-            println!("{:width$}  {:swidth$}  {desc}", t.exposed, t.server_name);
+            println!("{:width$}  {:swidth$}  {desc}", t.name, t.server);
         }
     }
     let down: Vec<String> = gw
@@ -142,6 +165,17 @@ pub async fn tools(path: Option<&Path>, json: bool) -> Result<(), String> {
     } else {
         Err(down.join("; "))
     }
+}
+
+/// What `tools` shows as the server of the gateway's own tools.
+const GATEWAY: &str = "(gateway)";
+
+/// One line of `tools`.
+struct Row {
+    name: String,
+    server: String,
+    tool: String,
+    description: Option<String>,
 }
 
 /// `analyze`: why a prompt routes where it does.
@@ -215,6 +249,7 @@ pub async fn fixture(
     http: Option<SocketAddr>,
     tools: usize,
     faults: crate::fixture::Faults,
+    record_headers: Option<std::path::PathBuf>,
 ) -> Result<(), String> {
     let fixture = crate::fixture::Fixture::with_faults(tools, faults);
     let served = match http {
@@ -222,7 +257,7 @@ pub async fn fixture(
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .map_err(|e| format!("fixture: cannot listen on {addr}: {e}"))?;
-            crate::fixture::serve_http(fixture, listener).await
+            crate::fixture::serve_http(fixture, listener, record_headers).await
         }
         None => crate::fixture::serve_stdio(fixture).await,
     };

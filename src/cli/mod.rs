@@ -1,6 +1,12 @@
-//! The command line: definitions here, what each command does in [`commands`].
+//! The command line: definitions here, what each command does in [`commands`] (run the
+//! gateway, look at it), [`check`] (check a configuration, a running gateway's status),
+//! [`import`] (from desktop apps' and editors' files) and [`init`] (a starter file).
 
+mod check;
 mod commands;
+mod import;
+mod init;
+mod progress;
 
 use crate::config::Config;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -39,7 +45,7 @@ pub enum Command {
         #[arg(long, short, env = "SWITCHBOARD_CONFIG")]
         config: Option<PathBuf>,
         /// Address to listen on, overriding the configuration (e.g. 127.0.0.1:8931).
-        #[arg(long)]
+        #[arg(long, env = "SWITCHBOARD_LISTEN")]
         listen: Option<SocketAddr>,
     },
     /// Serve the aggregate on stdin/stdout (for desktop apps that launch MCP servers as commands).
@@ -56,6 +62,61 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Start every configured server and report each: reachable, protocol, tools, time to
+    /// ready, and why it failed (with its last stderr lines). Exits 1 if a required server fails.
+    Check {
+        /// Configuration file (as for `serve`).
+        #[arg(long, short, env = "SWITCHBOARD_CONFIG")]
+        config: Option<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a running gateway's servers (its `/servers`) as a table.
+    Status {
+        /// The gateway's address (default: the configuration's `listen`, else 127.0.0.1:8931).
+        #[arg(long)]
+        url: Option<String>,
+        /// Configuration file, to find the gateway's address.
+        #[arg(long, short, env = "SWITCHBOARD_CONFIG")]
+        config: Option<PathBuf>,
+        /// Print the JSON as it came.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Merge the MCP servers of Claude Desktop, VS Code, Cursor or seed-004 registry files into
+    /// one switchboard.toml, and say which one entry each client needs instead.
+    Import {
+        /// The files to import (claude_desktop_config.json, .vscode/mcp.json, ~/.cursor/mcp.json,
+        /// ~/.mcp-servers.json).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Where to write (servers are added to it when it exists; nothing else changes).
+        #[arg(long, default_value = "switchboard.toml")]
+        out: PathBuf,
+        /// Also rewrite each client file to the one switchboard entry (a timestamped backup is
+        /// written beside it first).
+        #[arg(long)]
+        apply: bool,
+        /// Point clients that speak HTTP (VS Code, Cursor) at this running gateway's URL instead
+        /// of launching `switchboard stdio` (Claude Desktop always launches it).
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Write a commented starter configuration that runs as it is (the demo servers).
+    Init {
+        /// Where to write it.
+        #[arg(long, default_value = "switchboard.toml")]
+        out: PathBuf,
+        /// Replace the file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
     /// Explain which servers and tools a prompt routes to, and why.
     Analyze {
@@ -122,6 +183,9 @@ pub enum Command {
         /// Fault: answer tools/call with a text of this many bytes (stdio).
         #[arg(long)]
         huge_answer: Option<usize>,
+        /// Append the headers of every request to this file, one JSON object per line (HTTP).
+        #[arg(long)]
+        record_headers: Option<std::path::PathBuf>,
     },
     /// Run a built-in demo MCP server on stdin/stdout (the embedded default launches two).
     DemoServer {
@@ -165,6 +229,22 @@ pub async fn run(cli: Cli) -> ExitCode {
             json,
             file,
         } => commands::eval(config.as_deref(), &rules, json, &file).await,
+        Command::Check { config, json } => check::check(config.as_deref(), json).await,
+        Command::Status { url, config, json } => {
+            check::status(url.as_deref(), config.as_deref(), json).await
+        }
+        Command::Import {
+            files,
+            out,
+            apply,
+            url,
+        } => import::run(&files, &out, apply, url.as_deref()),
+        Command::Init { out, force } => init::run(&out, force),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "switchboard", &mut std::io::stdout());
+            Ok(())
+        }
         Command::Fixture {
             http,
             tools,
@@ -175,6 +255,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             mute_after,
             stderr_garbage,
             huge_answer,
+            record_headers,
         } => {
             let faults = crate::fixture::Faults {
                 crash_after,
@@ -185,7 +266,7 @@ pub async fn run(cli: Cli) -> ExitCode {
                 stderr_garbage,
                 huge_answer,
             };
-            commands::fixture(http, tools, faults).await
+            commands::fixture(http, tools, faults, record_headers).await
         }
         Command::DemoServer { kit } => crate::demo::run(kit)
             .await

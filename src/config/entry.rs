@@ -42,6 +42,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "protocol",
     "inherit_env",
     "max_per_session_children",
+    "audit_arguments",
 ];
 
 /// How an entry says it is reached (`transport`, or VS Code's `type`).
@@ -142,6 +143,9 @@ pub struct Entry {
     pub inherit_env: bool,
     /// Per-session connections (children, for a stdio server) open at once (default 16).
     pub max_per_session_children: Option<usize>,
+    /// Record the arguments of calls to it in the audit log (default: left out).
+    #[serde(default)]
+    pub audit_arguments: bool,
 }
 
 /// Where an entry's field errors point: the file and the entry's path in it.
@@ -206,6 +210,7 @@ impl Entry {
             },
             resilience: super::resilience::build(&self.written_resilience(), &at)?,
             protocol: self.protocol,
+            audit_arguments: self.audit_arguments,
         }))
     }
 
@@ -238,14 +243,16 @@ impl Entry {
                 "needs \"command\" (a stdio server) or \"url\" (a network server)",
             )),
             (kind, launch, Some(url)) => {
+                let (headers, caller_headers) = build_headers(
+                    &self.headers.clone().into_iter().collect::<Vec<_>>(),
+                    at.file,
+                    &at.field("headers"),
+                    ctx,
+                )?;
                 let target = HttpTarget {
                     url: build_url(url, at.file, &at.field("url"), ctx)?,
-                    headers: build_headers(
-                        &self.headers.clone().into_iter().collect::<Vec<_>>(),
-                        at.file,
-                        &at.field("headers"),
-                        ctx,
-                    )?,
+                    headers,
+                    caller_headers,
                 };
                 let t = match kind {
                     TransportKind::Sse => Transport::Sse(target),

@@ -69,6 +69,9 @@ pub fn parse(text: &str, file: &str, ctx: &Context) -> Result<Config, ConfigErro
         servers,
         router: Default::default(),
         child_env: Vec::new(),
+        auth: crate::config::AuthSettings::open(),
+        policy: Vec::new(),
+        audit: Default::default(),
     })
 }
 
@@ -141,6 +144,7 @@ fn registry_entry(
     let transport = Transport::Sse(HttpTarget {
         url: url.parse().expect("a loopback URL with a port is valid"),
         headers: Vec::new(),
+        caller_headers: Vec::new(),
     });
     Ok(ServerSpec {
         launch: Some(Launch {

@@ -5,18 +5,26 @@
 //! seed-004 server registry (`~/.mcp-servers.json`). All of them end up as one [`Config`].
 
 pub mod ancestry;
+mod audit;
+mod auth;
 mod default;
 mod entry;
 mod error;
 mod expand;
 mod gateway;
 mod json;
+mod policy;
 pub mod resilience;
 pub mod rules;
 mod toml;
 
+pub use audit::AuditSettings;
+pub use auth::{ApiKey, AuthSettings, JwksSource, JwtSettings, Metadata, Mode as AuthMode};
 pub use error::ConfigError;
+pub use expand::tilde;
 pub use gateway::{Expose, GatewaySettings, RouterSettings};
+pub use json::{detect as detect_json, Format as JsonFormat};
+pub use policy::{Condition, PolicyRule};
 pub use resilience::Resilience;
 pub use rules::{Rules, Weighted};
 
@@ -39,6 +47,12 @@ pub struct Config {
     pub router: RouterSettings,
     /// What every child process gets from this gateway (its ancestry, see [`ancestry`]).
     pub child_env: Vec<(String, String)>,
+    /// Who may connect.
+    pub auth: AuthSettings,
+    /// Who may see and call what, in the order written (empty: everything, for everyone).
+    pub policy: Vec<PolicyRule>,
+    /// Where decisions and calls are recorded.
+    pub audit: AuditSettings,
 }
 
 /// Which protocol generation the gateway speaks to an upstream (`protocol = ...`).
@@ -87,6 +101,8 @@ pub struct ServerSpec {
     pub health_interval: Duration,
     /// Per-session connections open at once (`isolation = "per-session"`).
     pub max_per_session_children: usize,
+    /// Whether the audit log records the arguments of calls to it.
+    pub audit_arguments: bool,
 }
 
 /// Per-session connections of one server open at once, unless configured.
@@ -110,6 +126,7 @@ impl ServerSpec {
             protocol: Protocol::Auto,
             health_interval: DEFAULT_HEALTH_INTERVAL,
             max_per_session_children: DEFAULT_PER_SESSION_CHILDREN,
+            audit_arguments: false,
         }
     }
 }
@@ -166,6 +183,55 @@ pub struct HttpTarget {
     pub url: Url,
     /// Headers sent with every request.
     pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// Headers made per call from the caller's identity (`${auth.sub}`, `${auth.email}`...).
+    pub caller_headers: Vec<(HeaderName, Template)>,
+}
+
+/// A header value written with `${auth.CLAIM}` parts, filled in per call from the caller's claims.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template(Vec<Part>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Text(String),
+    Claim(String),
+}
+
+impl Template {
+    /// Split `raw` into text and `${auth.CLAIM}` parts; `None` when it names no claim.
+    fn parse(raw: &str) -> Option<Template> {
+        let mut parts = Vec::new();
+        let mut rest = raw;
+        while let Some(i) = rest.find("${auth.") {
+            let tail = &rest[i + "${auth.".len()..];
+            let end = tail.find('}')?;
+            if i > 0 {
+                parts.push(Part::Text(rest[..i].to_string()));
+            }
+            parts.push(Part::Claim(tail[..end].to_string()));
+            rest = &tail[end + 1..];
+        }
+        if parts.is_empty() {
+            return None;
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.to_string()));
+        }
+        Some(Template(parts))
+    }
+
+    /// The value for a caller whose claims `claim` looks up; `None` when a claim is absent (the
+    /// header is then left out).
+    pub fn render(&self, claim: impl Fn(&str) -> Option<String>) -> Option<String> {
+        let mut out = String::new();
+        for p in &self.0 {
+            match p {
+                Part::Text(t) => out.push_str(t),
+                Part::Claim(c) => out.push_str(&claim(c)?),
+            }
+        }
+        Some(out)
+    }
 }
 
 /// A process to start.
@@ -302,26 +368,38 @@ fn check_server_name(name: &str, file: &str, path: &str) -> Result<(), ConfigErr
     Ok(())
 }
 
-/// Build header pairs, expanding `${VAR}` and marking values sensitive.
+/// Headers as written: fixed ones, and those filled in per call from the caller's identity.
+type Headers = (Vec<(HeaderName, HeaderValue)>, Vec<(HeaderName, Template)>);
+
+/// Build header pairs, expanding `${VAR}` and marking values sensitive; a value naming
+/// `${auth.CLAIM}` becomes a per-call template (its other `${VAR}`s expanded now).
 fn build_headers(
     headers: &[(String, String)],
     file: &str,
     path: &str,
     ctx: &expand::Context,
-) -> Result<Vec<(HeaderName, HeaderValue)>, ConfigError> {
-    headers
-        .iter()
-        .map(|(k, v)| {
-            let field = format!("{path}.{k}");
-            let name = HeaderName::from_bytes(k.as_bytes())
-                .map_err(|_| ConfigError::invalid(file, &field, "not a valid HTTP header name"))?;
-            let value = ctx.expand(v, file, &field)?;
-            let mut value = HeaderValue::from_str(&value)
-                .map_err(|_| ConfigError::invalid(file, &field, "not a valid HTTP header value"))?;
-            value.set_sensitive(true);
-            Ok((name, value))
-        })
-        .collect()
+) -> Result<Headers, ConfigError> {
+    let (mut fixed, mut per_call) = (Vec::new(), Vec::new());
+    for (k, v) in headers {
+        let field = format!("{path}.{k}");
+        let name = HeaderName::from_bytes(k.as_bytes())
+            .map_err(|_| ConfigError::invalid(file, &field, "not a valid HTTP header name"))?;
+        if v.contains("${auth.") {
+            let kept = v.replace("${auth.", "\u{1}");
+            let expanded = ctx.expand(&kept, file, &field)?.replace('\u{1}', "${auth.");
+            let t = Template::parse(&expanded).ok_or_else(|| {
+                ConfigError::invalid(file, &field, "unterminated \"${auth.\" (missing \"}\")")
+            })?;
+            per_call.push((name, t));
+            continue;
+        }
+        let value = ctx.expand(v, file, &field)?;
+        let mut value = HeaderValue::from_str(&value)
+            .map_err(|_| ConfigError::invalid(file, &field, "not a valid HTTP header value"))?;
+        value.set_sensitive(true);
+        fixed.push((name, value));
+    }
+    Ok((fixed, per_call))
 }
 
 /// Parse and check an upstream URL.

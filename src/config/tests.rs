@@ -275,3 +275,33 @@ fn a_copy_of_the_embedded_default_loads_as_is() {
         );
     }
 }
+
+#[test]
+fn identity_headers_are_templates_and_auth_settings_parse() {
+    let c = parse(
+        "[servers.d]\nurl = \"http://127.0.0.1:9/mcp\"\nheaders = { X-Caller = \"${auth.sub}@${SB_TEST_TENANT_UNSET:-acme}\", X-Fixed = \"v\" }\n",
+    )
+    .unwrap();
+    let Transport::StreamableHttp(t) = &c.servers[0].transport else {
+        panic!()
+    };
+    assert_eq!(t.headers.len(), 1, "the fixed header stays fixed");
+    let (name, template) = &t.caller_headers[0];
+    assert_eq!(name.as_str(), "x-caller");
+    let claim = |c: &str| (c == "sub").then(|| "alice".to_string());
+    assert_eq!(template.render(claim).as_deref(), Some("alice@acme"));
+    assert_eq!(
+        template.render(|_| None),
+        None,
+        "a missing claim leaves the header out"
+    );
+    assert!(!c.auth.explicit, "no [auth]: open on loopback only");
+
+    let e = err("[auth]\nmode = \"required\"\n");
+    assert!(e.contains("needs [[auth.api_keys]] or [auth.jwt]"), "{e}");
+    let e = err("auth = \"open\"\n");
+    assert!(e.contains("write auth = \"off\""), "{e}");
+    let e = err("[auth.jwt]\nissuer = \"i\"\njwks = \"k.json\"\n");
+    assert!(e.contains("auth.jwt.audience"), "{e}");
+    assert!(parse("auth = \"off\"\n").unwrap().auth.explicit);
+}

@@ -17,6 +17,10 @@ struct File {
     servers: IndexMap<String, Entry>,
     #[serde(default)]
     router: RouterSpec,
+    auth: Option<super::auth::Written>,
+    #[serde(default)]
+    policy: Vec<super::policy::RuleSpec>,
+    audit: Option<super::audit::AuditSpec>,
 }
 
 /// Parse a TOML configuration.
@@ -41,6 +45,15 @@ pub fn parse(text: &str, file: &str, ctx: &Context) -> Result<Config, ConfigErro
         servers,
         router,
         child_env: Vec::new(),
+        auth: match parsed.auth {
+            Some(a) => a.build(file, ctx)?,
+            None => super::AuthSettings::open(),
+        },
+        policy: super::policy::build(parsed.policy, file)?,
+        audit: match parsed.audit {
+            Some(a) => a.build(file, ctx)?,
+            None => Default::default(),
+        },
     };
     for (i, rel) in r.rules.iter().enumerate() {
         let expanded = ctx.expand(rel, file, &format!("router.rules[{i}]"))?;

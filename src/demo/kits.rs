@@ -40,7 +40,7 @@ impl Kit {
                 { "name": "word_count", "description": "Count the words in the text.", "inputSchema": text_arg, "annotations": read_only },
             ]),
             Kit::Math => json!([
-                { "name": "add", "description": "Add two numbers.", "inputSchema": pair, "annotations": read_only },
+                { "name": "add", "description": "Add two numbers: their sum.", "inputSchema": pair, "annotations": read_only },
                 { "name": "multiply", "description": "Multiply two numbers.", "inputSchema": pair, "annotations": read_only },
                 { "name": "stats", "description": "Count, sum, mean, min and max of a list of numbers.",
                   "inputSchema": { "type": "object", "properties": { "numbers": { "type": "array", "items": { "type": "number" } } }, "required": ["numbers"] },

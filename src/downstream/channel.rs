@@ -42,14 +42,8 @@ pub async fn on_message(
             // 2026-07-28 on a message face: stateless, each request in its own task.
             // Registered with the face's client, so notifications/cancelled reaches it.
             let cancel = client.begin(id.get());
-            let mut answers = super::stateless::messages(
-                faces,
-                client.id.clone(),
-                id.get(),
-                method,
-                params,
-                cancel,
-            );
+            let mut answers =
+                super::stateless::messages(faces, client, id.get(), method, params, cancel);
             let (client, id) = (client.clone(), id.get().to_string());
             return Ok(Some(tokio::spawn(async move {
                 while let Some(msg) = futures::StreamExt::next(&mut answers).await {

@@ -3,13 +3,14 @@
 use super::guard::{self, Wants};
 use super::reply::{self, Rejection};
 use super::Faces;
-use crate::call::{Failure, Kind};
+use crate::call::{Failure, Identity, Kind};
 use crate::gateway::Client;
 use crate::jsonrpc::{self, Kind as Message};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use bytes::Bytes;
 use serde_json::value::RawValue;
 use std::sync::Arc;
@@ -24,22 +25,41 @@ type Peer = Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAd
 /// POST /mcp
 pub async fn post(
     State(faces): State<Arc<Faces>>,
+    Extension(caller): Extension<Arc<Identity>>,
     peer: Peer,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let peer = peer.map(|p| p.0 .0.ip());
-    match handle_post(&faces, &headers, body, peer).await {
+    match handle_post(
+        &faces,
+        &headers,
+        body,
+        Caller {
+            identity: caller,
+            peer,
+        },
+    )
+    .await
+    {
         Ok(r) => r,
         Err(rej) => rej.into_response(),
     }
+}
+
+/// Who sent a request: the identity authentication settled on, and the peer address.
+pub struct Caller {
+    /// The identity.
+    pub identity: Arc<Identity>,
+    /// The peer (absent when the app is driven without a socket).
+    pub peer: Option<std::net::IpAddr>,
 }
 
 async fn handle_post(
     faces: &Arc<Faces>,
     headers: &HeaderMap,
     body: Body,
-    peer: Option<std::net::IpAddr>,
+    caller: Caller,
 ) -> Result<Response, Rejection> {
     let gw = faces.gateway();
     let g = &gw.config.gateway;
@@ -60,23 +80,25 @@ async fn handle_post(
             return Ok(StatusCode::ACCEPTED.into_response());
         }
         Message::Notification { method, params } => {
-            let client = session_of(faces, headers)?;
+            let client = session_of(faces, headers, &caller.identity)?;
             gw.notification(&client, method, params).await;
             return Ok(StatusCode::ACCEPTED.into_response());
         }
         Message::Response { id, .. } => {
-            let client = session_of(faces, headers)?;
+            let client = session_of(faces, headers, &caller.identity)?;
             gw.response(&client, id.get(), body.clone());
             return Ok(StatusCode::ACCEPTED.into_response());
         }
     };
     if super::stateless::is_stateless(headers, method, params) {
-        return Ok(super::stateless::handle(faces, headers, peer, id, method, params, wants).await);
+        return Ok(
+            super::stateless::handle(faces, headers, caller, id, method, params, wants).await,
+        );
     }
     let with_id = |f: Failure| Rejection::from(f).with_id(Some(id));
     guard::protocol_version(headers).map_err(with_id)?;
     if method == "initialize" {
-        let client = Arc::new(Client::new());
+        let client = Arc::new(Client::for_caller(caller.identity, "http"));
         let answer = match gw.initialize(&client, id, params) {
             Ok(answer) => answer,
             // An answer of the core, like any other: 200 with the JSON-RPC error.
@@ -97,7 +119,7 @@ async fn handle_post(
         r.headers_mut().insert(SESSION_HEADER, sid);
         return Ok(r);
     }
-    let client = session_of(faces, headers).map_err(|r| r.with_id(Some(id)))?;
+    let client = session_of(faces, headers, &caller.identity).map_err(|r| r.with_id(Some(id)))?;
     Ok(answer(faces.clone(), client, id, method, params, wants).await)
 }
 
@@ -194,8 +216,13 @@ fn respond(body: Bytes, wants: Wants) -> Response {
     }
 }
 
-/// The session a request names: 400 without the header, 404 for an unknown or ended one.
-fn session_of(faces: &Faces, headers: &HeaderMap) -> Result<Arc<Client>, Rejection> {
+/// The session a request names: 400 without the header, 404 for an unknown or ended one (or
+/// one of another identity).
+fn session_of(
+    faces: &Faces,
+    headers: &HeaderMap,
+    caller: &Identity,
+) -> Result<Arc<Client>, Rejection> {
     let Some(id) = headers.get(SESSION_HEADER) else {
         return Err(Failure::new(
             Kind::MissingSession,
@@ -203,7 +230,7 @@ fn session_of(faces: &Faces, headers: &HeaderMap) -> Result<Arc<Client>, Rejecti
         )
         .into());
     };
-    Ok(faces.sessions.find(id.to_str().unwrap_or(""))?)
+    Ok(faces.sessions.find(id.to_str().unwrap_or(""), caller)?)
 }
 
 /// GET or DELETE without a session: 2026-07-28 has neither (405, POST only); every client of the
@@ -223,7 +250,11 @@ fn sessionless(headers: &HeaderMap) -> Option<Response> {
 }
 
 /// GET /mcp: the session's stream for messages not tied to a request.
-pub async fn get(State(faces): State<Arc<Faces>>, headers: HeaderMap) -> Response {
+pub async fn get(
+    State(faces): State<Arc<Faces>>,
+    Extension(caller): Extension<Arc<Identity>>,
+    headers: HeaderMap,
+) -> Response {
     if let Some(r) = sessionless(&headers) {
         return r;
     }
@@ -231,7 +262,7 @@ pub async fn get(State(faces): State<Arc<Faces>>, headers: HeaderMap) -> Respons
         guard::origin_and_host(&headers, &faces.gateway().config.gateway)?;
         guard::accept_for_get(&headers)?;
         guard::protocol_version(&headers)?;
-        session_of(&faces, &headers)
+        session_of(&faces, &headers, &caller)
     })();
     let client = match opened {
         Ok(c) => c,
@@ -249,13 +280,17 @@ pub async fn get(State(faces): State<Arc<Faces>>, headers: HeaderMap) -> Respons
 }
 
 /// DELETE /mcp: end a session.
-pub async fn delete(State(faces): State<Arc<Faces>>, headers: HeaderMap) -> Response {
+pub async fn delete(
+    State(faces): State<Arc<Faces>>,
+    Extension(caller): Extension<Arc<Identity>>,
+    headers: HeaderMap,
+) -> Response {
     if let Some(r) = sessionless(&headers) {
         return r;
     }
     let checked = guard::origin_and_host(&headers, &faces.gateway().config.gateway)
         .map_err(Rejection::from)
-        .and_then(|()| session_of(&faces, &headers));
+        .and_then(|()| session_of(&faces, &headers, &caller));
     match checked {
         Ok(client) => {
             faces.sessions.end(&client.id).await;

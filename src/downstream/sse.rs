@@ -5,12 +5,13 @@ use super::channel;
 use super::guard;
 use super::reply::{self, Rejection};
 use super::Faces;
-use crate::call::{Failure, Kind};
+use crate::call::{Failure, Identity, Kind};
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use bytes::Bytes;
 use futures::StreamExt;
 use serde::Deserialize;
@@ -18,11 +19,15 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 /// GET /sse
-pub async fn open(State(faces): State<Arc<Faces>>, headers: HeaderMap) -> Response {
+pub async fn open(
+    State(faces): State<Arc<Faces>>,
+    Extension(caller): Extension<Arc<Identity>>,
+    headers: HeaderMap,
+) -> Response {
     if let Err(f) = guard::origin_and_host(&headers, &faces.gateway().config.gateway) {
         return Rejection::from(f).into_response();
     }
-    let client = match faces.sessions.open().await {
+    let client = match faces.sessions.open(caller, "sse").await {
         Ok(c) => c,
         Err(f) => return Rejection::from(f).into_response(),
     };
@@ -74,6 +79,7 @@ pub struct Target {
 /// POST /messages?sessionId=...
 pub async fn message(
     State(faces): State<Arc<Faces>>,
+    Extension(caller): Extension<Arc<Identity>>,
     Query(t): Query<Target>,
     headers: HeaderMap,
     body: Body,
@@ -85,7 +91,7 @@ pub async fn message(
         let id = t.session_id.as_deref().ok_or_else(|| {
             Failure::new(Kind::MissingSession, "missing sessionId query parameter")
         })?;
-        faces.sessions.find(id)
+        faces.sessions.find(id, &caller)
     })();
     let client = match checked {
         Ok(c) => c,

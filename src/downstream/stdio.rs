@@ -7,10 +7,10 @@ use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// Serve one session on stdin/stdout until stdin closes.
-pub async fn serve(faces: Arc<Faces>) -> std::io::Result<()> {
+pub async fn serve(faces: Arc<Faces>, caller: Arc<crate::call::Identity>) -> std::io::Result<()> {
     let session = faces
         .sessions
-        .open()
+        .open(caller, "stdio")
         .await
         .map_err(|f| std::io::Error::other(f.to_string()))?;
     let (tx, mut rx) =

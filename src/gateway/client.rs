@@ -3,6 +3,7 @@
 //! (ids clients name, expiry, the registry) are built on top of this by the session layer.
 
 use super::private::Private;
+use crate::call::{Identity, Via};
 use crate::upstream::Connection;
 use bytes::Bytes;
 use dashmap::DashMap;
@@ -82,9 +83,15 @@ pub struct Client {
     private: DashMap<usize, Private>,
     /// Serializes opening private connections.
     pub opening: tokio::sync::Mutex<()>,
-    /// Who the client is, for per-client limits: set for stateless (2026-07-28) requests, whose
-    /// id says nothing; else the id.
+    /// Who the client is, for per-client limits: set for anonymous stateless (2026-07-28)
+    /// requests, whose id says nothing; else the identity's subject, else the id.
     key: OnceLock<Arc<str>>,
+    /// Who is calling (policy, audit, identity headers upstream); a session is bound to it.
+    pub identity: Arc<Identity>,
+    /// The key of an authenticated identity.
+    identity_key: Option<Arc<str>>,
+    /// Where it came in (`http`, `sse`, `stdio`, `admin`), for the audit log.
+    pub face: &'static str,
 }
 
 impl std::fmt::Debug for Client {
@@ -109,9 +116,18 @@ pub fn random_token() -> String {
 }
 
 impl Client {
-    /// A new, not yet initialized client with a fresh random id.
+    /// A new, not yet initialized client with a fresh random id, on a gateway without
+    /// authentication.
     pub fn new() -> Self {
+        Self::for_caller(Identity::anonymous(Via::Open), "http")
+    }
+
+    /// A new client of `identity`, come in through `face`.
+    pub fn for_caller(identity: Arc<Identity>, face: &'static str) -> Self {
         Client {
+            identity_key: identity.limit_key(),
+            identity,
+            face,
             id: Arc::from(random_token()),
             negotiated: OnceLock::new(),
             initialized: AtomicBool::new(false),
@@ -149,7 +165,11 @@ impl Client {
 
     /// The key per-client limits count under.
     pub fn key(&self) -> Arc<str> {
-        self.key.get().unwrap_or(&self.id).clone()
+        self.identity_key
+            .as_ref()
+            .or(self.key.get())
+            .unwrap_or(&self.id)
+            .clone()
     }
 
     /// Attach the client's stream; `false` if one is already open (only one is allowed).

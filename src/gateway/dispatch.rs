@@ -1,9 +1,10 @@
 //! What the gateway does with each message a client sends, whatever the face.
 
+use super::access::Audited;
 use super::forward::{failed, Route};
 use super::{resolve, subscriptions, tools, Client, Gateway, Related};
 use crate::call::{Failure, Reply};
-use crate::catalog::naming;
+use crate::catalog::{naming, Named};
 use crate::jsonrpc;
 use crate::upstream::ListKind;
 use bytes::Bytes;
@@ -51,10 +52,10 @@ impl Gateway {
         let done = |()| jsonrpc::response_result(id, "{}");
         let route = match method {
             "ping" => return Ok(jsonrpc::response_result(id, "{}")),
-            "tools/list" => return self.list(id, ListKind::Tools, p),
-            "prompts/list" => return self.list(id, ListKind::Prompts, p),
-            "resources/list" => return self.list(id, ListKind::Resources, p),
-            "resources/templates/list" => return self.list(id, ListKind::Templates, p),
+            "tools/list" => return self.list(client, id, ListKind::Tools, p),
+            "prompts/list" => return self.list(client, id, ListKind::Prompts, p),
+            "resources/list" => return self.list(client, id, ListKind::Resources, p),
+            "resources/templates/list" => return self.list(client, id, ListKind::Templates, p),
             "tools/call" => return self.tools_call(client, related, id, p).await,
             "resources/subscribe" => {
                 return Ok(match self.subscribe(client, p).await? {
@@ -64,18 +65,49 @@ impl Gateway {
             }
             "resources/unsubscribe" => return self.unsubscribe(client, p).await.map(done),
             "logging/setLevel" => return self.set_level(client, p).await.map(done),
-            "prompts/get" => ("prompts/get", resolve::prompt(&self.catalog(), p)?),
-            "resources/read" => ("resources/read", resolve::read(&self.catalog(), p)?),
+            "prompts/get" => ("prompts/get", resolve::prompt(&self.catalog(), p)),
+            "resources/read" => ("resources/read", resolve::read(&self.catalog(), p)),
             "completion/complete" => (
                 "completion/complete",
-                resolve::completion(&self.catalog(), p)?,
+                resolve::completion(&self.catalog(), p),
             ),
             _ => return Err(Failure::method_not_found(method)),
         };
         let (method, target) = route;
-        Ok(self
-            .forward(client, related, id, method, Route::read(target))
-            .await)
+        let named = resolve::named(method, p).unwrap_or_default();
+        if !self.may_see(client, &named) {
+            return Err(self.hidden(client, method, &named));
+        }
+        let mut route = Route::read(target?);
+        let arguments = jsonrpc::member(p, "arguments").map(|a| a.get().to_string());
+        route.audited = self.admit(client, method, &named, &route, arguments.as_deref())?;
+        Ok(self.forward(client, related, id, method, route).await)
+    }
+
+    /// Policy on a call about to be forwarded: refused, or allowed with what its audit line
+    /// will say.
+    fn admit(
+        &self,
+        client: &Client,
+        method: &'static str,
+        name: &str,
+        route: &Route,
+        arguments: Option<&str>,
+    ) -> Result<Option<Audited>, Failure> {
+        let rule = self.authorize(client, method, name, route.server, arguments)?;
+        if !self.audit.enabled() {
+            return Ok(None);
+        }
+        let up = &self.pool.all()[route.server];
+        Ok(Some(Audited {
+            method,
+            name: Arc::from(name),
+            upstream_name: route.tool.clone().unwrap_or_else(|| Arc::from(name)),
+            rule,
+            arguments: arguments
+                .filter(|_| up.spec.audit_arguments)
+                .and_then(|a| RawValue::from_string(a.to_string()).ok()),
+        }))
     }
 
     /// `tools/call`: the gateway's own tools, else the upstream that owns the name.
@@ -94,7 +126,9 @@ impl Gateway {
         let (name, params) = match name.as_str() {
             tools::FIND_TOOLS => {
                 let max = self.config.router.max_prompt_bytes;
-                let result = tools::find(&self.catalog(), &self.router(), self.lean(), max, params);
+                let visible = |t: &Named| self.may_see(client, &t.exposed);
+                let (catalog, router) = (self.catalog(), self.router());
+                let result = tools::find(&catalog, &router, self.lean(), max, params, &visible);
                 return Ok(jsonrpc::response_result(id, &result));
             }
             tools::CALL_TOOL if self.lean() => {
@@ -104,15 +138,32 @@ impl Gateway {
             }
             _ => (name, params),
         };
-        let route = self.resolve_tool(&name, params).await?;
+        let mut route = match self.resolve_tool(client, &name, params).await {
+            Err(_) if !self.may_see(client, &name) => {
+                return Err(self.hidden(client, "tools/call", &name))
+            }
+            other => other?,
+        };
+        let exposed = route
+            .exposed
+            .clone()
+            .unwrap_or_else(|| Arc::from(name.as_str()));
+        let arguments = jsonrpc::member(params, "arguments").map(|a| a.get().to_string());
+        route.audited = self.admit(client, "tools/call", &exposed, &route, arguments.as_deref())?;
         Ok(self.forward(client, related, id, "tools/call", route).await)
     }
 
-    /// The route of tool `name`; a name with the prefix of a lazy server not started yet starts
-    /// it first.
-    async fn resolve_tool(&self, name: &str, params: Option<&str>) -> Result<Route, Failure> {
+    /// The route of tool `name` among those `client` may see; a name with the prefix of a lazy
+    /// server not started yet starts it first.
+    async fn resolve_tool(
+        &self,
+        client: &Client,
+        name: &str,
+        params: Option<&str>,
+    ) -> Result<Route, Failure> {
         let max = self.config.router.max_prompt_bytes;
-        let found = resolve::tool(&self.catalog(), &self.router(), max, name, params);
+        let visible = |t: &Named| self.may_see(client, &t.exposed);
+        let found = resolve::tool(&self.catalog(), &self.router(), max, name, params, &visible);
         if found.is_ok() {
             return found;
         }
@@ -123,7 +174,7 @@ impl Gateway {
         match woken {
             Some(up) => {
                 self.wake(up.index).await;
-                resolve::tool(&self.catalog(), &self.router(), max, name, params)
+                resolve::tool(&self.catalog(), &self.router(), max, name, params, &visible)
             }
             None => found,
         }
@@ -157,13 +208,25 @@ impl Gateway {
         }
     }
 
-    fn list(&self, id: &str, kind: ListKind, params: Option<&str>) -> Result<Bytes, Failure> {
+    /// A page of a list, holding only what `client` may see.
+    fn list(
+        &self,
+        client: &Client,
+        id: &str,
+        kind: ListKind,
+        params: Option<&str>,
+    ) -> Result<Bytes, Failure> {
         let cursor = jsonrpc::string_member(params, "cursor");
-        let page = self
-            .catalog()
-            .page(kind, cursor.as_deref(), self.config.gateway.page_size)
-            .map_err(Failure::invalid_params)?;
-        Ok(jsonrpc::response_result(id, &page))
+        let (catalog, size) = (self.catalog(), self.config.gateway.page_size);
+        let page = if self.policy.active() {
+            catalog.page_where(kind, cursor.as_deref(), size, |n| self.may_see(client, n))
+        } else {
+            catalog.page(kind, cursor.as_deref(), size)
+        };
+        Ok(jsonrpc::response_result(
+            id,
+            &page.map_err(Failure::invalid_params)?,
+        ))
     }
 
     /// Subscribe `client` to an exposed resource URI (`params` = `{"uri": ...}`); also for faces
@@ -176,6 +239,9 @@ impl Gateway {
         params: Option<&str>,
     ) -> Result<Option<Reply>, Failure> {
         let uri = resolve::required(params, "uri")?;
+        if !self.may_see(client, &uri) {
+            return Err(self.hidden(client, "resources/subscribe", &uri));
+        }
         let (server, original) = resolve::uri(&self.catalog(), &uri)?;
         if !client.subscriptions.lock().insert(uri.clone()) {
             return Ok(None); // already subscribed

@@ -1,6 +1,7 @@
 //! Forwarding a client's request through its upstream's layer stack, on the shared connection or
 //! the client's own (`isolation = "per-session"`).
 
+use super::access::Audited;
 use super::relay::CallContext;
 use super::{Client, Gateway, Handle, Related};
 use crate::call::{Activity, Call, Failure, Kind, Origin, Reply};
@@ -19,10 +20,14 @@ pub struct Route {
     pub params: String,
     /// The upstream's own tool name (`tools/call`).
     pub tool: Option<Arc<str>>,
+    /// The tool's exposed name (`tools/call`).
+    pub exposed: Option<Arc<str>>,
     /// Whether sending it twice is harmless.
     pub retry_safe: bool,
     /// The tool's `x-mcp-header` annotations.
     pub param_headers: Arc<[Annotation]>,
+    /// What the audit line of this call says, when there is an audit log.
+    pub audited: Option<Audited>,
 }
 
 impl Route {
@@ -32,8 +37,10 @@ impl Route {
             server,
             params,
             tool: None,
+            exposed: None,
             retry_safe: true,
             param_headers: Arc::new([]),
+            audited: None,
         }
     }
 
@@ -142,8 +149,13 @@ impl Gateway {
             retry_safe: route.retry_safe,
             param_headers,
         };
+        let started = tokio::time::Instant::now();
         let outcome = up.stack.call(call).await;
         client.end(id);
+        if let Some(a) = &route.audited {
+            let result = crate::layers::metrics::outcome(&outcome);
+            self.audit_call(client, route.server, a, result, started.elapsed());
+        }
         match outcome {
             Ok(reply) => {
                 tracing::debug!(error = reply.is_error(), "upstream answered");
@@ -155,24 +167,6 @@ impl Gateway {
                 jsonrpc::error_message(Some(id), &e.to_rpc())
             }
         }
-    }
-
-    /// A `tools/call` made by the gateway itself (`/route`), answered as a whole message.
-    pub async fn forward_call(&self, client: &Arc<Client>, server: usize, params: &str) -> Bytes {
-        let tool: Option<Arc<str>> = jsonrpc::view(params).name.map(|n| Arc::from(n.as_ref()));
-        let catalog = self.catalog();
-        let known = tool
-            .as_deref()
-            .and_then(|t| catalog.tool_by_original(server, t));
-        let route = Route {
-            server,
-            params: params.to_string(),
-            retry_safe: known.is_some_and(|t| t.retry_safe),
-            param_headers: known.map_or_else(|| Arc::from([]), |t| t.param_headers.clone()),
-            tool,
-        };
-        self.forward(client, None, "\"route\"", "tools/call", route)
-            .await
     }
 }
 

@@ -6,10 +6,13 @@
 //! - `dispatch.rs`: each client message, by method; `resolve.rs`: exposed names and URIs back to
 //!   (upstream, original); `forward.rs`: a request through an upstream's stack, and `relay.rs`:
 //!   what the upstream sends back meanwhile.
+//! - `access.rs`: policy on every path that lists or reaches a name, and the audit line of
+//!   each decision.
 //! - `lifecycle.rs`: `initialize` and `server/discover`; `subscriptions.rs`: upstream
 //!   subscriptions shared by clients; `tools.rs`: the gateway's own tools; `events.rs`: what
 //!   upstreams say outside any call, turned into [`Notice`]s for clients.
 
+mod access;
 mod client;
 mod dispatch;
 mod events;
@@ -28,6 +31,8 @@ pub use pool::{Handle, Pool};
 
 use crate::catalog::{self, Catalog, Collision};
 use crate::config::{Config, Expose};
+use crate::policy::audit::Audit;
+use crate::policy::Policy;
 use crate::router::Router;
 use crate::upstream::ListKind;
 use arc_swap::ArcSwap;
@@ -59,6 +64,14 @@ pub enum StartError {
         /// Every unprefixed collision, described.
         collisions: String,
     },
+    /// The audit log cannot be opened.
+    #[error("audit.path: cannot open {path}: {error}")]
+    Audit {
+        /// The file.
+        path: String,
+        /// Why.
+        error: std::io::Error,
+    },
 }
 
 /// Everything a face needs to serve MCP.
@@ -71,14 +84,46 @@ pub struct Gateway {
     router: ArcSwap<Router>,
     subscriptions: subscriptions::Subscriptions,
     notices: broadcast::Sender<Notice>,
+    /// Who may see and call what.
+    pub policy: Policy,
+    /// Where decisions and calls are recorded (when `[audit]` is configured).
+    pub audit: Arc<Audit>,
 }
 
 impl Gateway {
     /// Start every upstream, build the catalog, and begin listening for upstream events.
     pub async fn start(config: Config) -> Result<Arc<Gateway>, StartError> {
+        Self::start_watched(config, |_| ()).await
+    }
+
+    /// [`Gateway::start`], showing `progress` the pool every 100 ms while the upstreams start
+    /// (a terminal's progress line).
+    pub async fn start_watched(
+        config: Config,
+        mut progress: impl FnMut(&Pool) + Send,
+    ) -> Result<Arc<Gateway>, StartError> {
         crate::observe::prometheus();
+        let audit = Audit::open(&config.audit).map_err(|error| StartError::Audit {
+            path: config
+                .audit
+                .path
+                .as_ref()
+                .map_or(String::new(), |p| p.display().to_string()),
+            error,
+        })?;
+        let policy = Policy::new(config.policy.clone());
         let (pool, events) = Pool::new(&config);
-        pool.start_all().await;
+        {
+            let started = pool.start_all();
+            tokio::pin!(started);
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+            loop {
+                tokio::select! {
+                    _ = &mut started => break,
+                    _ = tick.tick() => progress(&pool),
+                }
+            }
+        }
         let gw = Arc::new(Gateway {
             router: ArcSwap::from_pointee(Router::build(&config, None)),
             config,
@@ -86,6 +131,8 @@ impl Gateway {
             catalog: ArcSwap::from_pointee(Catalog::default()),
             subscriptions: Default::default(),
             notices: broadcast::channel(NOTICES).0,
+            policy,
+            audit: Arc::new(audit),
         });
         let fatal: Vec<String> = gw
             .rebuild_catalog()

@@ -137,6 +137,10 @@ impl Caller for CallContext {
         self.progress.is_some()
     }
 
+    fn identity(&self) -> Option<Arc<crate::call::Identity>> {
+        Some(self.client.identity.clone())
+    }
+
     fn ask(
         self: Arc<Self>,
         method: String,

@@ -9,22 +9,24 @@ use crate::jsonrpc;
 use crate::router::Router;
 
 /// The route of tool `name`, with params carrying the upstream's own name; when several servers
-/// offer it un-prefixed, the first `max_scored` bytes of its arguments decide.
+/// offer it un-prefixed, the first `max_scored` bytes of its arguments decide. Only tools the
+/// caller may see (`visible`) are candidates.
 pub fn tool(
     catalog: &Catalog,
     router: &Router,
     max_scored: usize,
     name: &str,
     params: Option<&str>,
+    visible: &dyn Fn(&Named) -> bool,
 ) -> Result<Route, Failure> {
-    if let Some(found) = exposed_tool(catalog, name, params) {
+    if let Some(found) = exposed_tool(catalog, name, params, visible) {
         return Ok(found);
     }
     let candidates: Vec<&Named> = catalog
         .tools
         .items()
         .iter()
-        .filter(|t| &*t.original == name)
+        .filter(|t| &*t.original == name && visible(t))
         .collect();
     let chosen = match candidates.as_slice() {
         [] => None,
@@ -37,8 +39,10 @@ pub fn tool(
         server: tool.server,
         params: jsonrpc::set_members(params, &[("name", &original)]),
         tool: Some(tool.original.clone()),
+        exposed: Some(tool.exposed.clone()),
         retry_safe: tool.retry_safe,
         param_headers: tool.param_headers.clone(),
+        audited: None,
     })
 }
 
@@ -48,8 +52,13 @@ pub fn unknown_tool(name: &str) -> Failure {
 }
 
 /// The tool under its exposed name: its original name swapped into the params in place.
-fn exposed_tool(catalog: &Catalog, name: &str, params: Option<&str>) -> Option<Route> {
-    let t = catalog.tools.get(name)?;
+fn exposed_tool(
+    catalog: &Catalog,
+    name: &str,
+    params: Option<&str>,
+    visible: &dyn Fn(&Named) -> bool,
+) -> Option<Route> {
+    let t = catalog.tools.get(name).filter(|t| visible(t))?;
     let text = params.unwrap_or("{}");
     let params = match (t.original == t.exposed, jsonrpc::view(text).name_span) {
         (true, _) => text.to_string(),
@@ -63,8 +72,10 @@ fn exposed_tool(catalog: &Catalog, name: &str, params: Option<&str>) -> Option<R
         server: t.server,
         params,
         tool: Some(t.original.clone()),
+        exposed: Some(t.exposed.clone()),
         retry_safe: t.retry_safe,
         param_headers: t.param_headers.clone(),
+        audited: None,
     })
 }
 
@@ -161,6 +172,19 @@ pub fn completion(catalog: &Catalog, params: Option<&str>) -> Result<(usize, Str
         }
     };
     Ok((server, jsonrpc::set_members(params, &[("ref", &new_ref)])))
+}
+
+/// The exposed name or URI a `prompts/get`, `resources/read` or `completion/complete` names
+/// (what policy decides on).
+pub fn named(method: &str, params: Option<&str>) -> Option<String> {
+    match method {
+        "prompts/get" => jsonrpc::string_member(params, "name"),
+        "resources/read" => jsonrpc::string_member(params, "uri"),
+        _ => {
+            let r = jsonrpc::member(params, "ref")?;
+            jsonrpc::str_member(Some(&r), "name").or_else(|| jsonrpc::str_member(Some(&r), "uri"))
+        }
+    }
 }
 
 /// A string member the method cannot do without: -32602 naming it when absent.

@@ -2,7 +2,7 @@
 //! and, in lean mode (`[router] expose = "search"`), `switchboard__call_tool`.
 
 use crate::call::Failure;
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Named};
 use crate::jsonrpc;
 use crate::router::Router;
 use serde::Deserialize;
@@ -13,6 +13,11 @@ use serde_json::{json, Value};
 pub const FIND_TOOLS: &str = "switchboard__find_tools";
 /// Name of the lean mode's call tool.
 pub const CALL_TOOL: &str = "switchboard__call_tool";
+
+/// Whether `name` is one of the gateway's own tools.
+pub fn is_own(name: &str) -> bool {
+    name == FIND_TOOLS || name == CALL_TOOL
+}
 
 /// The tool objects the gateway lists as its own.
 pub fn definitions(lean: bool) -> Vec<Box<RawValue>> {
@@ -57,15 +62,17 @@ struct FindArgs {
 }
 
 /// `switchboard__find_tools`: the best tools for a query, with scores and reasons, as a tool
-/// result. Bad arguments are the model's to fix: a tool error result, not a protocol error.
+/// result, among the tools the caller may see (`visible`). Bad arguments are the model's to fix:
+/// a tool error result, not a protocol error.
 pub fn find(
     catalog: &Catalog,
     router: &Router,
     lean: bool,
     max_query: usize,
     params: Option<&str>,
+    visible: &dyn Fn(&Named) -> bool,
 ) -> String {
-    search(catalog, router, lean, max_query, params).unwrap_or_else(|e| {
+    search(catalog, router, lean, max_query, params, visible).unwrap_or_else(|e| {
         json!({ "content": [{ "type": "text", "text": e.message() }], "isError": true }).to_string()
     })
 }
@@ -94,6 +101,7 @@ fn search(
     lean: bool,
     max_query: usize,
     params: Option<&str>,
+    visible: &dyn Fn(&Named) -> bool,
 ) -> Result<String, Failure> {
     let args = jsonrpc::member(params, "arguments").ok_or_else(|| {
         Failure::invalid_params(format!("{FIND_TOOLS} needs arguments with a \"query\""))
@@ -123,7 +131,7 @@ fn search(
             .items()
             .iter()
             .enumerate()
-            .filter(|(_, t)| t.server == s.index)
+            .filter(|(_, t)| t.server == s.index && visible(t))
         {
             let tool_points = s
                 .tool_scores

@@ -44,6 +44,10 @@ pub mod code {
     pub const UPSTREAM_TRANSPORT: i64 = -32035;
     /// A server-to-client request could not reach the client.
     pub const CLIENT_UNREACHABLE: i64 = -32036;
+    /// No valid credentials (the HTTP answer is 401 with `WWW-Authenticate`).
+    pub const UNAUTHENTICATED: i64 = -32040;
+    /// Authenticated, but policy or a missing scope or role forbids it.
+    pub const POLICY_DENIED: i64 = -32041;
 }
 
 /// An error the gateway answers with: code, message and optional raw `data`.

@@ -188,6 +188,9 @@ pub fn offline_fleet() -> (Config, Catalog) {
         servers,
         router: Default::default(),
         child_env: Vec::new(),
+        auth: crate::config::AuthSettings::open(),
+        policy: Vec::new(),
+        audit: Default::default(),
     };
     (config, catalog)
 }

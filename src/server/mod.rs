@@ -1,5 +1,8 @@
 //! The server assembly: the MCP faces and the admin endpoints mounted side by side on one HTTP
-//! application, served on a listener whose connections are bounded ([`listen`]).
+//! application, each behind authentication (`/health` and `/ready` stay open), served on a
+//! listener whose connections are bounded ([`listen`]).
+
+use crate::auth::{self, Auth};
 
 mod listen;
 
@@ -15,14 +18,19 @@ use tokio::net::TcpListener;
 pub struct Server {
     /// The faces (and through them, the sessions and the gateway).
     pub faces: Arc<Faces>,
+    /// Who may connect.
+    pub auth: Arc<Auth>,
 }
 
 impl Server {
-    /// The faces over a started gateway.
-    pub fn new(gw: Arc<Gateway>) -> Server {
-        Server {
+    /// The faces over a started gateway; fails when authentication cannot be set up (an
+    /// unreadable JWKS file).
+    pub fn new(gw: Arc<Gateway>) -> Result<Server, String> {
+        let auth = Arc::new(Auth::new(&gw.config.auth, gw.audit.clone())?);
+        Ok(Server {
             faces: Faces::new(Sessions::new(gw)),
-        }
+            auth,
+        })
     }
 
     /// The gateway.
@@ -32,8 +40,16 @@ impl Server {
 
     /// The HTTP application, without a socket (tests drive it with `oneshot`).
     pub fn app(&self) -> Router {
-        downstream::routes(self.faces.clone())
-            .merge(crate::admin::routes(self.faces.sessions.clone()))
+        use axum::middleware::from_fn_with_state;
+        let sessions = &self.faces.sessions;
+        let faces = downstream::routes(self.faces.clone())
+            .route_layer(from_fn_with_state(self.auth.clone(), auth::faces));
+        let admin = crate::admin::routes(sessions.clone())
+            .route_layer(from_fn_with_state(self.auth.clone(), auth::admin));
+        faces
+            .merge(admin)
+            .merge(crate::admin::open_routes(sessions.clone()))
+            .merge(auth::metadata_routes(self.auth.clone()))
     }
 
     /// Serve the application on `listener` until `shutdown` resolves.

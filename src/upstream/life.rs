@@ -38,6 +38,7 @@ impl Upstream {
     /// Open, serve until lost, and again, with backoff while it is down, until stopped.
     async fn live(self: Arc<Self>, first: oneshot::Sender<()>) {
         let mut first = Some(first);
+        let began = Instant::now();
         let mut was_ready = false;
         let mut wait = BACKOFF.0;
         loop {
@@ -52,6 +53,7 @@ impl Upstream {
                     return;
                 }
                 Ok((conn, lists)) => {
+                    self.ready_in.lock().get_or_insert(began.elapsed());
                     // Not the first attempt: the gateway's catalog was built without it.
                     self.serving(&conn, lists, first.is_none());
                     if let Some(f) = first.take() {
@@ -63,7 +65,8 @@ impl Upstream {
                     if self.stopping.load(Ordering::Acquire) {
                         return;
                     }
-                    tracing::warn!(server = %self.spec.name, "upstream connection lost; restarting");
+                    let stderr = self.stderr().last().join("\n");
+                    tracing::warn!(server = %self.spec.name, stderr = %stderr, "upstream connection lost; restarting");
                     self.set_state(State::Restarting);
                 }
                 Err(e) => self.down(&e, was_ready, first.is_some(), wait),

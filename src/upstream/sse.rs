@@ -2,7 +2,7 @@
 
 use super::http::transport;
 use super::Peer;
-use crate::call::Failure;
+use crate::call::{Failure, Identity};
 use crate::config::HttpTarget;
 use bytes::Bytes;
 use eventsource_stream::Eventsource;
@@ -18,6 +18,7 @@ pub struct SseLink {
     client: reqwest::Client,
     endpoint: Url,
     headers: HeaderMap,
+    target: Arc<HttpTarget>,
     reader: JoinHandle<()>,
 }
 
@@ -86,17 +87,19 @@ impl SseLink {
             client,
             endpoint,
             headers: post_headers,
+            target: Arc::new(target.clone()),
             reader,
         })
     }
 
     /// POST one message; answers arrive on the stream.
-    pub async fn send(&self, msg: Bytes) -> Result<(), Failure> {
-        let resp = self
+    pub async fn send(&self, msg: Bytes, caller: Option<&Identity>) -> Result<(), Failure> {
+        let req = self
             .client
             .post(self.endpoint.clone())
             .headers(self.headers.clone())
-            .body(msg)
+            .body(msg);
+        let resp = super::http::caller_headers(req, &self.target, caller)
             .send()
             .await
             .map_err(transport)?;

@@ -47,6 +47,8 @@ pub struct Upstream {
     state: parking_lot::Mutex<State>,
     /// When the next attempt to (re)start it is due, while it is down.
     pub(super) next_try: parking_lot::Mutex<Option<Instant>>,
+    /// How long its first successful start took, from the first attempt.
+    pub(super) ready_in: parking_lot::Mutex<Option<std::time::Duration>>,
     /// Woken on every change of state or connection.
     changed: Notify,
     pub(super) restarts: AtomicU64,
@@ -89,6 +91,7 @@ impl Upstream {
             started: tokio::sync::Mutex::new(false),
             state: parking_lot::Mutex::new(state),
             next_try: parking_lot::Mutex::new(None),
+            ready_in: parking_lot::Mutex::new(None),
             changed: Notify::new(),
             restarts: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
@@ -192,6 +195,11 @@ impl Upstream {
     /// Where it is in its life.
     pub fn state(&self) -> State {
         *self.state.lock()
+    }
+
+    /// How long it took to become ready the first time (from its first attempt), once it has.
+    pub fn ready_in(&self) -> Option<std::time::Duration> {
+        *self.ready_in.lock()
     }
 
     /// How many times its connection was re-opened after being lost.

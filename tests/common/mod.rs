@@ -35,6 +35,7 @@ fn installed(dir: &Path) -> bool {
     [
         "venv/bin/python",
         "npm/node_modules",
+        "npm/node_modules/oidc-provider",
         "node22/node_modules",
         "conformance-2026/node_modules",
     ]
@@ -172,12 +173,18 @@ impl Gateway {
             std::fs::create_dir_all(parent).unwrap();
         }
         std::fs::write(&path, config).unwrap();
-        let mut child = Command::new(switchboard_bin())
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        let mut cmd = Command::new(switchboard_bin());
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--config"])
             .arg(&path)
             .env("SWITCHBOARD_LOG", "info")
-            .env("NO_COLOR", "1")
-            .envs(env.iter().copied())
+            .envs(env.iter().copied());
+        Self::launch(cmd, dir)
+    }
+
+    /// Run `cmd` (a `serve` of some kind) and wait for its "listening on" line; `dir` lives as
+    /// long as the gateway.
+    pub fn launch(mut cmd: Command, dir: tempfile::TempDir) -> Gateway {
+        let mut child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -200,7 +207,7 @@ impl Gateway {
         });
         let proc = Proc { child };
         let url = match rx.recv_timeout(Duration::from_secs(90)) {
-            Ok(u) => strip_ansi(&u),
+            Ok(u) => u,
             Err(_) => panic!("gateway did not start; log:\n{}", log.lock().unwrap()),
         };
         let base = url.trim_end_matches("/mcp").to_string();
@@ -237,23 +244,6 @@ impl Drop for Gateway {
             );
         }
     }
-}
-
-fn strip_ansi(s: &str) -> String {
-    let mut out = String::new();
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for d in chars.by_ref() {
-                if d.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// A raw MCP-over-HTTP client: exact statuses, headers and bodies.
@@ -436,4 +426,14 @@ pub fn protocols(gw: &Gateway) -> Value {
         })
         .collect::<serde_json::Map<_, _>>()
         .into()
+}
+
+/// The tool names of a `tools/list` answer.
+pub fn tool_names(answer: &Value) -> Vec<&str> {
+    answer["result"]["tools"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a tools/list answer: {answer}"))
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect()
 }

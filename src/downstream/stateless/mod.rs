@@ -46,19 +46,20 @@ pub fn is_stateless(headers: &HeaderMap, method: &str, params: Option<&RawValue>
 pub async fn handle(
     faces: &Arc<Faces>,
     headers: &HeaderMap,
-    peer: Option<std::net::IpAddr>,
+    caller: super::http::Caller,
     id: &str,
     method: &str,
     params: Option<&RawValue>,
     wants: Wants,
 ) -> Response {
     let gw = faces.gateway();
-    let client = match prepare(gw, Some(headers), method, params) {
+    let client = match prepare(gw, Some(headers), method, params, caller.identity, "http") {
         Ok(c) => c,
         Err(e) => return refuse(id, e),
     };
-    if let Some(ip) = peer {
-        // No session to tell stateless clients apart: per-client limits count per address.
+    if let Some(ip) = caller.peer {
+        // No session to tell anonymous stateless clients apart: per-client limits count per
+        // address (an authenticated one counts under its identity).
         client.set_key(Arc::from(format!("peer:{ip}")));
     }
     let stripped = strip_envelope(params);
@@ -80,11 +81,11 @@ pub fn is_stateless_message(method: &str, params: Option<&RawValue>) -> bool {
 }
 
 /// Answer one 2026-07-28 request on a face that writes messages (stdio): its notifications, then
-/// its answer. `client` names the client for per-client limits (the face's own session);
-/// `cancel` fires when it cancels the request.
+/// its answer. `owner` is the face's own session: its id is the key per-client limits count
+/// under, its identity the caller's; `cancel` fires when it cancels the request.
 pub fn messages(
     faces: &Arc<Faces>,
-    key: Arc<str>,
+    owner: &Client,
     id: &str,
     method: &str,
     params: Option<&RawValue>,
@@ -93,11 +94,11 @@ pub fn messages(
     use futures::StreamExt;
     let one = |msg: Bytes| futures::stream::iter([msg]).boxed();
     let gw = faces.gateway();
-    let client = match prepare(gw, None, method, params) {
+    let client = match prepare(gw, None, method, params, owner.identity.clone(), owner.face) {
         Ok(c) => c,
         Err(e) => return one(jsonrpc::error_message(Some(id), &e.to_rpc())),
     };
-    client.set_key(key); // one client per stdio face
+    client.set_key(owner.id.clone()); // one client per stdio face
     let stripped = strip_envelope(params);
     let params = stripped.as_deref().or(params);
     match method {
@@ -120,6 +121,8 @@ fn prepare(
     headers: Option<&HeaderMap>,
     method: &str,
     params: Option<&RawValue>,
+    identity: Arc<crate::call::Identity>,
+    face: &'static str,
 ) -> Result<Arc<Client>, Failure> {
     let envelope = ladder::check(headers, method, params)?;
     if let (Some(headers), "tools/call") = (headers, method) {
@@ -132,7 +135,7 @@ fn prepare(
             format!("method not found: {method:?}; {why}"),
         ));
     }
-    let client = Arc::new(Client::new());
+    let client = Arc::new(Client::for_caller(identity, face));
     let accepts: Accepts = serde_json::from_str(&envelope.capabilities).unwrap_or_default();
     client.negotiate(Negotiated {
         version: STATELESS_VERSION,

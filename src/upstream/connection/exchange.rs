@@ -37,6 +37,7 @@ impl Connection {
         let (id, rx) = self.peer.register()?;
         let (rewritten, enveloped);
         let mut params = params;
+        let identity = caller.as_ref().and_then(|c| c.identity());
         if let Some(c) = caller {
             if c.wants_progress() {
                 rewritten = jsonrpc::with_progress_token(params, &format!("\"sb-{id}\""));
@@ -64,7 +65,8 @@ impl Connection {
         };
         let msg = jsonrpc::request(id, method, params);
         let exchange = async {
-            self.send_mirrored(msg, Some(id), mirror.as_ref()).await?;
+            self.send_mirrored(msg, Some(id), mirror.as_ref(), identity.as_deref())
+                .await?;
             rx.await.map_err(|_| Failure::closed())?
         };
         let cancelled = async {

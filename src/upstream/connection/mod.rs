@@ -10,7 +10,7 @@ use super::http::{HttpLink, Mirror};
 use super::sse::SseLink;
 use super::stdio::StdioLink;
 use super::{handshake, process, InitInfo, Peer};
-use crate::call::{Caller, Deadline, Failure, Kind, Reply};
+use crate::call::{Caller, Deadline, Failure, Identity, Kind, Reply};
 use crate::jsonrpc;
 use arc_swap::ArcSwap;
 use bytes::Bytes;
@@ -170,19 +170,22 @@ impl Connection {
     }
 
     async fn send(&self, msg: Bytes, id: Option<u64>) -> Result<(), Failure> {
-        self.send_mirrored(msg, id, None).await
+        self.send_mirrored(msg, id, None, None).await
     }
 
+    /// Send `msg`; over HTTP, with the headers a 2026-07-28 request mirrors and those the
+    /// server's configuration makes from the caller's identity.
     async fn send_mirrored(
         &self,
         msg: Bytes,
         id: Option<u64>,
         mirror: Option<&Mirror<'_>>,
+        caller: Option<&Identity>,
     ) -> Result<(), Failure> {
         match &self.link {
             Link::Stdio(l) => l.send(msg).await,
-            Link::Http(l) => l.send(msg, id, mirror).await,
-            Link::Sse(l) => l.send(msg).await,
+            Link::Http(l) => l.send(msg, id, mirror, caller).await,
+            Link::Sse(l) => l.send(msg, caller).await,
         }
     }
 

@@ -4,7 +4,7 @@
 mod stream;
 
 use super::Peer;
-use crate::call::{Failure, Kind};
+use crate::call::{Failure, Identity, Kind};
 use crate::config::HttpTarget;
 use crate::protocol::STATELESS_VERSION;
 use bytes::Bytes;
@@ -28,6 +28,27 @@ pub struct Mirror<'a> {
     pub name: Option<String>,
     /// `Mcp-Param-*` (name, encoded value), from the tool's `x-mcp-header` annotations.
     pub params: &'a [(String, String)],
+}
+
+/// The headers a server's configuration makes from the caller's identity (`${auth.sub}`...);
+/// one whose claim the caller lacks is left out. The caller's own credentials never get here:
+/// the gateway keeps nothing of them but the identity they established.
+pub fn caller_headers(
+    mut req: reqwest::RequestBuilder,
+    target: &HttpTarget,
+    caller: Option<&Identity>,
+) -> reqwest::RequestBuilder {
+    let Some(who) = caller else { return req };
+    for (name, template) in &target.caller_headers {
+        let value = template
+            .render(|claim| who.claim(claim))
+            .and_then(|v| HeaderValue::from_str(&v).ok());
+        if let Some(mut v) = value {
+            v.set_sensitive(true);
+            req = req.header(name, v);
+        }
+    }
+    req
 }
 
 /// The sending side of a streamable HTTP upstream.
@@ -101,6 +122,7 @@ impl HttpLink {
         msg: Bytes,
         id: Option<u64>,
         mirror: Option<&Mirror<'_>>,
+        caller: Option<&Identity>,
     ) -> Result<(), Failure> {
         let had_session = self.session.read().is_some();
         let mut req = self
@@ -108,6 +130,7 @@ impl HttpLink {
             .post(self.target.url.clone())
             .headers(self.headers.clone())
             .body(msg);
+        req = caller_headers(req, &self.target, caller);
         req = self.with_session(req);
         if let Some(m) = mirror {
             req = req
