@@ -230,7 +230,7 @@ fn main() {
             tokio::time::sleep(Duration::from_secs(1)).await;
             tick += 1;
             let kids = descendants(pid);
-            if faults && tick % 7 == 0 {
+            if faults && tick.is_multiple_of(7) {
                 if let Some(&k) = kids.get(tick as usize % kids.len().max(1)) {
                     let _ = nix::sys::signal::kill(
                         nix::unistd::Pid::from_raw(k as i32),
@@ -238,7 +238,7 @@ fn main() {
                     );
                 }
             }
-            if faults && tick % 11 == 0 {
+            if faults && tick.is_multiple_of(11) {
                 if let Some(&k) = kids.first() {
                     let k = nix::unistd::Pid::from_raw(k as i32);
                     let _ = nix::sys::signal::kill(k, nix::sys::signal::Signal::SIGSTOP);

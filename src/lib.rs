@@ -38,6 +38,7 @@ pub mod gateway;
 pub mod jsonrpc;
 pub mod layers;
 pub mod observe;
+pub mod pins;
 pub mod policy;
 pub mod protocol;
 pub mod router;

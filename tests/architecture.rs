@@ -18,6 +18,7 @@ const ORDER: &[&str] = &[
     "gateway",
     "router",
     "catalog",
+    "pins",
     "policy",
     "layers",
     "upstream",

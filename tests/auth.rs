@@ -558,13 +558,11 @@ fn a_gateway_beyond_loopback_needs_auth_or_an_explicit_off() {
     );
     std::fs::write(&path, &fx).unwrap();
     let port = free_port();
-    let out = Command::new(switchboard_bin())
-        .args(["serve", "--listen", &format!("0.0.0.0:{port}"), "--config"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = failure_of(
+        Command::new(switchboard_bin())
+            .args(["serve", "--listen", &format!("0.0.0.0:{port}"), "--config"])
+            .arg(&path),
+    );
     assert!(
         err.contains("refusing to listen on 0.0.0.0") && err.contains("auth = \"off\""),
         "{err}"

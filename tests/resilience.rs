@@ -161,6 +161,17 @@ async fn the_breaker_opens_on_repeated_faults_and_fails_fast() {
         let r = c.request(i, "tools/call", echo("stuck", "hello?")).await;
         assert_eq!(r["error"]["code"], -32001, "{r}");
     }
+    // The breaker takes in outcomes on its own task: it opens a moment after the second
+    // failure's answer (on a loaded machine a call sent at once could still be admitted).
+    let mut opened = false;
+    for _ in 0..100 {
+        if server_row(&gw, "stuck").await["breaker"] == "open" {
+            opened = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(opened, "the breaker did not open after two failures");
     // Open: refused without asking the upstream, naming the server and the wait.
     let r = c.request(3, "tools/call", echo("stuck", "hello?")).await;
     let message = r["error"]["message"].as_str().unwrap();

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 /// An error of the admin API: `{"error", "reason"}` with the status the failure's class gives.
-fn problem(f: Failure) -> Response {
+pub(super) fn problem(f: Failure) -> Response {
     let status = StatusCode::from_u16(f.class().status).unwrap_or(StatusCode::BAD_REQUEST);
     let body = json!({ "error": f.message(), "reason": f.kind().reason() });
     (status, Json(body)).into_response()

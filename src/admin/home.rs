@@ -25,6 +25,7 @@ pub async fn home(headers: HeaderMap) -> Response {
         "sse": "/sse",
         "status": { "health": "/health", "ready": "/ready", "servers": "/servers", "metrics": "/metrics" },
         "routing": { "analyze": "/analyze?prompt=...", "route": "POST /route" },
+        "pins": { "list": "/pins", "approve": "POST /pins/approve" },
     }))
     .into_response()
 }
@@ -39,6 +40,7 @@ address (streamable HTTP; <code>/sse</code> for clients of the 2024-11-05 transp
 <li><a href="/servers">/servers</a>: each upstream server's state, tools, latency and last error</li>
 <li><a href="/ready">/ready</a>, <a href="/health">/health</a>: probes</li>
 <li><a href="/metrics">/metrics</a>: Prometheus metrics</li>
+<li><a href="/pins">/pins</a>: pinned tool definitions, and the changes that await approval</li>
 <li><a href="/analyze?prompt=add+2+and+40">/analyze?prompt=...</a>: which servers a prompt routes to, and why</li>
 </ul>
 </body></html>

@@ -3,6 +3,7 @@
 
 mod analyze;
 mod home;
+mod pins;
 mod status;
 
 pub use status::describe;
@@ -31,5 +32,7 @@ pub fn routes(sessions: Arc<Sessions>) -> Router {
             get(analyze::analyze_get).post(analyze::analyze_post),
         )
         .route("/route", post(analyze::route))
+        .route("/pins", get(pins::list))
+        .route("/pins/approve", post(pins::approve))
         .with_state(sessions)
 }

@@ -64,13 +64,13 @@ pub async fn servers(State(sessions): State<Arc<Sessions>>, headers: HeaderMap) 
         .pool
         .all()
         .iter()
-        .map(|u| describe(u, &catalog))
+        .map(|u| describe(u, &catalog, gw.held_count(u.index)))
         .collect();
     Json(json!({ "servers": rows, "sessions": sessions.len() })).into_response()
 }
 
 /// One upstream as `/servers` (and `switchboard check`) describe it.
-pub fn describe(u: &Handle, catalog: &Catalog) -> Value {
+pub fn describe(u: &Handle, catalog: &Catalog, held: usize) -> Value {
     let (p50, p99) = u
         .latency()
         .percentiles()
@@ -93,6 +93,8 @@ pub fn describe(u: &Handle, catalog: &Catalog) -> Value {
         "next_try_in_ms": u.next_try_in().map(|d| d.as_millis() as u64),
         "stderr": if u.state() == Life::Ready { Vec::new() } else { u.stderr().last() },
         "tools": catalog.tools.items().iter().filter(|t| t.server == u.index).count(),
+        "held": held,
+        "on_tool_change": u.spec.on_tool_change,
         "latency_p50_us": p50,
         "latency_p99_us": p99,
     })

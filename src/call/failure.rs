@@ -173,6 +173,8 @@ kinds! {
     Elapsed => "elapsed", Gateway, false, false, Neutral, "timeout", code::REQUEST_TIMEOUT, 200;
     /// Something the gateway does not support (yet), named in the message.
     Unsupported => "unsupported", Gateway, false, false, Neutral, "unsupported", code::UNSUPPORTED, 200;
+    /// A tool whose definition changed since it was pinned (or a new one) awaits approval.
+    ToolHeld => "tool_held", Gateway, false, false, Neutral, "denied", code::TOOL_HELD, 403;
     /// A fault of the gateway itself.
     Internal => "internal", Gateway, false, false, Neutral, "internal", code::INTERNAL_ERROR, 200;
 }

@@ -50,6 +50,7 @@ const EXPECTED: &[Row] = {
         (Kind::SessionLimit, G, false, false, N, "overloaded", -32029, 503),
         (Kind::Elapsed, G, false, false, N, "timeout", -32001, 200),
         (Kind::Unsupported, G, false, false, N, "unsupported", -32033, 200),
+        (Kind::ToolHeld, G, false, false, N, "denied", -32042, 403),
         (Kind::Internal, G, false, false, N, "internal", -32603, 200),
     ]
 };

@@ -34,7 +34,7 @@ pub async fn check(path: Option<&Path>, json: bool) -> Result<(), String> {
         .all()
         .iter()
         .map(|u| {
-            let mut row = crate::admin::describe(u, &catalog);
+            let mut row = crate::admin::describe(u, &catalog, gw.held_count(u.index));
             row["required"] = json!(!u.spec.lazy);
             row["ok"] = json!(u.state() == State::Ready);
             row

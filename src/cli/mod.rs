@@ -6,6 +6,7 @@ mod check;
 mod commands;
 mod import;
 mod init;
+mod pins;
 mod progress;
 
 use crate::config::Config;
@@ -62,6 +63,17 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Pinned tool definitions: list them, show what changed, approve changes.
+    Pins {
+        /// list | diff | approve
+        #[arg(value_enum)]
+        action: pins::Action,
+        /// SERVER or SERVER/TOOL (approve needs one).
+        target: Option<String>,
+        /// Configuration file (its `gateway.state_dir` holds the pins).
+        #[arg(long, short, env = "SWITCHBOARD_CONFIG")]
+        config: Option<PathBuf>,
     },
     /// Start every configured server and report each: reachable, protocol, tools, time to
     /// ready, and why it failed (with its last stderr lines). Exits 1 if a required server fails.
@@ -186,6 +198,10 @@ pub enum Command {
         /// Append the headers of every request to this file, one JSON object per line (HTTP).
         #[arg(long)]
         record_headers: Option<std::path::PathBuf>,
+        /// Read `echo`'s description from this file at every tools/list; `echo` called with
+        /// the message `list_changed` first announces a list change (stdio).
+        #[arg(long)]
+        description_file: Option<std::path::PathBuf>,
     },
     /// Run a built-in demo MCP server on stdin/stdout (the embedded default launches two).
     DemoServer {
@@ -230,6 +246,11 @@ pub async fn run(cli: Cli) -> ExitCode {
             file,
         } => commands::eval(config.as_deref(), &rules, json, &file).await,
         Command::Check { config, json } => check::check(config.as_deref(), json).await,
+        Command::Pins {
+            action,
+            target,
+            config,
+        } => pins::run(config.as_deref(), action, target.as_deref()),
         Command::Status { url, config, json } => {
             check::status(url.as_deref(), config.as_deref(), json).await
         }
@@ -256,7 +277,11 @@ pub async fn run(cli: Cli) -> ExitCode {
             stderr_garbage,
             huge_answer,
             record_headers,
+            description_file,
         } => {
+            if let Some(f) = description_file {
+                let _ = crate::fixture::DESCRIPTION_FILE.set(f);
+            }
             let faults = crate::fixture::Faults {
                 crash_after,
                 hang,

@@ -43,6 +43,8 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "inherit_env",
     "max_per_session_children",
     "audit_arguments",
+    "on_tool_change",
+    "on_suspicious",
 ];
 
 /// How an entry says it is reached (`transport`, or VS Code's `type`).
@@ -146,6 +148,12 @@ pub struct Entry {
     /// Record the arguments of calls to it in the audit log (default: left out).
     #[serde(default)]
     pub audit_arguments: bool,
+    /// `allow` | `warn` (default) | `block`: a changed or new tool definition.
+    #[serde(default)]
+    pub on_tool_change: super::OnToolChange,
+    /// `warn` (default) | `block`: a tool whose description screening flags.
+    #[serde(default)]
+    pub on_suspicious: super::OnSuspicious,
 }
 
 /// Where an entry's field errors point: the file and the entry's path in it.
@@ -211,6 +219,8 @@ impl Entry {
             resilience: super::resilience::build(&self.written_resilience(), &at)?,
             protocol: self.protocol,
             audit_arguments: self.audit_arguments,
+            on_tool_change: self.on_tool_change,
+            on_suspicious: self.on_suspicious,
         }))
     }
 

@@ -54,6 +54,9 @@ pub struct GatewaySettings {
     pub client_answer_timeout: Duration,
     /// How long a 2026-07-28 call parked on an `input_required` round waits for the client's retry.
     pub input_required_timeout: Duration,
+    /// Where the gateway keeps state (the pinned tool definitions); `None`: one directory per
+    /// configuration file under the user's state directory (see [`super::Config::state_dir`]).
+    pub state_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for GatewaySettings {
@@ -79,6 +82,7 @@ impl Default for GatewaySettings {
             max_queued_messages: 256,
             client_answer_timeout: Duration::from_secs(600),
             input_required_timeout: Duration::from_secs(600),
+            state_dir: None,
         }
     }
 }
@@ -155,6 +159,7 @@ pub struct GatewaySpec {
     client_answer_timeout: Option<Duration>,
     #[serde(default, with = "humantime_serde")]
     input_required_timeout: Option<Duration>,
+    pub(super) state_dir: Option<String>,
 }
 
 /// `value` when it is at least `min`, else an error naming `field`.

@@ -16,6 +16,7 @@ mod json;
 mod policy;
 pub mod resilience;
 pub mod rules;
+mod template;
 mod toml;
 
 pub use audit::AuditSettings;
@@ -27,6 +28,7 @@ pub use json::{detect as detect_json, Format as JsonFormat};
 pub use policy::{Condition, PolicyRule};
 pub use resilience::Resilience;
 pub use rules::{Rules, Weighted};
+pub use template::Template;
 
 use reqwest::header::{HeaderName, HeaderValue};
 use std::path::{Path, PathBuf};
@@ -103,6 +105,35 @@ pub struct ServerSpec {
     pub max_per_session_children: usize,
     /// Whether the audit log records the arguments of calls to it.
     pub audit_arguments: bool,
+    /// What happens when one of its tool definitions differs from the pinned one.
+    pub on_tool_change: OnToolChange,
+    /// What happens to a tool whose description looks aimed at the model (screening).
+    pub on_suspicious: OnSuspicious,
+}
+
+/// What happens to a tool whose description screening flags.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnSuspicious {
+    /// Logged with the reason and counted; the tool stays.
+    #[default]
+    Warn,
+    /// Held out of every list and call.
+    Block,
+}
+
+/// What happens when an upstream presents a tool definition that differs from the one pinned
+/// the first time it was seen (or a new tool of a server already pinned).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnToolChange {
+    /// Nothing is pinned or checked.
+    Allow,
+    /// The change is logged with its diff and counted; the tool stays.
+    #[default]
+    Warn,
+    /// The tool is held out of every list and call until it is approved.
+    Block,
 }
 
 /// Per-session connections of one server open at once, unless configured.
@@ -127,6 +158,8 @@ impl ServerSpec {
             health_interval: DEFAULT_HEALTH_INTERVAL,
             max_per_session_children: DEFAULT_PER_SESSION_CHILDREN,
             audit_arguments: false,
+            on_tool_change: OnToolChange::Warn,
+            on_suspicious: OnSuspicious::Warn,
         }
     }
 }
@@ -185,53 +218,6 @@ pub struct HttpTarget {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Headers made per call from the caller's identity (`${auth.sub}`, `${auth.email}`...).
     pub caller_headers: Vec<(HeaderName, Template)>,
-}
-
-/// A header value written with `${auth.CLAIM}` parts, filled in per call from the caller's claims.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Template(Vec<Part>);
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Part {
-    Text(String),
-    Claim(String),
-}
-
-impl Template {
-    /// Split `raw` into text and `${auth.CLAIM}` parts; `None` when it names no claim.
-    fn parse(raw: &str) -> Option<Template> {
-        let mut parts = Vec::new();
-        let mut rest = raw;
-        while let Some(i) = rest.find("${auth.") {
-            let tail = &rest[i + "${auth.".len()..];
-            let end = tail.find('}')?;
-            if i > 0 {
-                parts.push(Part::Text(rest[..i].to_string()));
-            }
-            parts.push(Part::Claim(tail[..end].to_string()));
-            rest = &tail[end + 1..];
-        }
-        if parts.is_empty() {
-            return None;
-        }
-        if !rest.is_empty() {
-            parts.push(Part::Text(rest.to_string()));
-        }
-        Some(Template(parts))
-    }
-
-    /// The value for a caller whose claims `claim` looks up; `None` when a claim is absent (the
-    /// header is then left out).
-    pub fn render(&self, claim: impl Fn(&str) -> Option<String>) -> Option<String> {
-        let mut out = String::new();
-        for p in &self.0 {
-            match p {
-                Part::Text(t) => out.push_str(t),
-                Part::Claim(c) => out.push_str(&claim(c)?),
-            }
-        }
-        Some(out)
-    }
 }
 
 /// A process to start.
@@ -333,6 +319,28 @@ impl Config {
         let f = rules::load_file(path)?;
         self.apply_rules(f, &path.display().to_string());
         Ok(())
+    }
+
+    /// The state directory: `gateway.state_dir`, else one per configuration file (its path's
+    /// digest; `default` for the embedded one) under `$XDG_STATE_HOME/switchboard`, else
+    /// `~/.local/state/switchboard`, so gateways of different configurations never share pins.
+    pub fn state_dir(&self) -> PathBuf {
+        if let Some(d) = &self.gateway.state_dir {
+            return d.clone();
+        }
+        let base = std::env::var_os("XDG_STATE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| tilde("~/.local/state"));
+        let key = if self.source.starts_with('<') {
+            "default".to_string()
+        } else {
+            use sha2::Digest;
+            let canonical = ancestry::canonical(Path::new(&self.source));
+            let digest = sha2::Sha256::digest(canonical.display().to_string().as_bytes());
+            digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+        };
+        base.join("switchboard").join(key)
     }
 
     /// The effective request timeout for a server.

@@ -29,7 +29,12 @@ pub fn parse(text: &str, file: &str, ctx: &Context) -> Result<Config, ConfigErro
         .map_err(|e| ConfigError::invalid(file, ".", without_snippet(&e.to_string())))?;
     let parsed: File =
         serde_path_to_error::deserialize(de).map_err(|e| ConfigError::from_path_error(file, e))?;
-    let gateway = parsed.gateway.build(file)?;
+    let state_dir = match &parsed.gateway.state_dir {
+        Some(d) => Some(ctx.relative(&super::tilde(&ctx.expand(d, file, "gateway.state_dir")?))),
+        None => None,
+    };
+    let mut gateway = parsed.gateway.build(file)?;
+    gateway.state_dir = state_dir;
     let mut servers = Vec::with_capacity(parsed.servers.len());
     for (name, entry) in parsed.servers {
         let path = format!("servers.{name}");

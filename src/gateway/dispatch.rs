@@ -3,7 +3,7 @@
 use super::access::Audited;
 use super::forward::{failed, Route};
 use super::{resolve, subscriptions, tools, Client, Gateway, Related};
-use crate::call::{Failure, Reply};
+use crate::call::{Failure, Kind, Reply};
 use crate::catalog::{naming, Named};
 use crate::jsonrpc;
 use crate::upstream::ListKind;
@@ -142,6 +142,10 @@ impl Gateway {
             Err(_) if !self.may_see(client, &name) => {
                 return Err(self.hidden(client, "tools/call", &name))
             }
+            Err(e) => match self.held_reason(&name) {
+                Some(why) => return Err(Failure::new(Kind::ToolHeld, why).with("tool", &*name)),
+                None => return Err(e),
+            },
             other => other?,
         };
         let exposed = route

@@ -18,6 +18,7 @@ mod dispatch;
 mod events;
 mod forward;
 mod lifecycle;
+mod pinning;
 mod pool;
 mod private;
 mod relay;
@@ -64,6 +65,9 @@ pub enum StartError {
         /// Every unprefixed collision, described.
         collisions: String,
     },
+    /// The pinned tool definitions cannot be read.
+    #[error("{0}")]
+    Pins(String),
     /// The audit log cannot be opened.
     #[error("audit.path: cannot open {path}: {error}")]
     Audit {
@@ -88,6 +92,13 @@ pub struct Gateway {
     pub policy: Policy,
     /// Where decisions and calls are recorded (when `[audit]` is configured).
     pub audit: Arc<Audit>,
+    /// The pinned tool definitions.
+    pub pins: crate::pins::Pins,
+    /// Tools held out of the catalog (a changed or new definition awaiting approval, or a
+    /// description screening flags on a server that blocks them).
+    held: ArcSwap<Vec<pinning::Held>>,
+    /// Screening findings already logged (each is logged once).
+    flagged: parking_lot::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Gateway {
@@ -112,6 +123,7 @@ impl Gateway {
             error,
         })?;
         let policy = Policy::new(config.policy.clone());
+        let pins = crate::pins::Pins::in_dir(&config.state_dir()).map_err(StartError::Pins)?;
         let (pool, events) = Pool::new(&config);
         {
             let started = pool.start_all();
@@ -133,6 +145,9 @@ impl Gateway {
             notices: broadcast::channel(NOTICES).0,
             policy,
             audit: Arc::new(audit),
+            pins,
+            held: Default::default(),
+            flagged: Default::default(),
         });
         let fatal: Vec<String> = gw
             .rebuild_catalog()
@@ -153,6 +168,7 @@ impl Gateway {
             });
         }
         tokio::spawn(events::watch(Arc::downgrade(&gw), events));
+        pinning::watch(&gw);
         Ok(gw)
     }
 
@@ -184,7 +200,7 @@ impl Gateway {
     /// Rebuild the catalog (and the router, whose catalog words follow it) from the upstreams'
     /// cached lists; returns (and logs) collisions.
     pub fn rebuild_catalog(&self) -> Vec<Collision> {
-        let lists: Vec<_> = self.pool.all().iter().map(|u| u.lists()).collect();
+        let lists = self.admitted_lists();
         let ups: Vec<catalog::Upstream<'_>> = self
             .pool
             .all()

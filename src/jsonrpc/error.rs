@@ -48,6 +48,8 @@ pub mod code {
     pub const UNAUTHENTICATED: i64 = -32040;
     /// Authenticated, but policy or a missing scope or role forbids it.
     pub const POLICY_DENIED: i64 = -32041;
+    /// The tool's definition changed (or is new) since it was pinned, and awaits approval.
+    pub const TOOL_HELD: i64 = -32042;
 }
 
 /// An error the gateway answers with: code, message and optional raw `data`.

@@ -177,6 +177,8 @@ impl Gateway {
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--config"])
             .arg(&path)
             .env("SWITCHBOARD_LOG", "info")
+            // Pinned tool definitions go beside the test's config, not in the user's state.
+            .env("XDG_STATE_HOME", dir.path().join("state"))
             .envs(env.iter().copied());
         Self::launch(cmd, dir)
     }
@@ -436,4 +438,11 @@ pub fn tool_names(answer: &Value) -> Vec<&str> {
         .iter()
         .map(|t| t["name"].as_str().unwrap())
         .collect()
+}
+
+/// Run `cmd`, which must fail; what it said on stderr.
+pub fn failure_of(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success(), "{cmd:?} succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }

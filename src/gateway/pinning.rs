@@ -1,0 +1,200 @@
+//! Pinned tool definitions in the core: every catalog rebuild checks each server's tools
+//! against the pins ([`crate::pins`]), held tools stay out of the catalog (so out of every list,
+//! search and route), and a call to one says why. The state file is watched, so an approval
+//! made with `switchboard pins approve` takes effect at once, without a restart.
+
+use super::{Gateway, Notice};
+use crate::catalog::naming;
+use crate::config::{OnSuspicious, ServerSpec};
+use crate::upstream::{Item, ListKind, Lists};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Tool descriptions screening flagged, by server and action (`warn`, `block`).
+pub const SUSPICIOUS: &str = "switchboard_suspicious_tools_total";
+
+/// A tool held for approval.
+pub struct Held {
+    /// Its upstream.
+    pub server: usize,
+    /// The upstream's name for it.
+    pub tool: Arc<str>,
+    /// Why, as a client is told.
+    pub reason: String,
+}
+
+impl Gateway {
+    /// Every upstream's lists, with held tools left out (and the held set recorded).
+    pub(super) fn admitted_lists(&self) -> Vec<Arc<Lists>> {
+        let mut held = Vec::new();
+        let lists = self
+            .pool
+            .all()
+            .iter()
+            .map(|u| {
+                let lists = u.lists();
+                let tools = lists.get(ListKind::Tools);
+                if tools.is_empty() {
+                    return lists;
+                }
+                let defs: Vec<(&str, Value)> = tools
+                    .iter()
+                    .map(|t| {
+                        (
+                            &*t.key,
+                            serde_json::from_str(t.raw.get()).unwrap_or(Value::Null),
+                        )
+                    })
+                    .collect();
+                let mut out = self.pins.check(&u.spec.name, &defs, u.spec.on_tool_change);
+                for (name, definition) in &defs {
+                    if let Some(why) = self.screened(&u.spec, name, definition) {
+                        out.entry(name.to_string()).or_insert(why);
+                    }
+                }
+                if out.is_empty() {
+                    return lists;
+                }
+                let kept: Vec<Item> = tools
+                    .iter()
+                    .filter(|t| !out.contains_key(&*t.key))
+                    .cloned()
+                    .collect();
+                held.extend(out.into_iter().map(|(tool, reason)| Held {
+                    server: u.index,
+                    tool: Arc::from(tool),
+                    reason,
+                }));
+                let mut l = (*lists).clone();
+                l.items.insert(ListKind::Tools, Arc::new(kept));
+                Arc::new(l)
+            })
+            .collect();
+        self.held.store(Arc::new(held));
+        lists
+    }
+
+    /// Screen one definition: findings are logged (once) and counted; on a server with
+    /// `on_suspicious = "block"` the tool is held, and this says why.
+    fn screened(&self, spec: &ServerSpec, name: &str, definition: &Value) -> Option<String> {
+        let found = crate::pins::screen(definition);
+        if found.is_empty() {
+            return None;
+        }
+        let server = &*spec.name;
+        let block = spec.on_suspicious == OnSuspicious::Block;
+        if self
+            .flagged
+            .lock()
+            .insert(format!("{server}/{name}/{found:?}"))
+        {
+            let action = if block { "block" } else { "warn" };
+            metrics::counter!(SUSPICIOUS, "server" => server.to_string(), "action" => action)
+                .increment(1);
+            tracing::warn!(server, tool = name, action, findings = %found.join("; "), "tool description looks aimed at the model rather than the user");
+        }
+        block.then(|| {
+            format!(
+                "tool {name:?} of server {server:?} is held: its description looks aimed at the model rather than the user ({}); set on_suspicious = \"warn\" for {server} to let it through",
+                found.join("; ")
+            )
+        })
+    }
+
+    /// Why the tool a client calls `name` is held, if it is.
+    pub(super) fn held_reason(&self, name: &str) -> Option<String> {
+        let sep = &self.config.gateway.separator;
+        self.held
+            .load()
+            .iter()
+            .find(|h| {
+                let spec = &self.pool.all()[h.server].spec;
+                *h.tool == *name
+                    || format!("{}{sep}{}", naming::prefix_of(&spec.name), h.tool) == name
+            })
+            .map(|h| h.reason.clone())
+    }
+
+    /// How many tools of upstream `index` are held.
+    pub fn held_count(&self, index: usize) -> usize {
+        self.held
+            .load()
+            .iter()
+            .filter(|h| h.server == index)
+            .count()
+    }
+
+    /// Approve `server`'s pending definitions (one `tool`, or all), then rebuild and tell
+    /// clients. The tools approved.
+    pub fn approve(&self, server: &str, tool: Option<&str>) -> Result<Vec<String>, String> {
+        let done = self.pins.approve(server, tool)?;
+        self.apply_pins();
+        Ok(done)
+    }
+
+    /// Rebuild with the pins as they are now; clients are told when what is held changed.
+    fn apply_pins(&self) {
+        let before = self.held_set();
+        self.rebuild_catalog();
+        if self.held_set() != before {
+            self.tell(Notice::ListChanged(ListKind::Tools));
+        }
+    }
+
+    fn held_set(&self) -> Vec<(usize, Arc<str>)> {
+        let mut v: Vec<_> = self
+            .held
+            .load()
+            .iter()
+            .map(|h| (h.server, h.tool.clone()))
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+/// Watch the state file; when someone else changes it (an approval), read it again and apply it.
+pub fn watch(gw: &Arc<Gateway>) {
+    use notify::Watcher;
+    let file = gw.pins.path().to_path_buf();
+    let Some(dir) = file.parent().map(|d| d.to_path_buf()) else {
+        return;
+    };
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        tracing::warn!(dir = %dir.display(), error = %e, "cannot create the state directory; approvals need a restart");
+        return;
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
+    let watched = file.clone();
+    let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        if res.is_ok_and(|ev| ev.paths.contains(&watched)) {
+            let _ = tx.try_send(()); // one pending reload stands for any number of events
+        }
+    });
+    let mut watcher = match watcher {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch the pinned tool definitions; approvals need a restart");
+            return;
+        }
+    };
+    if let Err(e) = watcher.watch(&dir, notify::RecursiveMode::NonRecursive) {
+        tracing::warn!(dir = %dir.display(), error = %e, "cannot watch the state directory; approvals need a restart");
+        return;
+    }
+    let weak = Arc::downgrade(gw);
+    tokio::spawn(async move {
+        let _watcher = watcher; // watches as long as this task runs
+        while rx.recv().await.is_some() {
+            let Some(gw) = weak.upgrade() else { break };
+            match gw.pins.reload() {
+                Ok(true) => {
+                    tracing::info!(file = %gw.pins.path().display(), "pinned tool definitions changed on disk; applied");
+                    gw.apply_pins();
+                }
+                Ok(false) => {}
+                Err(e) => tracing::error!(error = %e, "keeping the pins read before"),
+            }
+        }
+    });
+}
