@@ -545,7 +545,8 @@ async fn a_session_stays_with_the_identity_that_made_it() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 404);
-    assert!(gw.log().contains("another identity"), "{}", gw.log());
+    let log = gw.log_with("another identity").await;
+    assert!(log.contains("another identity"), "{log}");
 }
 
 #[test]

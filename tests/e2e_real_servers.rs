@@ -276,5 +276,6 @@ async fn expired_http_session_is_reinitialized_transparently() {
         "{r}\n{}",
         gw.log()
     );
-    assert!(gw.log().contains("re-initializing"), "{}", gw.log());
+    let log = gw.log_with("re-initializing").await;
+    assert!(log.contains("re-initializing"), "{log}");
 }

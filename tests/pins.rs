@@ -155,11 +155,12 @@ async fn a_changed_definition_is_held_until_approved_and_pins_survive_a_restart(
     let mut c = RawClient::new(&gw.url);
     c.initialize().await;
     listed_until(&c, false).await;
+    let log = gw
+        .log_with("tool definition differs from the pinned one")
+        .await;
     assert!(
-        gw.log()
-            .contains("tool definition differs from the pinned one"),
-        "{}",
-        gw.log()
+        log.contains("tool definition differs from the pinned one"),
+        "{log}"
     );
     drop(gw);
 
@@ -185,13 +186,7 @@ async fn with_warn_a_changed_tool_stays_and_the_log_shows_the_diff() {
     let mut c = RawClient::new(&gw.url);
     c.initialize().await;
     change(d, &c, POISONED).await;
-    for _ in 0..100 {
-        if gw.log().contains("tool definition differs") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let log = gw.log();
+    let log = gw.log_with("tool definition differs").await;
     assert!(
         log.contains("tool definition differs") && log.contains("id_rsa"),
         "{log}"
@@ -225,11 +220,12 @@ async fn a_poisoned_description_is_flagged_and_with_block_held() {
             && msg.contains("concealment"),
         "{msg}"
     );
+    let log = gw
+        .log_with("tool description looks aimed at the model")
+        .await;
     assert!(
-        gw.log()
-            .contains("tool description looks aimed at the model"),
-        "{}",
-        gw.log()
+        log.contains("tool description looks aimed at the model"),
+        "{log}"
     );
 }
 

@@ -107,7 +107,8 @@ async fn garbage_hangs_and_slowness_each_get_one_answer() {
         r["result"]["content"][0]["text"], "through the noise",
         "{r}"
     );
-    assert!(gw.log().contains("not JSON-RPC"), "{}", gw.log());
+    let log = gw.log_with("not JSON-RPC").await;
+    assert!(log.contains("not JSON-RPC"), "{log}");
     // A hung upstream: a timeout error naming it, after the configured deadline.
     let (stuck, steady) = tokio::join!(
         c.request(2, "tools/call", echo("stuck", "anyone?")),
@@ -219,7 +220,8 @@ async fn a_hung_idle_upstream_is_found_by_ping_and_restarted() {
         "the hung upstream was never restarted\n{}",
         gw.log()
     );
-    assert!(gw.log().contains("did not answer ping"), "{}", gw.log());
+    let log = gw.log_with("did not answer ping").await;
+    assert!(log.contains("did not answer ping"), "{log}");
     // The healthy one answers pings and is left alone.
     let steady = server_row(&gw, "steady").await;
     assert_eq!(steady["restarts"], 0, "{steady}");

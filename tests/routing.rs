@@ -242,8 +242,9 @@ async fn unprefixed_calls_route_by_name_then_by_score() {
         )
         .await;
     assert!(r["result"].is_object(), "{r}");
-    let log = gw.log();
+    let log = gw.log_with("server=calendar scores=").await;
     assert!(log.contains("server=calendar scores="), "{log}");
+    let log = gw.log_with("server=weather scores=").await;
     assert!(log.contains("server=weather scores="), "{log}");
 }
 

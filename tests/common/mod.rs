@@ -231,6 +231,19 @@ impl Gateway {
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
+
+    /// Its log once it holds `needle` (lines arrive on a reader thread, a moment after the
+    /// gateway wrote them), or as it is after 10 s.
+    pub async fn log_with(&self, needle: &str) -> String {
+        for _ in 0..200 {
+            let log = self.log();
+            if log.contains(needle) {
+                return log;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.log()
+    }
 }
 
 impl Drop for Gateway {
