@@ -408,6 +408,14 @@ async fn tokens_from_a_real_openid_provider_see_and_call_only_what_policy_allows
     assert!(line("reader", "everything__echo", "allow"), "{log}");
     assert!(line("reader", "everything__get-sum", "deny"), "{log}");
     assert!(line("ops", "everything__get-env", "deny"), "{log}");
+    let list = lines
+        .iter()
+        .find(|l| l["subject"] == "reader" && l["method"] == "tools/list")
+        .unwrap_or_else(|| panic!("no list line: {log}"));
+    assert!(
+        list["listed"][1].as_u64().unwrap() > 0,
+        "reader's list hides tools: {list}"
+    );
     assert!(
         lines.iter().any(|l| l["subject"] == "files"
             && l["rule"] == "public echoes"
@@ -417,7 +425,7 @@ async fn tokens_from_a_real_openid_provider_see_and_call_only_what_policy_allows
     assert!(
         lines
             .iter()
-            .filter(|l| l["decision"] == "allow")
+            .filter(|l| l["decision"] == "allow" && l["listed"].is_null())
             .all(|l| l["outcome"].is_string() && l["latency_ms"].is_number()),
         "{log}"
     );

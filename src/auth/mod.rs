@@ -143,6 +143,7 @@ impl Auth {
                 outcome: Some(r.failure.kind().reason()),
                 latency_ms: None,
                 arguments: None,
+                listed: None,
             },
         );
     }

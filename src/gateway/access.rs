@@ -113,6 +113,29 @@ impl Gateway {
                 outcome: (!d.allowed()).then_some("policy_denied"),
                 latency_ms: None,
                 arguments: None,
+                listed: None,
+            },
+        );
+    }
+
+    /// The audit line of a list policy filtered: `shown` of `all` items (one line per page).
+    pub(super) fn audit_list(&self, client: &Client, method: &str, shown: usize, all: usize) {
+        self.audit.record(
+            &client.identity,
+            &Record {
+                face: client.face,
+                session: &client.id,
+                method,
+                name: None,
+                server: None,
+                upstream_name: None,
+                decision: "allow",
+                rule: None,
+                reason: None,
+                outcome: Some("filtered"),
+                latency_ms: None,
+                arguments: None,
+                listed: Some((shown, all - shown)),
             },
         );
     }
@@ -141,6 +164,7 @@ impl Gateway {
                 outcome: Some(outcome),
                 latency_ms: Some((took.as_secs_f64() * 1e6).round() / 1e3),
                 arguments: a.arguments.as_deref(),
+                listed: None,
             },
         );
     }

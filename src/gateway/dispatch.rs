@@ -223,7 +223,21 @@ impl Gateway {
         let cursor = jsonrpc::string_member(params, "cursor");
         let (catalog, size) = (self.catalog(), self.config.gateway.page_size);
         let page = if self.policy.active() {
-            catalog.page_where(kind, cursor.as_deref(), size, |n| self.may_see(client, n))
+            let (all, shown) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
+            let page = catalog.page_where(kind, cursor.as_deref(), size, |n| {
+                let keep = self.may_see(client, n);
+                all.set(all.get() + 1);
+                shown.set(shown.get() + usize::from(keep));
+                keep
+            });
+            let method = match kind {
+                ListKind::Tools => "tools/list",
+                ListKind::Prompts => "prompts/list",
+                ListKind::Resources => "resources/list",
+                ListKind::Templates => "resources/templates/list",
+            };
+            self.audit_list(client, method, shown.get(), all.get());
+            page
         } else {
             catalog.page(kind, cursor.as_deref(), size)
         };

@@ -53,6 +53,9 @@ pub struct Record<'a> {
     /// The call's arguments (servers with `audit_arguments = true` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arguments: Option<&'a RawValue>,
+    /// A list filtered by policy: how many items the caller saw, and how many it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listed: Option<(usize, usize)>,
 }
 
 #[derive(Serialize)]
@@ -248,6 +251,7 @@ mod tests {
             outcome: Some("ok"),
             latency_ms: Some(1.5),
             arguments: None,
+            listed: None,
         };
         audit.record(&who, &record);
         drop(audit);
