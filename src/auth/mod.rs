@@ -131,19 +131,9 @@ impl Auth {
         self.audit.record(
             &who,
             &Record {
-                face,
-                session: "",
-                method,
-                name: None,
-                server: None,
-                upstream_name: None,
-                decision: "deny",
-                rule: None,
                 reason: Some(r.failure.message()),
                 outcome: Some(r.failure.kind().reason()),
-                latency_ms: None,
-                arguments: None,
-                listed: None,
+                ..Record::of(face, "", method, "deny")
             },
         );
     }

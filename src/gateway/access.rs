@@ -101,41 +101,30 @@ impl Gateway {
         self.audit.record(
             &client.identity,
             &Record {
-                face: client.face,
-                session: &client.id,
-                method,
                 name: Some(name),
                 server,
                 upstream_name: Some(upstream_name).filter(|u| !u.is_empty()),
-                decision: if d.allowed() { "allow" } else { "deny" },
                 rule: d.rule().map(|r| &**r),
                 reason,
                 outcome: (!d.allowed()).then_some("policy_denied"),
-                latency_ms: None,
-                arguments: None,
-                listed: None,
+                ..Record::of(
+                    client.face,
+                    &client.id,
+                    method,
+                    if d.allowed() { "allow" } else { "deny" },
+                )
             },
         );
     }
 
-    /// The audit line of a list policy filtered: `shown` of `all` items (one line per page).
+    /// The audit line of a list policy filtered: `shown` of `all` items (one line per request).
     pub(super) fn audit_list(&self, client: &Client, method: &str, shown: usize, all: usize) {
         self.audit.record(
             &client.identity,
             &Record {
-                face: client.face,
-                session: &client.id,
-                method,
-                name: None,
-                server: None,
-                upstream_name: None,
-                decision: "allow",
-                rule: None,
-                reason: None,
                 outcome: Some("filtered"),
-                latency_ms: None,
-                arguments: None,
                 listed: Some((shown, all - shown)),
+                ..Record::of(client.face, &client.id, method, "allow")
             },
         );
     }
@@ -152,19 +141,14 @@ impl Gateway {
         self.audit.record(
             &client.identity,
             &Record {
-                face: client.face,
-                session: &client.id,
-                method: a.method,
                 name: Some(&a.name),
                 server: Some(&self.pool.all()[server].spec.name),
                 upstream_name: Some(&a.upstream_name),
-                decision: "allow",
                 rule: a.rule.as_deref(),
-                reason: None,
                 outcome: Some(outcome),
                 latency_ms: Some((took.as_secs_f64() * 1e6).round() / 1e3),
                 arguments: a.arguments.as_deref(),
-                listed: None,
+                ..Record::of(client.face, &client.id, a.method, "allow")
             },
         );
     }

@@ -58,6 +58,28 @@ pub struct Record<'a> {
     pub listed: Option<(usize, usize)>,
 }
 
+impl<'a> Record<'a> {
+    /// A line of `method` through `face` in `session` with `decision`; nothing else said yet
+    /// (fill the rest with struct update syntax).
+    pub fn of(face: &'a str, session: &'a str, method: &'a str, decision: &'a str) -> Self {
+        Record {
+            face,
+            session,
+            method,
+            name: None,
+            server: None,
+            upstream_name: None,
+            decision,
+            rule: None,
+            reason: None,
+            outcome: None,
+            latency_ms: None,
+            arguments: None,
+            listed: None,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Line<'a> {
     time: String,
@@ -239,19 +261,13 @@ mod tests {
         let audit = Audit::open(&s).unwrap();
         let who = Identity::new("ci-bot", vec!["reader".into()], Via::ApiKey);
         let record = Record {
-            face: "http",
-            session: "s1",
-            method: "tools/call",
             name: Some("time__now"),
             server: Some("time"),
             upstream_name: Some("now"),
-            decision: "allow",
             rule: Some("policy[0]"),
-            reason: None,
             outcome: Some("ok"),
             latency_ms: Some(1.5),
-            arguments: None,
-            listed: None,
+            ..Record::of("http", "s1", "tools/call", "allow")
         };
         audit.record(&who, &record);
         drop(audit);
