@@ -746,23 +746,7 @@ async fn a_request_state_stays_with_the_identity_that_started_the_call() {
         client("ops-bot-key-0123456789"),
         client("ci-bot-key-0123456789"),
     );
-    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {"sampling": {}}});
-    let tool = "everything__trigger-sampling-request";
-    let call = |extra: Value| {
-        let mut params =
-            json!({"_meta": meta, "name": tool, "arguments": {"prompt": "hi", "maxTokens": 5}});
-        params
-            .as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
-        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}).to_string()
-    };
-    let headers = [
-        ("mcp-protocol-version", "2026-07-28"),
-        ("mcp-method", "tools/call"),
-        ("mcp-name", tool),
-    ];
+    let (call, headers) = (sampling_call, SAMPLING_HEADERS);
     let a = owner.post_raw(call(json!({})), &headers).await;
     let state = a.body["result"]["requestState"]
         .as_str()

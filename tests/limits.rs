@@ -274,23 +274,9 @@ async fn a_parked_input_required_call_expires_after_input_required_timeout() {
     );
     let gw = Gateway::start("switchboard.toml", &config);
     let client = RawClient::new(&gw.url);
-    let meta = json!({"io.modelcontextprotocol/protocolVersion":"2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities":{"sampling":{}}});
-    let tool = "everything__trigger-sampling-request";
-    let call = |extra: Value| {
-        let mut params =
-            json!({"_meta": meta, "name": tool, "arguments": {"prompt": "hi", "maxTokens": 5}});
-        params
-            .as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
-        json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":params}).to_string()
-    };
-    let headers = [
-        ("mcp-protocol-version", "2026-07-28"),
-        ("mcp-method", "tools/call"),
-        ("mcp-name", tool),
-    ];
+    let (call, headers) = (sampling_call, SAMPLING_HEADERS);
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {"sampling": {}}});
     let a = client.post_raw(call(json!({})), &headers).await;
     let result = &a.body["result"];
     assert_eq!(result["resultType"], "input_required", "{}", a.text);

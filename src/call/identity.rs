@@ -66,8 +66,23 @@ impl Identity {
     }
 
     /// The caller when nothing authenticates it (`via` is [`Via::Open`] or [`Via::Anonymous`]).
+    /// Made once each: every request of an open gateway carries one, and shares it.
     pub fn anonymous(via: Via) -> Arc<Identity> {
-        Arc::new(Identity::new(ANONYMOUS, vec![ANONYMOUS.to_string()], via))
+        static OPEN: std::sync::OnceLock<Arc<Identity>> = std::sync::OnceLock::new();
+        static ANON: std::sync::OnceLock<Arc<Identity>> = std::sync::OnceLock::new();
+        let make = || Arc::new(Identity::new(ANONYMOUS, vec![ANONYMOUS.to_string()], via));
+        match via {
+            Via::Open => OPEN.get_or_init(make).clone(),
+            _ => ANON
+                .get_or_init(|| {
+                    Arc::new(Identity::new(
+                        ANONYMOUS,
+                        vec![ANONYMOUS.to_string()],
+                        Via::Anonymous,
+                    ))
+                })
+                .clone(),
+        }
     }
 
     /// Whether a credential established it.

@@ -459,3 +459,27 @@ pub fn failure_of(cmd: &mut Command) -> String {
     assert!(!out.status.success(), "{cmd:?} succeeded");
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// server-everything's tool that asks the client for a sampling: a 2026-07-28 call of it parks
+/// on an `input_required` round.
+pub const SAMPLING_TOOL: &str = "everything__trigger-sampling-request";
+
+/// The headers a 2026-07-28 call of [`SAMPLING_TOOL`] mirrors.
+pub const SAMPLING_HEADERS: [(&str, &str); 3] = [
+    ("mcp-protocol-version", "2026-07-28"),
+    ("mcp-method", "tools/call"),
+    ("mcp-name", SAMPLING_TOOL),
+];
+
+/// A 2026-07-28 call of [`SAMPLING_TOOL`] from a client that can sample, with `extra` merged
+/// into its params (`requestState`, `inputResponses`).
+pub fn sampling_call(extra: Value) -> String {
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {"sampling": {}}});
+    let mut params = json!({"_meta": meta, "name": SAMPLING_TOOL, "arguments": {"prompt": "hi", "maxTokens": 5}});
+    params
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}).to_string()
+}
