@@ -49,13 +49,15 @@ impl Sessions {
         &self.gw
     }
 
-    /// Register a new client of `identity`, come in through `face`.
+    /// Register a new client of `identity`, come in through `face` at `endpoint` (`None`: the
+    /// aggregate).
     pub async fn open(
         &self,
         identity: Arc<Identity>,
         face: &'static str,
+        endpoint: Option<Arc<str>>,
     ) -> Result<Arc<Client>, Failure> {
-        let client = Arc::new(Client::for_caller(identity, face));
+        let client = Arc::new(Client::for_caller(identity, face).at(endpoint));
         self.insert(client.clone()).await?;
         Ok(client)
     }
@@ -200,7 +202,9 @@ async fn expire(sessions: Weak<Sessions>) {
     }
 }
 
-fn unknown_session(id: &str) -> Failure {
+/// The refusal of a session id nobody may use here (unknown, ended, another identity's or
+/// another endpoint's: the client cannot tell these apart).
+pub fn unknown_session(id: &str) -> Failure {
     Failure::new(
         Kind::UnknownSession,
         format!("unknown or ended session {id:?}: initialize a new session"),

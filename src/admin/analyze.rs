@@ -1,9 +1,10 @@
-//! `/analyze` (why a prompt routes where it does) and `/route` (route it and call the tool).
+//! `/analyze` (why a prompt routes where it does) and `/route` (route it and call the tool),
+//! over the aggregate or, with `endpoint`, one named endpoint's view (its tools, its names).
 
 use crate::call::{Failure, Identity, Kind};
 use crate::catalog::{Catalog, Named};
 use crate::downstream::{guard, Rejection};
-use crate::gateway::{Client, Gateway};
+use crate::gateway::{Client, Gateway, View};
 use crate::router::Analysis;
 use crate::session::Sessions;
 use axum::body::Body;
@@ -36,6 +37,17 @@ pub struct AnalyzeInput {
     /// Start the lazy servers the analysis selects (POST only: a GET never has side effects).
     #[serde(default)]
     start: bool,
+    /// A named endpoint whose view to analyze against (absent: the aggregate).
+    endpoint: Option<String>,
+}
+
+/// The view of the endpoint a request names (absent: the aggregate).
+fn view_of(gw: &Gateway, endpoint: Option<&str>) -> Result<(Option<Arc<str>>, Arc<View>), Failure> {
+    let at = gw.endpoint(endpoint)?;
+    let view = gw
+        .view(at.as_deref())
+        .ok_or_else(|| Failure::internal("the endpoint has no view"))?;
+    Ok((at, view))
 }
 
 /// `GET /analyze?prompt=...&top=N`: explains; starts nothing.
@@ -85,11 +97,15 @@ async fn analyze(
     let Some(prompt) = q.prompt.filter(|p| !p.trim().is_empty()) else {
         return problem(Failure::invalid_params("missing \"prompt\""));
     };
-    let mut analysis = match score(gw, prompt, q.top.unwrap_or(5)).await {
+    let view = match view_of(gw, q.endpoint.as_deref()) {
+        Ok((_, v)) => v,
+        Err(f) => return problem(f),
+    };
+    let mut analysis = match score(gw, &view, prompt, q.top.unwrap_or(5)).await {
         Ok(a) => a,
         Err(f) => return problem(f),
     };
-    only_visible(gw, caller, &mut analysis);
+    only_visible(gw, &view, caller, &mut analysis);
     if q.start {
         wake_selected(gw, &analysis);
     }
@@ -98,7 +114,7 @@ async fn analyze(
 
 /// Score `prompt` off the async workers (a long prompt costs milliseconds), refusing one over
 /// `router.max_prompt_bytes`.
-async fn score(gw: &Gateway, prompt: String, top: usize) -> Result<Analysis, Failure> {
+async fn score(gw: &Gateway, view: &View, prompt: String, top: usize) -> Result<Analysis, Failure> {
     let max = gw.config.router.max_prompt_bytes;
     if prompt.len() > max {
         return Err(Failure::new(
@@ -109,20 +125,20 @@ async fn score(gw: &Gateway, prompt: String, top: usize) -> Result<Analysis, Fai
             ),
         ));
     }
-    let router = gw.router();
+    let router = view.router.clone();
     tokio::task::spawn_blocking(move || router.analyze(&prompt, top))
         .await
         .map_err(|e| Failure::internal(format!("scoring failed: {e}")))
 }
 
 /// The caller's view of an analysis: tools it may not see are left out of every server's list.
-fn only_visible(gw: &Gateway, caller: &Arc<Identity>, analysis: &mut Analysis) {
+fn only_visible(gw: &Gateway, view: &View, caller: &Arc<Identity>, analysis: &mut Analysis) {
     if !gw.policy.active() {
         return;
     }
     for s in &mut analysis.ranking {
-        s.tools.retain(|t| gw.policy.visible(caller, t));
-        s.tool_scores.retain(|(t, _)| gw.policy.visible(caller, t));
+        s.tools.retain(|t| gw.may_see(view, caller, t));
+        s.tool_scores.retain(|(t, _)| gw.may_see(view, caller, t));
     }
 }
 
@@ -144,6 +160,8 @@ pub struct RouteInput {
     tool: Option<String>,
     #[serde(default)]
     arguments: Option<Value>,
+    /// A named endpoint to route within (absent: the aggregate).
+    endpoint: Option<String>,
 }
 
 /// `POST /route {"prompt", "tool"?, "arguments"?}`
@@ -173,7 +191,11 @@ pub async fn route(
             ))
         }
     };
-    let mut analysis = match score(gw, input.prompt.clone(), 0).await {
+    let (at, mut view) = match view_of(gw, input.endpoint.as_deref()) {
+        Ok(v) => v,
+        Err(f) => return problem(f),
+    };
+    let mut analysis = match score(gw, &view, input.prompt.clone(), 0).await {
         Ok(a) => a,
         Err(f) => return problem(f),
     };
@@ -184,22 +206,22 @@ pub async fn route(
         .filter(|u| u.dormant())
     {
         gw.wake(best.index).await;
-        analysis = match score(gw, input.prompt.clone(), 0).await {
+        view = gw.view(at.as_deref()).unwrap_or(view);
+        analysis = match score(gw, &view, input.prompt.clone(), 0).await {
             Ok(a) => a,
             Err(f) => return problem(f),
         };
     }
-    only_visible(gw, &caller, &mut analysis);
-    let catalog = gw.catalog();
-    let visible = |t: &Named| gw.policy.visible(&caller, &t.exposed);
-    let pick = pick(&catalog, &analysis, input.tool.as_deref(), &visible);
+    only_visible(gw, &view, &caller, &mut analysis);
+    let visible = |t: &Named| gw.may_see(&view, &caller, &t.exposed);
+    let pick = pick(&view.catalog, &analysis, input.tool.as_deref(), &visible);
     let Some(tool) = pick else {
-        return unpicked(gw, &caller, input.tool.as_deref(), analysis);
+        return unpicked(gw, &view, &caller, input.tool.as_deref(), analysis);
     };
     metrics::counter!(crate::observe::ROUTING, "server" => tool.server_name.to_string())
         .increment(1);
     let arguments = input.arguments.unwrap_or_else(|| json!({}));
-    let answer = call(gw, &caller, tool, arguments).await;
+    let answer = call(gw, &caller, at, tool, arguments).await;
     let mut out =
         json!({ "server": &*tool.server_name, "tool": &*tool.exposed, "routing": analysis });
     match (answer.get("result"), answer.get("error")) {
@@ -220,12 +242,18 @@ pub async fn route(
 
 /// `/route` found no tool the caller may call: a named tool it may not see is refused by
 /// policy (the same whether or not it exists); otherwise 422 with the analysis.
-fn unpicked(gw: &Gateway, caller: &Identity, tool: Option<&str>, analysis: Analysis) -> Response {
-    if let Some(t) = tool.filter(|t| !gw.policy.visible(caller, t)) {
-        return problem(Failure::new(
-            Kind::PolicyDenied,
-            format!("{t:?} is denied by policy: no rule allows it for this caller"),
-        ));
+fn unpicked(
+    gw: &Gateway,
+    view: &View,
+    caller: &Identity,
+    tool: Option<&str>,
+    analysis: Analysis,
+) -> Response {
+    if let Some(t) = tool.filter(|t| !gw.may_see(view, caller, t)) {
+        let why = view.absent(t).unwrap_or_else(|| {
+            format!("{t:?} is denied by policy: no rule allows it for this caller")
+        });
+        return problem(Failure::new(Kind::PolicyDenied, why));
     }
     let why = match tool {
         Some(t) => format!("no configured server offers a tool named {t:?}"),
@@ -254,7 +282,8 @@ fn pick<'c>(
             .and_then(|name| catalog.tools.get(name))
             .filter(|t| visible(t));
     };
-    let named = |t: &&Named| (&*t.original == tool || &*t.exposed == tool) && visible(t);
+    let named =
+        |t: &&Named| (&*t.exposed == tool || (&*t.original == tool && !t.renamed)) && visible(t);
     let on = |server: usize| {
         catalog
             .tools
@@ -273,9 +302,15 @@ fn pick<'c>(
 /// Call `tool` with `arguments` as a client of the caller's own, released afterwards (a
 /// per-session upstream it opened stops with it), through the same path as a client's
 /// `tools/call` (policy, its condition over the arguments, the audit log); the whole answer.
-async fn call(gw: &Gateway, caller: &Arc<Identity>, tool: &Named, arguments: Value) -> Value {
+async fn call(
+    gw: &Gateway,
+    caller: &Arc<Identity>,
+    at: Option<Arc<str>>,
+    tool: &Named,
+    arguments: Value,
+) -> Value {
     let params = json!({ "name": &*tool.exposed, "arguments": arguments }).to_string();
-    let client = Arc::new(Client::for_caller(caller.clone(), "admin"));
+    let client = Arc::new(Client::for_caller(caller.clone(), "admin").at(at));
     let params = serde_json::value::RawValue::from_string(params).expect("JSON");
     let answer = gw
         .request(&client, "\"route\"", "tools/call", Some(&params), None)

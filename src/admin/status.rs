@@ -66,7 +66,9 @@ pub async fn servers(State(sessions): State<Arc<Sessions>>, headers: HeaderMap) 
         .iter()
         .map(|u| describe(u, &catalog, gw.held_count(u.index)))
         .collect();
-    Json(json!({ "servers": rows, "sessions": sessions.len() })).into_response()
+    let endpoints = gw.endpoints();
+    Json(json!({ "servers": rows, "endpoints": endpoints, "sessions": sessions.len() }))
+        .into_response()
 }
 
 /// One upstream as `/servers` (and `switchboard check`) describe it.

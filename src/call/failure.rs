@@ -117,6 +117,9 @@ kinds! {
     MissingSession => "missing_session", Client, false, false, Neutral, "invalid", code::INVALID_REQUEST, 400;
     /// An unknown or ended session (the client initializes again).
     UnknownSession => "unknown_session", Client, false, false, Neutral, "invalid", code::INVALID_REQUEST, 404;
+    /// A path naming no configured `[endpoints.NAME]` (or the plain aggregate, when
+    /// `gateway.aggregate = false`).
+    UnknownEndpoint => "unknown_endpoint", Client, false, false, Neutral, "invalid", code::INVALID_REQUEST, 404;
     /// `Origin` or `Host` not allowed (cross-site requests, DNS rebinding).
     Forbidden => "forbidden", Client, false, false, Neutral, "invalid", code::INVALID_REQUEST, 403;
     /// No credentials, or credentials that do not verify (401 with `WWW-Authenticate`).

@@ -22,6 +22,7 @@ const EXPECTED: &[Row] = {
         (Kind::ResourceNotFound, C, false, false, N, "invalid", -32002, 200),
         (Kind::MissingSession, C, false, false, N, "invalid", -32600, 400),
         (Kind::UnknownSession, C, false, false, N, "invalid", -32600, 404),
+        (Kind::UnknownEndpoint, C, false, false, N, "invalid", -32600, 404),
         (Kind::Forbidden, C, false, false, N, "invalid", -32600, 403),
         (Kind::Unauthenticated, C, false, false, N, "denied", -32040, 401),
         (Kind::InsufficientScope, C, false, false, N, "denied", -32041, 403),

@@ -27,6 +27,9 @@ pub struct Named {
     pub retry_safe: bool,
     /// Its `inputSchema`'s `x-mcp-header` annotations (2026-07-28 `Mcp-Param-*` headers).
     pub param_headers: Arc<[crate::jsonrpc::param_headers::Annotation]>,
+    /// Exposed under an endpoint override's name: found by that name only (never by the
+    /// upstream's own name, as an un-prefixed call would).
+    pub renamed: bool,
 }
 
 /// Two items that wanted the same exposed name.
@@ -130,10 +133,21 @@ impl NameIndex {
                     description,
                     retry_safe,
                     param_headers,
+                    renamed: false,
                 });
             }
         }
         (NameIndex { items, by_name }, collisions)
+    }
+
+    /// An index of `items` as they are (names already unique).
+    pub(super) fn of(items: Vec<Named>) -> NameIndex {
+        let by_name = items
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.exposed.clone(), i))
+            .collect();
+        NameIndex { items, by_name }
     }
 
     /// Find an item by exposed name.
@@ -147,7 +161,44 @@ impl NameIndex {
     }
 }
 
-/// The object with its name replaced, and its description.
+impl Named {
+    /// This tool as an endpoint's override shows it: another name, description or
+    /// annotations; everything else (and the upstream's own name) unchanged.
+    pub(super) fn overridden(&self, o: &crate::config::Override) -> Option<Named> {
+        let mut obj: IndexMap<String, Box<RawValue>> =
+            serde_json::from_str(self.json.get()).ok()?;
+        if let Some(d) = &o.description {
+            obj.insert(
+                "description".into(),
+                serde_json::value::to_raw_value(d).ok()?,
+            );
+        }
+        if let Some(extra) = &o.annotations {
+            let mut a: serde_json::Map<String, serde_json::Value> = obj
+                .get("annotations")
+                .and_then(|a| serde_json::from_str(a.get()).ok())
+                .unwrap_or_default();
+            a.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+            obj.insert(
+                "annotations".into(),
+                serde_json::value::to_raw_value(&a).ok()?,
+            );
+        }
+        let raw = serde_json::value::to_raw_value(&obj).ok()?;
+        let name = o.name.clone().unwrap_or_else(|| self.exposed.clone());
+        let (json, description, retry_safe, param_headers) = rename(&raw, &name)?;
+        Some(Named {
+            exposed: name,
+            json,
+            description,
+            retry_safe,
+            param_headers,
+            renamed: o.name.is_some(),
+            ..self.clone()
+        })
+    }
+}
+
 /// What [`rename`] makes of one listed item.
 type Renamed = (
     Box<RawValue>,

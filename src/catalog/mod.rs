@@ -5,6 +5,7 @@ mod index;
 pub mod naming;
 pub mod page;
 mod uris;
+mod view;
 
 pub use index::{Collision, NameIndex, Named, Source};
 pub use uris::{scheme_prefix, ResourceIndex, ResourceSource};
@@ -23,6 +24,28 @@ pub struct Upstream<'a> {
     pub lists: &'a Lists,
     /// Whether it offers resources.
     pub offers_resources: bool,
+}
+
+/// Each upstream's resources, those of servers `has` leaves out emptied (their prefixes are
+/// still allocated, so every URI keeps the form it has in the aggregate).
+fn resource_sources<'a>(
+    ups: &'a [Upstream<'a>],
+    has: impl Fn(usize) -> bool,
+) -> Vec<ResourceSource<'a>> {
+    ups.iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let shown = has(i);
+            let of = |kind| if shown { u.lists.get(kind) } else { &[][..] };
+            ResourceSource {
+                server: u.server,
+                prefix: u.prefix,
+                resources: of(ListKind::Resources),
+                templates: of(ListKind::Templates),
+                offers: u.offers_resources && shown,
+            }
+        })
+        .collect()
 }
 
 /// Everything the gateway exposes.
@@ -70,32 +93,31 @@ impl Catalog {
             NameIndex::build(&sources(ListKind::Tools), separator, max_len);
         let (prompts, c2) = NameIndex::build(&sources(ListKind::Prompts), separator, max_len);
         collisions.extend(c2);
-        let resources = ResourceIndex::build(
-            &ups.iter()
-                .map(|u| ResourceSource {
-                    server: u.server,
-                    prefix: u.prefix,
-                    resources: u.lists.get(ListKind::Resources),
-                    templates: u.lists.get(ListKind::Templates),
-                    offers: u.offers_resources,
-                })
-                .collect::<Vec<_>>(),
-        );
+        let resources = ResourceIndex::build(&resource_sources(ups, |_| true));
+        let catalog = Catalog::assemble(tools, prompts, resources, listed, only_listed);
+        (catalog, collisions)
+    }
+
+    /// The catalog of its parts; `tools/list` shows `listed` before (or instead of) `tools`.
+    fn assemble(
+        tools: NameIndex,
+        prompts: NameIndex,
+        resources: ResourceIndex,
+        listed: &[Box<RawValue>],
+        only_listed: bool,
+    ) -> Catalog {
         let mut tool_json: Vec<Box<RawValue>> = listed.to_vec();
         if !only_listed {
             tool_json.extend(tools.items().iter().map(|t| t.json.clone()));
         }
         let prompt_json = prompts.items().iter().map(|t| t.json.clone()).collect();
-        (
-            Catalog {
-                tools,
-                prompts,
-                resources,
-                tool_json,
-                prompt_json,
-            },
-            collisions,
-        )
+        Catalog {
+            tools,
+            prompts,
+            resources,
+            tool_json,
+            prompt_json,
+        }
     }
 
     /// One page of a list result, raw JSON text.

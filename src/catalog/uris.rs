@@ -95,6 +95,22 @@ impl ResourceIndex {
         idx
     }
 
+    /// Only what an endpoint shows: no route to a server it leaves out (built from sources
+    /// whose lists were emptied for those), and only the URIs and templates `admits` accepts.
+    pub(super) fn only(
+        mut self,
+        has_server: impl Fn(usize) -> bool,
+        admits: impl Fn(&str) -> bool,
+    ) -> Self {
+        self.prefixes.retain(|_, s| has_server(*s));
+        let keep = |r: &RawValue, key: &str| {
+            crate::jsonrpc::string_member(Some(r.get()), key).is_some_and(|u| admits(&u))
+        };
+        self.resources.retain(|r| keep(r, "uri"));
+        self.templates.retain(|r| keep(r, "uriTemplate"));
+        self
+    }
+
     /// The server and original URI an exposed URI leads to.
     pub fn route(&self, uri: &str) -> Option<(usize, String)> {
         if let Some((p, rest)) = uri.split_once('+') {

@@ -40,6 +40,7 @@ pub async fn check(path: Option<&Path>, json: bool) -> Result<(), String> {
             row
         })
         .collect();
+    let endpoints = gw.endpoints();
     gw.shutdown().await;
     let failed: Vec<&str> = rows
         .iter()
@@ -49,11 +50,14 @@ pub async fn check(path: Option<&Path>, json: bool) -> Result<(), String> {
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&json!({ "config": source, "servers": rows }))
-                .unwrap_or_default()
+            serde_json::to_string_pretty(
+                &json!({ "config": source, "servers": rows, "endpoints": endpoints })
+            )
+            .unwrap_or_default()
         );
     } else {
         print!("{}", check_table(&rows));
+        print!("{}", endpoint_lines(&endpoints));
     }
     match failed.is_empty() {
         true => Ok(()),
@@ -106,6 +110,27 @@ fn check_table(rows: &[Value]) -> String {
         }
         for line in r["stderr"].as_array().into_iter().flatten() {
             out += &format!("  stderr: {}\n", line.as_str().unwrap_or(""));
+        }
+    }
+    out
+}
+
+/// One line per endpoint, and a warning per override that names no tool.
+fn endpoint_lines(endpoints: &[Value]) -> String {
+    let mut out = String::new();
+    for e in endpoints {
+        let name = e["endpoint"].as_str().unwrap_or("");
+        out += &format!(
+            "endpoint {} ({}): {} tools, {} prompts, {} resources\n",
+            name,
+            e["path"].as_str().unwrap_or(""),
+            e["tools"],
+            e["prompts"],
+            e["resources"]
+        );
+        for o in e["unmatched_overrides"].as_array().into_iter().flatten() {
+            let o = o.as_str().unwrap_or("");
+            out += &format!("  warning: endpoints.{name}.overrides.{o:?} names no tool of the aggregate; it has no effect\n");
         }
     }
     out

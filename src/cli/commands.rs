@@ -59,10 +59,18 @@ pub async fn serve(path: Option<&Path>, listen: Option<SocketAddr>) -> Result<()
 }
 
 /// `stdio`: one session on stdin/stdout until stdin closes (or a signal).
-pub async fn stdio(path: Option<&Path>) -> Result<(), String> {
+pub async fn stdio(path: Option<&Path>, endpoint: Option<&str>) -> Result<(), String> {
     let server = Server::new(start(path).await?)?;
+    let at = match server.gateway().endpoint(endpoint) {
+        Ok(at) => at,
+        Err(f) => {
+            server.shutdown().await;
+            return Err(f.message().to_string());
+        }
+    };
+    let faces = server.faces.clone();
     let served = tokio::select! {
-        r = crate::downstream::stdio::serve(server.faces.clone(), server.auth.local()) => r,
+        r = crate::downstream::stdio::serve(faces, server.auth.local(), at) => r,
         _ = shutdown_signal() => Ok(()),
     };
     server.shutdown().await;

@@ -54,6 +54,9 @@ pub enum Command {
         /// Configuration file (as for `serve`).
         #[arg(long, short, env = "SWITCHBOARD_CONFIG")]
         config: Option<PathBuf>,
+        /// Serve the named `[endpoints.NAME]` instead of the whole aggregate.
+        #[arg(long, value_name = "NAME")]
+        endpoint: Option<String>,
     },
     /// Start every configured server and print the merged tool catalog.
     Tools {
@@ -166,43 +169,7 @@ pub enum Command {
         file: PathBuf,
     },
     /// Run the minimal benchmark/test MCP server (an `echo` tool) on stdio, or on HTTP with --http.
-    Fixture {
-        /// Serve streamable HTTP on this address (port 0: any) instead of stdio.
-        #[arg(long)]
-        http: Option<SocketAddr>,
-        /// Extra filler tools to list (catalog-size benchmarks).
-        #[arg(long, default_value_t = 0)]
-        tools: usize,
-        /// Fault: exit, without answering, on the Nth tools/call (stdio).
-        #[arg(long)]
-        crash_after: Option<u64>,
-        /// Fault: never answer tools/call (stdio).
-        #[arg(long)]
-        hang: bool,
-        /// Fault: write a garbage line before every answer (stdio).
-        #[arg(long)]
-        garbage: bool,
-        /// Fault: wait this many milliseconds before answering tools/call (stdio).
-        #[arg(long, default_value_t = 0)]
-        slow_ms: u64,
-        /// Fault: answer the first N messages, then nothing at all (stdio).
-        #[arg(long)]
-        mute_after: Option<u64>,
-        /// Fault: write bytes that are not UTF-8 to stderr before every answer, and exit when
-        /// stderr is gone (stdio).
-        #[arg(long)]
-        stderr_garbage: bool,
-        /// Fault: answer tools/call with a text of this many bytes (stdio).
-        #[arg(long)]
-        huge_answer: Option<usize>,
-        /// Append the headers of every request to this file, one JSON object per line (HTTP).
-        #[arg(long)]
-        record_headers: Option<std::path::PathBuf>,
-        /// Read `echo`'s description from this file at every tools/list; `echo` called with
-        /// the message `list_changed` first announces a list change (stdio).
-        #[arg(long)]
-        description_file: Option<std::path::PathBuf>,
-    },
+    Fixture(FixtureArgs),
     /// Run a built-in demo MCP server on stdin/stdout (the embedded default launches two).
     DemoServer {
         /// Which tools to offer.
@@ -225,11 +192,70 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, crate::config::ConfigE
     }
 }
 
+/// `fixture`: the minimal benchmark/test MCP server, with its faults.
+async fn run_fixture(a: FixtureArgs) -> Result<(), String> {
+    if let Some(f) = a.description_file {
+        let _ = crate::fixture::DESCRIPTION_FILE.set(f);
+    }
+    let faults = crate::fixture::Faults {
+        crash_after: a.crash_after,
+        hang: a.hang,
+        garbage: a.garbage,
+        slow_ms: a.slow_ms,
+        mute_after: a.mute_after,
+        stderr_garbage: a.stderr_garbage,
+        huge_answer: a.huge_answer,
+    };
+    commands::fixture(a.http, a.tools, faults, a.record_headers).await
+}
+
+/// `fixture`'s flags.
+#[derive(Debug, clap::Args)]
+pub struct FixtureArgs {
+    /// Serve streamable HTTP on this address (port 0: any) instead of stdio.
+    #[arg(long)]
+    pub http: Option<SocketAddr>,
+    /// Extra filler tools to list (catalog-size benchmarks).
+    #[arg(long, default_value_t = 0)]
+    pub tools: usize,
+    /// Fault: exit, without answering, on the Nth tools/call (stdio).
+    #[arg(long)]
+    pub crash_after: Option<u64>,
+    /// Fault: never answer tools/call (stdio).
+    #[arg(long)]
+    pub hang: bool,
+    /// Fault: write a garbage line before every answer (stdio).
+    #[arg(long)]
+    pub garbage: bool,
+    /// Fault: wait this many milliseconds before answering tools/call (stdio).
+    #[arg(long, default_value_t = 0)]
+    pub slow_ms: u64,
+    /// Fault: answer the first N messages, then nothing at all (stdio).
+    #[arg(long)]
+    pub mute_after: Option<u64>,
+    /// Fault: write bytes that are not UTF-8 to stderr before every answer, and exit when
+    /// stderr is gone (stdio).
+    #[arg(long)]
+    pub stderr_garbage: bool,
+    /// Fault: answer tools/call with a text of this many bytes (stdio).
+    #[arg(long)]
+    pub huge_answer: Option<usize>,
+    /// Append the headers of every request to this file, one JSON object per line (HTTP).
+    #[arg(long)]
+    pub record_headers: Option<std::path::PathBuf>,
+    /// Read `echo`'s description from this file at every tools/list; `echo` called with
+    /// the message `list_changed` first announces a list change (stdio).
+    #[arg(long)]
+    pub description_file: Option<std::path::PathBuf>,
+}
+
 /// Run a parsed command line; a failing command says why on stderr, once.
 pub async fn run(cli: Cli) -> ExitCode {
     let done = match cli.command {
         Command::Serve { config, listen } => commands::serve(config.as_deref(), listen).await,
-        Command::Stdio { config } => commands::stdio(config.as_deref()).await,
+        Command::Stdio { config, endpoint } => {
+            commands::stdio(config.as_deref(), endpoint.as_deref()).await
+        }
         Command::Tools { config, json } => commands::tools(config.as_deref(), json).await,
         Command::Analyze {
             config,
@@ -266,33 +292,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             clap_complete::generate(shell, &mut cmd, "switchboard", &mut std::io::stdout());
             Ok(())
         }
-        Command::Fixture {
-            http,
-            tools,
-            crash_after,
-            hang,
-            garbage,
-            slow_ms,
-            mute_after,
-            stderr_garbage,
-            huge_answer,
-            record_headers,
-            description_file,
-        } => {
-            if let Some(f) = description_file {
-                let _ = crate::fixture::DESCRIPTION_FILE.set(f);
-            }
-            let faults = crate::fixture::Faults {
-                crash_after,
-                hang,
-                garbage,
-                slow_ms,
-                mute_after,
-                stderr_garbage,
-                huge_answer,
-            };
-            commands::fixture(http, tools, faults, record_headers).await
-        }
+        Command::Fixture(args) => run_fixture(args).await,
         Command::DemoServer { kit } => crate::demo::run(kit)
             .await
             .map_err(|e| format!("demo-server: {e}")),

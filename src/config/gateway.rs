@@ -57,6 +57,9 @@ pub struct GatewaySettings {
     /// Where the gateway keeps state (the pinned tool definitions); `None`: one directory per
     /// configuration file under the user's state directory (see [`super::Config::state_dir`]).
     pub state_dir: Option<std::path::PathBuf>,
+    /// Whether the plain `/mcp` and `/sse` (and `stdio` without `--endpoint`) serve the whole
+    /// aggregate; `false` leaves only the named `[endpoints]`.
+    pub aggregate: bool,
 }
 
 impl Default for GatewaySettings {
@@ -83,6 +86,7 @@ impl Default for GatewaySettings {
             client_answer_timeout: Duration::from_secs(600),
             input_required_timeout: Duration::from_secs(600),
             state_dir: None,
+            aggregate: true,
         }
     }
 }
@@ -160,6 +164,7 @@ pub struct GatewaySpec {
     #[serde(default, with = "humantime_serde")]
     input_required_timeout: Option<Duration>,
     pub(super) state_dir: Option<String>,
+    aggregate: Option<bool>,
 }
 
 /// `value` when it is at least `min`, else an error naming `field`.
@@ -267,6 +272,7 @@ impl GatewaySpec {
         g.page_size = self.page_size.unwrap_or(d.page_size);
         g.max_retries = self.max_retries;
         g.ready_minimum = self.ready_minimum;
+        g.aggregate = self.aggregate.unwrap_or(d.aggregate);
         Ok(g)
     }
 }

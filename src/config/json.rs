@@ -72,6 +72,7 @@ pub fn parse(text: &str, file: &str, ctx: &Context) -> Result<Config, ConfigErro
         auth: crate::config::AuthSettings::open(),
         policy: Vec::new(),
         audit: Default::default(),
+        endpoints: Vec::new(),
     })
 }
 

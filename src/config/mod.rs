@@ -8,6 +8,7 @@ pub mod ancestry;
 mod audit;
 mod auth;
 mod default;
+mod endpoints;
 mod entry;
 mod error;
 mod expand;
@@ -21,6 +22,7 @@ mod toml;
 
 pub use audit::AuditSettings;
 pub use auth::{ApiKey, AuthSettings, JwksSource, JwtSettings, Metadata, Mode as AuthMode};
+pub use endpoints::{Endpoint, Override};
 pub use error::ConfigError;
 pub use expand::tilde;
 pub use gateway::{Expose, GatewaySettings, RouterSettings};
@@ -55,6 +57,8 @@ pub struct Config {
     pub policy: Vec<PolicyRule>,
     /// Where decisions and calls are recorded.
     pub audit: AuditSettings,
+    /// Named slices of the aggregate (`[endpoints.NAME]`), in the order written.
+    pub endpoints: Vec<Endpoint>,
 }
 
 /// Which protocol generation the gateway speaks to an upstream (`protocol = ...`).
@@ -341,6 +345,11 @@ impl Config {
             digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
         };
         base.join("switchboard").join(key)
+    }
+
+    /// The endpoint called `name`.
+    pub fn endpoint(&self, name: &str) -> Option<&Endpoint> {
+        self.endpoints.iter().find(|e| &*e.name == name)
     }
 
     /// The effective request timeout for a server.

@@ -64,7 +64,8 @@ impl PolicyRule {
     }
 }
 
-fn globs(list: &[String], file: &str, path: &str) -> Result<GlobSet, ConfigError> {
+/// Compile `list` (written at `path`): a bad glob is an error naming its index.
+pub(super) fn globs(list: &[String], file: &str, path: &str) -> Result<GlobSet, ConfigError> {
     let mut b = GlobSetBuilder::new();
     for (i, g) in list.iter().enumerate() {
         let glob = Glob::new(g).map_err(|e| {

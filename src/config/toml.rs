@@ -21,6 +21,8 @@ struct File {
     #[serde(default)]
     policy: Vec<super::policy::RuleSpec>,
     audit: Option<super::audit::AuditSpec>,
+    #[serde(default)]
+    endpoints: IndexMap<String, super::endpoints::EndpointSpec>,
 }
 
 /// Parse a TOML configuration.
@@ -59,7 +61,23 @@ pub fn parse(text: &str, file: &str, ctx: &Context) -> Result<Config, ConfigErro
             Some(a) => a.build(file, ctx)?,
             None => Default::default(),
         },
+        endpoints: Vec::new(),
     };
+    let names: Vec<_> = config.servers.iter().map(|s| s.name.clone()).collect();
+    config.endpoints = super::endpoints::build(
+        parsed.endpoints,
+        &names,
+        config.gateway.max_name_len,
+        config.router.expose,
+        file,
+    )?;
+    if !config.gateway.aggregate && config.endpoints.is_empty() {
+        return Err(ConfigError::invalid(
+            file,
+            "gateway.aggregate",
+            "with the aggregate disabled there must be at least one [endpoints.NAME]",
+        ));
+    }
     for (i, rel) in r.rules.iter().enumerate() {
         let expanded = ctx.expand(rel, file, &format!("router.rules[{i}]"))?;
         let path = ctx.relative(&super::expand::tilde(&expanded));

@@ -1,5 +1,6 @@
 //! The streamable HTTP face at `/mcp`: POST one message, GET the session stream, DELETE the session.
 
+use super::endpoint::At;
 use super::guard::{self, Wants};
 use super::reply::{self, Rejection};
 use super::Faces;
@@ -22,26 +23,26 @@ pub const SESSION_HEADER: &str = "mcp-session-id";
 /// Where a request came from (absent when the app is driven without a socket, in tests).
 type Peer = Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>;
 
-/// POST /mcp
+/// POST /mcp (and /mcp/NAME)
 pub async fn post(
     State(faces): State<Arc<Faces>>,
     Extension(caller): Extension<Arc<Identity>>,
+    at: Result<At, Rejection>,
     peer: Peer,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let peer = peer.map(|p| p.0 .0.ip());
-    match handle_post(
-        &faces,
-        &headers,
-        body,
-        Caller {
-            identity: caller,
-            peer,
-        },
-    )
-    .await
-    {
+    let endpoint = match at {
+        Ok(At(e)) => e,
+        Err(rej) => return rej.into_response(),
+    };
+    let caller = Caller {
+        identity: caller,
+        peer,
+        endpoint,
+    };
+    match handle_post(&faces, &headers, body, caller).await {
         Ok(r) => r,
         Err(rej) => rej.into_response(),
     }
@@ -53,6 +54,19 @@ pub struct Caller {
     pub identity: Arc<Identity>,
     /// The peer (absent when the app is driven without a socket).
     pub peer: Option<std::net::IpAddr>,
+    /// The endpoint it came in through (`None`: the aggregate).
+    pub endpoint: Option<Arc<str>>,
+}
+
+impl Caller {
+    /// A caller without a known peer, at endpoint `at`.
+    fn of(identity: Arc<Identity>, at: At) -> Caller {
+        Caller {
+            identity,
+            peer: None,
+            endpoint: at.0,
+        }
+    }
 }
 
 async fn handle_post(
@@ -80,12 +94,12 @@ async fn handle_post(
             return Ok(StatusCode::ACCEPTED.into_response());
         }
         Message::Notification { method, params } => {
-            let client = session_of(faces, headers, &caller.identity)?;
+            let client = session_of(faces, headers, &caller)?;
             gw.notification(&client, method, params).await;
             return Ok(StatusCode::ACCEPTED.into_response());
         }
         Message::Response { id, .. } => {
-            let client = session_of(faces, headers, &caller.identity)?;
+            let client = session_of(faces, headers, &caller)?;
             gw.response(&client, id.get(), body.clone());
             return Ok(StatusCode::ACCEPTED.into_response());
         }
@@ -98,7 +112,7 @@ async fn handle_post(
     let with_id = |f: Failure| Rejection::from(f).with_id(Some(id));
     guard::protocol_version(headers).map_err(with_id)?;
     if method == "initialize" {
-        let client = Arc::new(Client::for_caller(caller.identity, "http"));
+        let client = Arc::new(Client::for_caller(caller.identity, "http").at(caller.endpoint));
         let answer = match gw.initialize(&client, id, params) {
             Ok(answer) => answer,
             // An answer of the core, like any other: 200 with the JSON-RPC error.
@@ -119,7 +133,7 @@ async fn handle_post(
         r.headers_mut().insert(SESSION_HEADER, sid);
         return Ok(r);
     }
-    let client = session_of(faces, headers, &caller.identity).map_err(|r| r.with_id(Some(id)))?;
+    let client = session_of(faces, headers, &caller).map_err(|r| r.with_id(Some(id)))?;
     Ok(answer(faces.clone(), client, id, method, params, wants).await)
 }
 
@@ -217,11 +231,11 @@ fn respond(body: Bytes, wants: Wants) -> Response {
 }
 
 /// The session a request names: 400 without the header, 404 for an unknown or ended one (or
-/// one of another identity).
+/// one of another identity, or of another endpoint).
 fn session_of(
     faces: &Faces,
     headers: &HeaderMap,
-    caller: &Identity,
+    caller: &Caller,
 ) -> Result<Arc<Client>, Rejection> {
     let Some(id) = headers.get(SESSION_HEADER) else {
         return Err(Failure::new(
@@ -230,7 +244,16 @@ fn session_of(
         )
         .into());
     };
-    Ok(faces.sessions.find(id.to_str().unwrap_or(""), caller)?)
+    let id = id.to_str().unwrap_or("");
+    let client = faces.sessions.find(id, &caller.identity)?;
+    if client.endpoint != caller.endpoint {
+        tracing::warn!(
+            session = id,
+            "a session was named at another endpoint than its own; refused"
+        );
+        return Err(crate::session::unknown_session(id).into());
+    }
+    Ok(client)
 }
 
 /// GET or DELETE without a session: 2026-07-28 has neither (405, POST only); every client of the
@@ -253,12 +276,14 @@ fn sessionless(headers: &HeaderMap) -> Option<Response> {
 pub async fn get(
     State(faces): State<Arc<Faces>>,
     Extension(caller): Extension<Arc<Identity>>,
+    at: Result<At, Rejection>,
     headers: HeaderMap,
 ) -> Response {
     if let Some(r) = sessionless(&headers) {
         return r;
     }
     let opened = (|| {
+        let caller = Caller::of(caller, at?);
         guard::origin_and_host(&headers, &faces.gateway().config.gateway)?;
         guard::accept_for_get(&headers)?;
         guard::protocol_version(&headers)?;
@@ -283,14 +308,16 @@ pub async fn get(
 pub async fn delete(
     State(faces): State<Arc<Faces>>,
     Extension(caller): Extension<Arc<Identity>>,
+    at: Result<At, Rejection>,
     headers: HeaderMap,
 ) -> Response {
     if let Some(r) = sessionless(&headers) {
         return r;
     }
-    let checked = guard::origin_and_host(&headers, &faces.gateway().config.gateway)
-        .map_err(Rejection::from)
-        .and_then(|()| session_of(&faces, &headers, &caller));
+    let checked = at.and_then(|at| {
+        guard::origin_and_host(&headers, &faces.gateway().config.gateway)?;
+        session_of(&faces, &headers, &Caller::of(caller, at))
+    });
     match checked {
         Ok(client) => {
             faces.sessions.end(&client.id).await;

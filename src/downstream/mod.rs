@@ -4,6 +4,7 @@
 
 pub mod body;
 mod channel;
+mod endpoint;
 pub mod guard;
 mod http;
 mod reply;
@@ -43,11 +44,15 @@ impl Faces {
     }
 }
 
-/// The MCP routes: `/mcp`, `/sse`, `/messages`.
+/// The MCP routes: `/mcp`, `/sse`, `/messages`, and each named endpoint's `/mcp/NAME` and
+/// `/sse/NAME` (an SSE session posts to `/messages` wherever it was opened).
 pub fn routes(faces: Arc<Faces>) -> Router {
+    let mcp = || get(http::get).post(http::post).delete(http::delete);
     Router::new()
-        .route("/mcp", get(http::get).post(http::post).delete(http::delete))
+        .route("/mcp", mcp())
+        .route("/mcp/{endpoint}", mcp())
         .route("/sse", get(sse::open))
+        .route("/sse/{endpoint}", get(sse::open))
         .route("/messages", post(sse::message))
         .with_state(faces)
 }

@@ -2,6 +2,7 @@
 //! names the endpoint to POST messages to (`/messages?sessionId=...`); answers come on the stream.
 
 use super::channel;
+use super::endpoint::At;
 use super::guard;
 use super::reply::{self, Rejection};
 use super::Faces;
@@ -18,16 +19,21 @@ use serde::Deserialize;
 use std::convert::Infallible;
 use std::sync::Arc;
 
-/// GET /sse
+/// GET /sse (and /sse/NAME)
 pub async fn open(
     State(faces): State<Arc<Faces>>,
     Extension(caller): Extension<Arc<Identity>>,
+    at: Result<At, Rejection>,
     headers: HeaderMap,
 ) -> Response {
+    let endpoint = match at {
+        Ok(At(e)) => e,
+        Err(rej) => return rej.into_response(),
+    };
     if let Err(f) = guard::origin_and_host(&headers, &faces.gateway().config.gateway) {
         return Rejection::from(f).into_response();
     }
-    let client = match faces.sessions.open(caller, "sse").await {
+    let client = match faces.sessions.open(caller, "sse", endpoint).await {
         Ok(c) => c,
         Err(f) => return Rejection::from(f).into_response(),
     };

@@ -1,16 +1,21 @@
-//! The stdio face: `switchboard stdio` serves the aggregate on stdin/stdout, one JSON-RPC message
-//! per line, so a desktop app can launch the gateway as a command. Logs go to stderr.
+//! The stdio face: `switchboard stdio` serves the aggregate (or, with `--endpoint NAME`, one
+//! named endpoint) on stdin/stdout, one JSON-RPC message per line, so a desktop app can launch
+//! the gateway as a command. Logs go to stderr.
 
 use super::{channel, Faces};
 use bytes::Bytes;
 use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-/// Serve one session on stdin/stdout until stdin closes.
-pub async fn serve(faces: Arc<Faces>, caller: Arc<crate::call::Identity>) -> std::io::Result<()> {
+/// Serve one session at `endpoint` on stdin/stdout until stdin closes.
+pub async fn serve(
+    faces: Arc<Faces>,
+    caller: Arc<crate::call::Identity>,
+    endpoint: Option<Arc<str>>,
+) -> std::io::Result<()> {
     let session = faces
         .sessions
-        .open(caller, "stdio")
+        .open(caller, "stdio", endpoint)
         .await
         .map_err(|f| std::io::Error::other(f.to_string()))?;
     let (tx, mut rx) =

@@ -1,8 +1,11 @@
 //! Policy on every path that lists or reaches a tool, prompt or resource, decided by
-//! [`crate::policy`] for the client's identity, and the audit line of each decision and call.
-//! A name the caller may not see is refused the same way whether or not it exists.
+//! [`crate::policy`] for the client's identity within the view of its endpoint (one filter: a
+//! name the endpoint leaves out is refused like one policy hides), and the audit line of each
+//! decision and call. A name the caller may not see is refused the same way whether or not it
+//! exists.
 
-use super::{tools, Client, Gateway};
+use super::{tools, Client, Gateway, View};
+use crate::call::Identity;
 use crate::call::{Failure, Kind};
 use crate::policy::audit::Record;
 use crate::policy::{Decision, Target};
@@ -25,16 +28,22 @@ pub struct Audited {
 }
 
 impl Gateway {
-    /// Whether `client` may see `name` (a list, a search, `/analyze`). The gateway's own tools
-    /// are always visible: they only ever show what the caller may see.
-    pub fn may_see(&self, client: &Client, name: &str) -> bool {
-        tools::is_own(name) || self.policy.visible(&client.identity, name)
+    /// Whether `identity` may see `name` in `view` (a list, a search, `/analyze`): the view
+    /// shows it and policy allows its aggregate name. The gateway's own tools are always
+    /// visible: they only ever show what the caller may see.
+    pub fn may_see(&self, view: &View, identity: &Identity, name: &str) -> bool {
+        tools::is_own(name)
+            || view
+                .admitted(name)
+                .is_some_and(|n| self.policy.visible(identity, n))
     }
 
-    /// The refusal of a name `client` may not see (recorded): the same for a hidden name and an
-    /// unknown one.
-    pub(super) fn hidden(&self, client: &Client, method: &str, name: &str) -> Failure {
-        let reason = format!("{name:?} is denied by policy: no rule allows it for this caller");
+    /// The refusal of a name `client` may not see in `view` (recorded): the same for a hidden
+    /// name and an unknown one.
+    pub fn hidden(&self, view: &View, client: &Client, method: &str, name: &str) -> Failure {
+        let reason = view.absent(name).unwrap_or_else(|| {
+            format!("{name:?} is denied by policy: no rule allows it for this caller")
+        });
         self.record(
             client,
             method,
@@ -107,6 +116,7 @@ impl Gateway {
                 rule: d.rule().map(|r| &**r),
                 reason,
                 outcome: (!d.allowed()).then_some("policy_denied"),
+                endpoint: client.endpoint.as_deref(),
                 ..Record::of(
                     client.face,
                     &client.id,
@@ -124,6 +134,7 @@ impl Gateway {
             &Record {
                 outcome: Some("filtered"),
                 listed: Some((shown, all - shown)),
+                endpoint: client.endpoint.as_deref(),
                 ..Record::of(client.face, &client.id, method, "allow")
             },
         );
@@ -148,6 +159,7 @@ impl Gateway {
                 outcome: Some(outcome),
                 latency_ms: Some((took.as_secs_f64() * 1e6).round() / 1e3),
                 arguments: a.arguments.as_deref(),
+                endpoint: client.endpoint.as_deref(),
                 ..Record::of(client.face, &client.id, a.method, "allow")
             },
         );

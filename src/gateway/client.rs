@@ -92,6 +92,8 @@ pub struct Client {
     identity_key: Option<Arc<str>>,
     /// Where it came in (`http`, `sse`, `stdio`, `admin`), for the audit log.
     pub face: &'static str,
+    /// The named endpoint it came in through (`None`: the aggregate); a session is bound to it.
+    pub endpoint: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -140,7 +142,14 @@ impl Client {
             private: DashMap::new(),
             opening: tokio::sync::Mutex::new(()),
             key: OnceLock::new(),
+            endpoint: None,
         }
+    }
+
+    /// The same client, of named endpoint `endpoint` (`None`: the aggregate).
+    pub fn at(mut self, endpoint: Option<Arc<str>>) -> Self {
+        self.endpoint = endpoint;
+        self
     }
 
     /// Record what `initialize` settled (once).

@@ -2,7 +2,7 @@
 
 use super::access::Audited;
 use super::forward::{failed, Route};
-use super::{resolve, subscriptions, tools, Client, Gateway, Related};
+use super::{resolve, subscriptions, tools, Client, Gateway, Related, View};
 use crate::call::{Failure, Kind, Reply};
 use crate::catalog::{naming, Named};
 use crate::jsonrpc;
@@ -50,13 +50,15 @@ impl Gateway {
         related: Option<Related>,
     ) -> Result<Bytes, Failure> {
         let done = |()| jsonrpc::response_result(id, "{}");
+        let view = self.view_of(client);
+        let list = |kind| self.list(&view, client, id, kind, p);
         let route = match method {
             "ping" => return Ok(jsonrpc::response_result(id, "{}")),
-            "tools/list" => return self.list(client, id, ListKind::Tools, p),
-            "prompts/list" => return self.list(client, id, ListKind::Prompts, p),
-            "resources/list" => return self.list(client, id, ListKind::Resources, p),
-            "resources/templates/list" => return self.list(client, id, ListKind::Templates, p),
-            "tools/call" => return self.tools_call(client, related, id, p).await,
+            "tools/list" => return list(ListKind::Tools),
+            "prompts/list" => return list(ListKind::Prompts),
+            "resources/list" => return list(ListKind::Resources),
+            "resources/templates/list" => return list(ListKind::Templates),
+            "tools/call" => return self.tools_call(&view, client, related, id, p).await,
             "resources/subscribe" => {
                 return Ok(match self.subscribe(client, p).await? {
                     None => jsonrpc::response_result(id, "{}"),
@@ -65,28 +67,27 @@ impl Gateway {
             }
             "resources/unsubscribe" => return self.unsubscribe(client, p).await.map(done),
             "logging/setLevel" => return self.set_level(client, p).await.map(done),
-            "prompts/get" => ("prompts/get", resolve::prompt(&self.catalog(), p)),
-            "resources/read" => ("resources/read", resolve::read(&self.catalog(), p)),
-            "completion/complete" => (
-                "completion/complete",
-                resolve::completion(&self.catalog(), p),
-            ),
+            "prompts/get" => ("prompts/get", resolve::prompt(&view.catalog, p)),
+            "resources/read" => ("resources/read", resolve::read(&view.catalog, p)),
+            "completion/complete" => ("completion/complete", resolve::completion(&view.catalog, p)),
             _ => return Err(Failure::method_not_found(method)),
         };
         let (method, target) = route;
         let named = resolve::named(method, p).unwrap_or_default();
-        if !self.may_see(client, &named) {
-            return Err(self.hidden(client, method, &named));
+        if !self.may_see(&view, &client.identity, &named) {
+            return Err(self.hidden(&view, client, method, &named));
         }
         let mut route = Route::read(target?);
-        route.audited = self.admit(client, method, &named, &route, p)?;
+        route.audited = self.admit(&view, client, method, &named, &route, p)?;
         Ok(self.forward(client, related, id, method, route).await)
     }
 
-    /// Policy on a call about to be forwarded: refused, or allowed with what its audit line
-    /// will say. Without rules and without an audit log, nothing is read from `params`.
+    /// Policy on a call about to be forwarded (deciding on the aggregate's name of `name`):
+    /// refused, or allowed with what its audit line will say. Without rules and without an
+    /// audit log, nothing is read from `params`.
     fn admit(
         &self,
+        view: &View,
         client: &Client,
         method: &'static str,
         name: &str,
@@ -98,7 +99,8 @@ impl Gateway {
         }
         let arguments = jsonrpc::member(params, "arguments");
         let arguments = arguments.as_deref().map(RawValue::get);
-        let rule = self.authorize(client, method, name, route.server, arguments)?;
+        let decided = view.admitted(name).unwrap_or(name);
+        let rule = self.authorize(client, method, decided, route.server, arguments)?;
         if !self.audit.enabled() {
             return Ok(None);
         }
@@ -117,6 +119,7 @@ impl Gateway {
     /// `tools/call`: the gateway's own tools, else the upstream that owns the name.
     async fn tools_call(
         &self,
+        view: &View,
         client: &Arc<Client>,
         related: Option<Related>,
         id: &str,
@@ -130,23 +133,23 @@ impl Gateway {
         let (name, params) = match name.as_str() {
             tools::FIND_TOOLS => {
                 let max = self.config.router.max_prompt_bytes;
-                let visible = |t: &Named| self.may_see(client, &t.exposed);
-                let (catalog, router) = (self.catalog(), self.router());
-                let result = tools::find(&catalog, &router, self.lean(), max, params, &visible);
+                let visible = |t: &Named| self.may_see(view, &client.identity, &t.exposed);
+                let (catalog, router) = (&view.catalog, &view.router);
+                let result = tools::find(catalog, router, view.lean, max, params, &visible);
                 return Ok(jsonrpc::response_result(id, &result));
             }
-            tools::CALL_TOOL if self.lean() => {
+            tools::CALL_TOOL if view.lean => {
                 let (inner, p) = tools::unwrap_call(params)?;
                 unwrapped = p;
                 (inner, Some(unwrapped.as_str()))
             }
             _ => (name, params),
         };
-        let mut route = match self.resolve_tool(client, &name, params).await {
-            Err(_) if !self.may_see(client, &name) => {
-                return Err(self.hidden(client, "tools/call", &name))
+        let mut route = match self.resolve_tool(view, client, &name, params).await {
+            Err(_) if !self.may_see(view, &client.identity, &name) => {
+                return Err(self.hidden(view, client, "tools/call", &name))
             }
-            Err(e) => match self.held_reason(&name) {
+            Err(e) => match self.held_reason(view.admitted(&name).unwrap_or(&name)) {
                 Some(why) => return Err(Failure::new(Kind::ToolHeld, why).with("tool", &*name)),
                 None => return Err(e),
             },
@@ -156,32 +159,38 @@ impl Gateway {
             .exposed
             .clone()
             .unwrap_or_else(|| Arc::from(name.as_str()));
-        route.audited = self.admit(client, "tools/call", &exposed, &route, params)?;
+        route.audited = self.admit(view, client, "tools/call", &exposed, &route, params)?;
         Ok(self.forward(client, related, id, "tools/call", route).await)
     }
 
-    /// The route of tool `name` among those `client` may see; a name with the prefix of a lazy
-    /// server not started yet starts it first.
+    /// The route of tool `name` among those `client` may see in `view`; a name with the prefix
+    /// of a lazy server not started yet starts it first (and is looked up in the new view).
     async fn resolve_tool(
         &self,
+        view: &View,
         client: &Client,
         name: &str,
         params: Option<&str>,
     ) -> Result<Route, Failure> {
         let max = self.config.router.max_prompt_bytes;
-        let visible = |t: &Named| self.may_see(client, &t.exposed);
-        let found = resolve::tool(&self.catalog(), &self.router(), max, name, params, &visible);
+        let found = {
+            let visible = |t: &Named| self.may_see(view, &client.identity, &t.exposed);
+            resolve::tool(&view.catalog, &view.router, max, name, params, &visible)
+        };
         if found.is_ok() {
             return found;
         }
-        let sep = &self.config.gateway.separator;
+        let (sep, aggregate) = (&self.config.gateway.separator, view.admitted(name));
         let woken = self.pool.all().iter().find(|u| {
-            u.dormant() && name.starts_with(&format!("{}{sep}", naming::prefix_of(&u.spec.name)))
+            let prefix = format!("{}{sep}", naming::prefix_of(&u.spec.name));
+            u.dormant() && aggregate.is_some_and(|n| n.starts_with(&prefix))
         });
         match woken {
             Some(up) => {
                 self.wake(up.index).await;
-                resolve::tool(&self.catalog(), &self.router(), max, name, params, &visible)
+                let view = self.view_of(client);
+                let visible = |t: &Named| self.may_see(&view, &client.identity, &t.exposed);
+                resolve::tool(&view.catalog, &view.router, max, name, params, &visible)
             }
             None => found,
         }
@@ -215,20 +224,22 @@ impl Gateway {
         }
     }
 
-    /// A page of a list, holding only what `client` may see.
+    /// A page of a list, holding only what `client` may see (its endpoint's view is a list
+    /// of its own: only policy filters it further).
     fn list(
         &self,
+        view: &View,
         client: &Client,
         id: &str,
         kind: ListKind,
         params: Option<&str>,
     ) -> Result<Bytes, Failure> {
         let cursor = jsonrpc::string_member(params, "cursor");
-        let (catalog, size) = (self.catalog(), self.config.gateway.page_size);
+        let (catalog, size) = (&view.catalog, self.config.gateway.page_size);
         let page = if self.policy.active() {
             let (all, shown) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
             let page = catalog.page_where(kind, cursor.as_deref(), size, |n| {
-                let keep = self.may_see(client, n);
+                let keep = self.may_see(view, &client.identity, n);
                 all.set(all.get() + 1);
                 shown.set(shown.get() + usize::from(keep));
                 keep
@@ -260,10 +271,11 @@ impl Gateway {
         params: Option<&str>,
     ) -> Result<Option<Reply>, Failure> {
         let uri = resolve::required(params, "uri")?;
-        if !self.may_see(client, &uri) {
-            return Err(self.hidden(client, "resources/subscribe", &uri));
+        let view = self.view_of(client);
+        if !self.may_see(&view, &client.identity, &uri) {
+            return Err(self.hidden(&view, client, "resources/subscribe", &uri));
         }
-        let (server, original) = resolve::uri(&self.catalog(), &uri)?;
+        let (server, original) = resolve::uri(&view.catalog, &uri)?;
         if !client.subscriptions.lock().insert(uri.clone()) {
             return Ok(None); // already subscribed
         }

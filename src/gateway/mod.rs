@@ -25,10 +25,12 @@ mod relay;
 mod resolve;
 mod subscriptions;
 pub mod tools;
+mod views;
 
 pub use client::{random_token, Accepts, Client, Negotiated};
 pub use events::Notice;
 pub use pool::{Handle, Pool};
+pub use views::{View, Views};
 
 use crate::catalog::{self, Catalog, Collision};
 use crate::config::{Config, Expose};
@@ -84,8 +86,7 @@ pub struct Gateway {
     pub config: Config,
     /// The upstreams.
     pub pool: Pool,
-    catalog: ArcSwap<Catalog>,
-    router: ArcSwap<Router>,
+    views: ArcSwap<Views>,
     subscriptions: subscriptions::Subscriptions,
     notices: broadcast::Sender<Notice>,
     /// Who may see and call what.
@@ -136,11 +137,19 @@ impl Gateway {
                 }
             }
         }
+        let empty = Arc::new(View::whole(
+            Arc::default(),
+            Arc::new(Router::build(&config, None)),
+            false,
+        ));
         let gw = Arc::new(Gateway {
-            router: ArcSwap::from_pointee(Router::build(&config, None)),
+            views: ArcSwap::from_pointee(Views {
+                whole: empty.clone(),
+                named: Vec::new(),
+                closed: empty,
+            }),
             config,
             pool,
-            catalog: ArcSwap::from_pointee(Catalog::default()),
             subscriptions: Default::default(),
             notices: broadcast::channel(NOTICES).0,
             policy,
@@ -172,14 +181,61 @@ impl Gateway {
         Ok(gw)
     }
 
-    /// The current catalog.
+    /// The current aggregate catalog.
     pub fn catalog(&self) -> Arc<Catalog> {
-        self.catalog.load_full()
+        self.views.load().whole.catalog.clone()
     }
 
-    /// The current router.
+    /// The current aggregate's router.
     pub fn router(&self) -> Arc<Router> {
-        self.router.load_full()
+        self.views.load().whole.router.clone()
+    }
+
+    /// Each endpoint's row of `/servers` ([`Views::report`]).
+    pub fn endpoints(&self) -> Vec<serde_json::Value> {
+        self.views.load().report()
+    }
+
+    /// The current view of endpoint `name` (`None`: the aggregate), if it is configured.
+    pub fn view(&self, name: Option<&str>) -> Option<Arc<View>> {
+        self.views.load().of(name).cloned()
+    }
+
+    /// The endpoint a face serves under `name` (`None`: the plain aggregate): 404-class when no
+    /// endpoint has that name, or the aggregate is disabled (`gateway.aggregate = false`).
+    pub fn endpoint(&self, name: Option<&str>) -> Result<Option<Arc<str>>, crate::call::Failure> {
+        use crate::call::{Failure, Kind};
+        let known = || {
+            let names: Vec<&str> = self.config.endpoints.iter().map(|e| &*e.name).collect();
+            match names.is_empty() {
+                true => "none is configured".to_string(),
+                false => format!("configured: {}", names.join(", ")),
+            }
+        };
+        match name {
+            None if self.config.gateway.aggregate => Ok(None),
+            None => Err(Failure::new(
+                Kind::UnknownEndpoint,
+                format!("the aggregate endpoint is disabled (gateway.aggregate = false); use a named endpoint ({})", known()),
+            )),
+            Some(n) => match self.config.endpoint(n) {
+                Some(e) => Ok(Some(e.name.clone())),
+                None => Err(Failure::new(
+                    Kind::UnknownEndpoint,
+                    format!("no endpoint is named {n:?} ({})", known()),
+                )
+                .with("endpoint", n)),
+            },
+        }
+    }
+
+    /// The current view of `client`'s endpoint (nothing, when it is no longer configured).
+    pub fn view_of(&self, client: &Client) -> Arc<View> {
+        let views = self.views.load();
+        views
+            .of(client.endpoint.as_deref())
+            .unwrap_or(&views.closed)
+            .clone()
     }
 
     /// What the gateway has to tell clients outside their requests (list changes, resource
@@ -220,9 +276,26 @@ impl Gateway {
         for c in &collisions {
             tracing::warn!("name collision: {c}");
         }
-        self.router
-            .store(Arc::new(Router::build(&self.config, Some(&catalog))));
-        self.catalog.store(Arc::new(catalog));
+        let router = Router::build(&self.config, Some(&catalog));
+        let whole = Arc::new(catalog);
+        let named = self
+            .config
+            .endpoints
+            .iter()
+            .map(|e| {
+                let lean = e.expose == Expose::Search;
+                let slice = whole.slice(&ups, e, &tools::definitions(lean), lean);
+                let router = Router::build_for(&self.config, Some(&slice), Some(e));
+                Arc::new(View::slice(e, &whole, slice, router))
+            })
+            .collect();
+        let closed = self.views.load().closed.clone();
+        let whole = Arc::new(View::whole(whole, Arc::new(router), self.lean()));
+        self.views.store(Arc::new(Views {
+            whole,
+            named,
+            closed,
+        }));
         collisions
     }
 

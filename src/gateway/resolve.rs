@@ -26,7 +26,7 @@ pub fn tool(
         .tools
         .items()
         .iter()
-        .filter(|t| &*t.original == name && visible(t))
+        .filter(|t| &*t.original == name && !t.renamed && visible(t))
         .collect();
     let chosen = match candidates.as_slice() {
         [] => None,

@@ -27,6 +27,9 @@ pub struct Record<'a> {
     pub session: &'a str,
     /// The JSON-RPC method (or the admin endpoint).
     pub method: &'a str,
+    /// The named endpoint the client came in through (absent: the aggregate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<&'a str>,
     /// The exposed name or URI.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<&'a str>,
@@ -66,6 +69,7 @@ impl<'a> Record<'a> {
             face,
             session,
             method,
+            endpoint: None,
             name: None,
             server: None,
             upstream_name: None,

@@ -191,6 +191,7 @@ pub fn offline_fleet() -> (Config, Catalog) {
         auth: crate::config::AuthSettings::open(),
         policy: Vec::new(),
         audit: Default::default(),
+        endpoints: Vec::new(),
     };
     (config, catalog)
 }

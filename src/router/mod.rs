@@ -39,15 +39,30 @@ pub struct Analysis {
 impl Router {
     /// Compile the rules of `config` and the words of `catalog` (when there is one).
     pub fn build(config: &Config, catalog: Option<&Catalog>) -> Router {
+        Self::build_for(config, catalog, None)
+    }
+
+    /// [`Router::build`] for an endpoint's slice: only the rules of the servers it includes,
+    /// and the words of its tools as it shows them (a renamed tool's new name counts too).
+    pub fn build_for(
+        config: &Config,
+        catalog: Option<&Catalog>,
+        endpoint: Option<&crate::config::Endpoint>,
+    ) -> Router {
         let mut attached = Vec::with_capacity(config.servers.len());
         let inputs: Vec<ServerInput> = config
             .servers
             .iter()
             .enumerate()
             .map(|(i, spec)| {
-                let mut rules = spec.rules.clone();
+                let included = endpoint.is_none_or(|e| e.has_server(i));
+                let mut rules = if included {
+                    spec.rules.clone()
+                } else {
+                    Default::default()
+                };
                 let mut names = Vec::new();
-                if config.router.default_rules && spec.default_rules {
+                if included && config.router.default_rules && spec.default_rules {
                     for d in defaults::attach(spec) {
                         rules.extend(d.rules.clone());
                         names.push(d.name.clone());
@@ -61,13 +76,15 @@ impl Router {
                             .iter()
                             .filter(|t| t.server == i)
                             .map(|t| {
-                                (
-                                    t.exposed.clone(),
-                                    catalog_terms::tool_words(
-                                        &t.original,
-                                        t.description.as_deref(),
-                                    ),
-                                )
+                                let renamed =
+                                    endpoint.is_some_and(|e| e.renamed_from(&t.exposed).is_some());
+                                let name = match renamed {
+                                    true => format!("{} {}", t.original, t.exposed),
+                                    false => t.original.to_string(),
+                                };
+                                let words =
+                                    catalog_terms::tool_words(&name, t.description.as_deref());
+                                (t.exposed.clone(), words)
                             })
                             .collect()
                     })

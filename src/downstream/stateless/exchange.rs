@@ -115,7 +115,7 @@ async fn begin(
 ) -> Result<Running, Failure> {
     let p = params.map(RawValue::get);
     if let Some(state) = jsonrpc::string_member(p, "requestState") {
-        return resume(&faces.parked, method, &state, p, &client.identity);
+        return resume(&faces.parked, method, &state, p, &client);
     }
     // Registered while the call lives, so per-session upstreams it opens are stopped with it
     // (and with the gateway).
@@ -153,15 +153,16 @@ async fn begin(
 }
 
 /// The client's retry of a parked call: answer what the upstream asked, and carry on with it.
-/// The retry must come from the identity that started the call: another one's is refused as if
-/// the state were unknown.
+/// The retry must come from the identity that started the call, at the same endpoint: another
+/// one's is refused as if the state were unknown.
 fn resume(
     parked: &Parked,
     method: &str,
     state: &str,
     params: Option<&str>,
-    caller: &crate::call::Identity,
+    retry: &Client,
 ) -> Result<Running, Failure> {
+    let caller = &*retry.identity;
     let unknown = || {
         Failure::invalid_params(
             "unknown or expired requestState: send the request again without it",
@@ -170,8 +171,8 @@ fn resume(
     let Some((_, mut running)) = parked.0.remove(state) else {
         return Err(unknown());
     };
-    if !running.client.identity.same_as(caller) {
-        tracing::warn!(owner = %running.client.identity.subject, caller = %caller.subject, "a requestState was sent by another identity than its own; refused");
+    if !running.client.identity.same_as(caller) || running.client.endpoint != retry.endpoint {
+        tracing::warn!(owner = %running.client.identity.subject, caller = %caller.subject, "a requestState was sent by another identity or at another endpoint than its own; refused");
         parked.0.insert(state.to_string(), running);
         return Err(unknown());
     }

@@ -53,7 +53,8 @@ pub async fn handle(
     wants: Wants,
 ) -> Response {
     let gw = faces.gateway();
-    let client = match prepare(gw, Some(headers), method, params, caller.identity, "http") {
+    let who = (caller.identity, "http", caller.endpoint);
+    let client = match prepare(gw, Some(headers), method, params, who) {
         Ok(c) => c,
         Err(e) => return refuse(id, e),
     };
@@ -94,7 +95,8 @@ pub fn messages(
     use futures::StreamExt;
     let one = |msg: Bytes| futures::stream::iter([msg]).boxed();
     let gw = faces.gateway();
-    let client = match prepare(gw, None, method, params, owner.identity.clone(), owner.face) {
+    let who = (owner.identity.clone(), owner.face, owner.endpoint.clone());
+    let client = match prepare(gw, None, method, params, who) {
         Ok(c) => c,
         Err(e) => return one(jsonrpc::error_message(Some(id), &e.to_rpc())),
     };
@@ -115,18 +117,20 @@ pub fn messages(
 }
 
 /// The checks every 2026-07-28 request passes (envelope, headers when there are any, removed
-/// methods), and the throw-away client it is served as.
+/// methods), and the throw-away client it is served as: of `who` (identity, face, endpoint).
 fn prepare(
     gw: &Gateway,
     headers: Option<&HeaderMap>,
     method: &str,
     params: Option<&RawValue>,
-    identity: Arc<crate::call::Identity>,
-    face: &'static str,
+    who: (Arc<crate::call::Identity>, &'static str, Option<Arc<str>>),
 ) -> Result<Arc<Client>, Failure> {
+    let (identity, face, endpoint) = who;
     let envelope = ladder::check(headers, method, params)?;
     if let (Some(headers), "tools/call") = (headers, method) {
-        param_headers(gw, headers, params)
+        let view = gw.view(endpoint.as_deref());
+        let catalog = view.map(|v| v.catalog.clone()).unwrap_or_default();
+        param_headers(&catalog, headers, params)
             .map_err(|why| Failure::new(Kind::HeaderMismatch, format!("header mismatch: {why}")))?;
     }
     if let Some((_, why)) = REMOVED.iter().find(|(m, _)| *m == method) {
@@ -135,7 +139,7 @@ fn prepare(
             format!("method not found: {method:?}; {why}"),
         ));
     }
-    let client = Arc::new(Client::for_caller(identity, face));
+    let client = Arc::new(Client::for_caller(identity, face).at(endpoint));
     let accepts: Accepts = serde_json::from_str(&envelope.capabilities).unwrap_or_default();
     client.negotiate(Negotiated {
         version: STATELESS_VERSION,
@@ -168,7 +172,7 @@ fn strip_envelope(params: Option<&RawValue>) -> Option<Box<RawValue>> {
 /// A `tools/call`'s `Mcp-Param-*` headers against its arguments, per the tool's `x-mcp-header`
 /// annotations (a tool the gateway does not know is left to the dispatcher to refuse).
 fn param_headers(
-    gw: &Gateway,
+    catalog: &crate::catalog::Catalog,
     headers: &HeaderMap,
     params: Option<&RawValue>,
 ) -> Result<(), String> {
@@ -177,7 +181,6 @@ fn param_headers(
     let Some(name) = jsonrpc::string_member(p, "name") else {
         return Ok(());
     };
-    let catalog = gw.catalog();
     let Some(tool) = catalog.tools.get(&name) else {
         return Ok(());
     };
