@@ -14,6 +14,7 @@ fn main() -> ExitCode {
         Command::Check { .. } => "error",
         Command::Tools { .. }
         | Command::Status { .. }
+        | Command::Health { .. }
         | Command::Pins { .. }
         | Command::Import { .. }
         | Command::Init { .. }

@@ -23,20 +23,13 @@ struct Session {
 pub struct Sessions {
     gw: Arc<Gateway>,
     map: DashMap<Arc<str>, Session>,
-    /// `gateway.max_sessions`.
-    max: usize,
-    /// `gateway.session_idle_timeout`.
-    idle: Duration,
 }
 
 impl Sessions {
     /// The sessions of `gw` (none yet); starts delivering its notices and expiring idle ones.
     pub fn new(gw: Arc<Gateway>) -> Arc<Sessions> {
-        let g = &gw.config.gateway;
         let sessions = Arc::new(Sessions {
             map: DashMap::new(),
-            max: g.max_sessions,
-            idle: g.session_idle_timeout,
             gw: gw.clone(),
         });
         tokio::spawn(deliver(Arc::downgrade(&sessions), gw.notices()));
@@ -66,14 +59,15 @@ impl Sessions {
     /// longest-idle session without an open stream or a request in flight is ended to make room;
     /// when every session is busy, the new one is refused.
     pub async fn insert(&self, client: Arc<Client>) -> Result<(), Failure> {
-        if self.map.len() >= self.max {
+        let max = self.gw.config().gateway.max_sessions;
+        if self.map.len() >= max {
             let Some(oldest) = self.idlest() else {
                 return Err(Failure::new(
                     Kind::SessionLimit,
-                    format!("the gateway already has {} sessions, all in use (gateway.max_sessions); retry shortly", self.max),
+                    format!("the gateway already has {} sessions, all in use (gateway.max_sessions); retry shortly", max),
                 ));
             };
-            tracing::info!(session = %oldest, max = self.max, "ending the longest-idle session to make room (gateway.max_sessions)");
+            tracing::info!(session = %oldest, max, "ending the longest-idle session to make room (gateway.max_sessions)");
             self.end(&oldest).await;
         }
         let session = Session {
@@ -135,6 +129,34 @@ impl Sessions {
         self.map.iter().map(|e| e.client.clone()).collect()
     }
 
+    /// `gateway.session_idle_timeout`, as configured now.
+    fn idle(&self) -> Duration {
+        self.gw.config().gateway.session_idle_timeout
+    }
+
+    /// The gateway is stopping: close every open stream (a streamable HTTP GET stream at once,
+    /// since answers travel on their POSTs; a legacy SSE stream, which carries its answers, once
+    /// nothing of its session is in flight), until all are closed or `grace` has passed.
+    pub async fn wind_down(&self, grace: Duration) {
+        let until = Instant::now() + grace;
+        loop {
+            let open: Vec<Arc<Client>> = self
+                .clients()
+                .into_iter()
+                .filter(|c| c.has_stream())
+                .collect();
+            for c in &open {
+                if c.face != "sse" || !c.busy() {
+                    c.close_stream();
+                }
+            }
+            if open.iter().all(|c| !c.has_stream()) || Instant::now() >= until {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// End every session, then stop every upstream.
     pub async fn shutdown(&self) {
         let ids: Vec<Arc<str>> = self.map.iter().map(|e| e.key().clone()).collect();
@@ -176,7 +198,7 @@ async fn deliver(sessions: Weak<Sessions>, mut notices: tokio::sync::broadcast::
 /// and no request in flight, so per-session upstreams do not pile up.
 async fn expire(sessions: Weak<Sessions>) {
     let every = match sessions.upgrade() {
-        Some(s) => (s.idle / 4).clamp(Duration::from_millis(100), SWEEP),
+        Some(s) => (s.idle() / 4).clamp(Duration::from_millis(100), SWEEP),
         None => return,
     };
     let mut tick = tokio::time::interval(every);
@@ -189,7 +211,7 @@ async fn expire(sessions: Weak<Sessions>) {
             .map
             .iter()
             .filter(|s| {
-                s.last_seen.lock().elapsed() > sessions.idle
+                s.last_seen.lock().elapsed() > sessions.idle()
                     && !s.client.has_stream()
                     && !s.client.busy()
             })

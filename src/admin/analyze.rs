@@ -25,7 +25,7 @@ pub(super) fn problem(f: Failure) -> Response {
 
 /// A request body, bounded like one to `/mcp` (`gateway.max_body_bytes`, `body_read_timeout`).
 async fn read(gw: &Gateway, headers: &HeaderMap, body: Body) -> Result<bytes::Bytes, Failure> {
-    let g = &gw.config.gateway;
+    let g = &gw.config().gateway;
     crate::downstream::body::read(headers, body, g.max_body_bytes, g.body_read_timeout).await
 }
 
@@ -91,7 +91,7 @@ async fn analyze(
     headers: &HeaderMap,
     q: AnalyzeInput,
 ) -> Response {
-    if let Err(f) = guard::origin_and_host(headers, &gw.config.gateway) {
+    if let Err(f) = guard::origin_and_host(headers, &gw.config().gateway) {
         return Rejection::from(f).into_response();
     }
     let Some(prompt) = q.prompt.filter(|p| !p.trim().is_empty()) else {
@@ -115,7 +115,7 @@ async fn analyze(
 /// Score `prompt` off the async workers (a long prompt costs milliseconds), refusing one over
 /// `router.max_prompt_bytes`.
 async fn score(gw: &Gateway, view: &View, prompt: String, top: usize) -> Result<Analysis, Failure> {
-    let max = gw.config.router.max_prompt_bytes;
+    let max = gw.config().router.max_prompt_bytes;
     if prompt.len() > max {
         return Err(Failure::new(
             Kind::PromptTooLong,
@@ -133,7 +133,7 @@ async fn score(gw: &Gateway, view: &View, prompt: String, top: usize) -> Result<
 
 /// The caller's view of an analysis: tools it may not see are left out of every server's list.
 fn only_visible(gw: &Gateway, view: &View, caller: &Arc<Identity>, analysis: &mut Analysis) {
-    if !gw.policy.active() {
+    if !gw.policy().active() {
         return;
     }
     for s in &mut analysis.ranking {
@@ -146,9 +146,9 @@ fn only_visible(gw: &Gateway, view: &View, caller: &Arc<Identity>, analysis: &mu
 /// the servers it picks"), when asked.
 fn wake_selected(gw: &Arc<Gateway>, analysis: &Analysis) {
     for name in &analysis.selected {
-        if let Some(up) = gw.pool.by_name(name).filter(|u| u.dormant()) {
-            let (gw, index) = (gw.clone(), up.index);
-            tokio::spawn(async move { gw.wake(index).await });
+        if let Some(up) = gw.pool().by_name(name).filter(|u| u.dormant()) {
+            let (gw, up) = (gw.clone(), up.clone());
+            tokio::spawn(async move { gw.wake(&up).await });
         }
     }
 }
@@ -172,7 +172,7 @@ pub async fn route(
     body: Body,
 ) -> Response {
     let gw = sessions.gateway();
-    if let Err(f) = guard::origin_and_host(&headers, &gw.config.gateway) {
+    if let Err(f) = guard::origin_and_host(&headers, &gw.config().gateway) {
         return Rejection::from(f).into_response();
     }
     if let Err(f) = guard::content_type(&headers) {
@@ -199,13 +199,13 @@ pub async fn route(
         Ok(a) => a,
         Err(f) => return problem(f),
     };
-    if let Some(best) = analysis
+    let dormant = analysis
         .ranking
         .first()
-        .and_then(|s| gw.pool.by_name(&s.server))
-        .filter(|u| u.dormant())
-    {
-        gw.wake(best.index).await;
+        .and_then(|s| gw.pool().by_name(&s.server).cloned())
+        .filter(|u| u.dormant());
+    if let Some(best) = dormant {
+        gw.wake(&best).await;
         view = gw.view(at.as_deref()).unwrap_or(view);
         analysis = match score(gw, &view, input.prompt.clone(), 0).await {
             Ok(a) => a,

@@ -21,9 +21,17 @@ pub fn open_routes(sessions: Arc<Sessions>) -> Router {
         .with_state(sessions)
 }
 
+/// What `POST /admin/reload` runs: the server's reload, with what it did.
+pub type Reload = Arc<
+    dyn Fn() -> futures::future::BoxFuture<'static, Result<serde_json::Value, String>>
+        + Send
+        + Sync,
+>;
+
 /// The admin routes (an admin role is needed once authentication is on).
-pub fn routes(sessions: Arc<Sessions>) -> Router {
+pub fn routes(sessions: Arc<Sessions>, reload: Reload) -> Router {
     Router::new()
+        .route("/admin/reload", post(status::reload))
         .route("/", get(home::home))
         .route("/servers", get(status::servers))
         .route("/metrics", get(status::metrics))
@@ -34,5 +42,6 @@ pub fn routes(sessions: Arc<Sessions>) -> Router {
         .route("/route", post(analyze::route))
         .route("/pins", get(pins::list))
         .route("/pins/approve", post(pins::approve))
+        .layer(axum::Extension(reload))
         .with_state(sessions)
 }

@@ -31,7 +31,7 @@ pub async fn approve(
     Json(a): Json<Approve>,
 ) -> Response {
     if let Err(f) =
-        crate::downstream::guard::origin_and_host(&headers, &sessions.gateway().config.gateway)
+        crate::downstream::guard::origin_and_host(&headers, &sessions.gateway().config().gateway)
     {
         return crate::downstream::Rejection::from(f).into_response();
     }

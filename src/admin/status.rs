@@ -26,16 +26,17 @@ pub async fn health() -> Json<Value> {
 /// passes the Origin/Host checks; a probe from elsewhere gets the status and the counts).
 pub async fn ready(State(sessions): State<Arc<Sessions>>, headers: HeaderMap) -> Response {
     let gw = sessions.gateway();
-    let eager: Vec<_> = gw.pool.all().iter().filter(|u| !u.spec.lazy).collect();
+    let pool = gw.pool();
+    let eager: Vec<_> = pool.all().iter().filter(|u| !u.spec.lazy).collect();
     let ready = eager.iter().filter(|u| u.state() == Life::Ready).count();
     let needed = gw
-        .config
+        .config()
         .gateway
         .ready_minimum
         .map_or(eager.len(), |m| m.min(eager.len()));
-    let trusted = guard::origin_and_host(&headers, &gw.config.gateway).is_ok();
+    let trusted = guard::origin_and_host(&headers, &gw.config().gateway).is_ok();
     let waiting: Vec<Value> = gw
-        .pool
+        .pool()
         .all()
         .iter()
         .filter(|u| trusted && !matches!(u.state(), Life::Ready | Life::Dormant))
@@ -56,18 +57,20 @@ pub async fn ready(State(sessions): State<Arc<Sessions>>, headers: HeaderMap) ->
 /// `GET /servers`: per upstream, its state, restarts, last error, tool count and recent latency.
 pub async fn servers(State(sessions): State<Arc<Sessions>>, headers: HeaderMap) -> Response {
     let gw = sessions.gateway();
-    if let Err(f) = guard::origin_and_host(&headers, &gw.config.gateway) {
+    if let Err(f) = guard::origin_and_host(&headers, &gw.config().gateway) {
         return Rejection::from(f).into_response();
     }
-    let catalog = gw.catalog();
-    let rows: Vec<Value> = gw
+    let view = gw.view(None).expect("the aggregate's view always exists");
+    let rows: Vec<Value> = view
         .pool
         .all()
         .iter()
-        .map(|u| describe(u, &catalog, gw.held_count(u.index)))
+        .map(|u| describe(u, &view.catalog, gw.held_count(&u.spec.name)))
         .collect();
     let endpoints = gw.endpoints();
-    Json(json!({ "servers": rows, "endpoints": endpoints, "sessions": sessions.len() }))
+    let mut config = serde_json::to_value(gw.loaded.get()).unwrap_or_default();
+    config["source"] = json!(gw.config().source);
+    Json(json!({ "servers": rows, "endpoints": endpoints, "sessions": sessions.len(), "config": config }))
         .into_response()
 }
 
@@ -84,6 +87,7 @@ pub fn describe(u: &Handle, catalog: &Catalog, held: usize) -> Value {
         "lazy": u.spec.lazy,
         "state": shown_state(u, u.stack.phase()),
         "protocol": u.connection().ok().map(|c| c.init().protocol_version.clone()),
+        "pid": u.connection().ok().and_then(|c| c.pid()),
         "restarts": u.restarts(),
         "breaker": match u.stack.phase() {
             Phase::Closed => "closed",
@@ -114,7 +118,7 @@ fn shown_state(u: &Upstream, breaker: Phase) -> Value {
 
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(State(sessions): State<Arc<Sessions>>, headers: HeaderMap) -> Response {
-    if let Err(f) = guard::origin_and_host(&headers, &sessions.gateway().config.gateway) {
+    if let Err(f) = guard::origin_and_host(&headers, &sessions.gateway().config().gateway) {
         return Rejection::from(f).into_response();
     }
     match crate::observe::prometheus() {
@@ -129,6 +133,26 @@ pub async fn metrics(State(sessions): State<Arc<Sessions>>, headers: HeaderMap) 
         None => (
             StatusCode::SERVICE_UNAVAILABLE,
             "metrics recorder unavailable",
+        )
+            .into_response(),
+    }
+}
+
+/// `POST /admin/reload`: read the configuration again and apply it; 200 with what changed, or
+/// 422 with why it was refused (the running configuration stays).
+pub async fn reload(
+    State(sessions): State<Arc<Sessions>>,
+    axum::Extension(reload): axum::Extension<crate::admin::Reload>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(f) = guard::origin_and_host(&headers, &sessions.gateway().config().gateway) {
+        return Rejection::from(f).into_response();
+    }
+    match reload().await {
+        Ok(applied) => Json(json!({ "status": "applied", "applied": applied })).into_response(),
+        Err(why) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "status": "refused", "error": why })),
         )
             .into_response(),
     }

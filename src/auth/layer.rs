@@ -2,7 +2,7 @@
 //! endpoints a caller with an admin role (while authentication is on). A refusal is answered
 //! here, with the challenge, and recorded in the audit log.
 
-use super::{metadata, Auth, Refusal};
+use super::{metadata, Auth, Current, Refusal};
 use crate::call::{Failure, Kind};
 use crate::config::AuthMode;
 use axum::extract::{Request, State};
@@ -10,10 +10,10 @@ use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use std::sync::Arc;
 
 /// Before `/mcp`, `/sse`, `/messages`.
-pub async fn faces(State(auth): State<Arc<Auth>>, mut req: Request, next: Next) -> Response {
+pub async fn faces(State(auth): State<Current>, mut req: Request, next: Next) -> Response {
+    let auth = auth.load_full();
     match auth.authenticate(req.headers()).await {
         Ok(id) => {
             req.extensions_mut().insert(id);
@@ -24,7 +24,8 @@ pub async fn faces(State(auth): State<Arc<Auth>>, mut req: Request, next: Next) 
 }
 
 /// Before the admin endpoints (not `/health` and `/ready`).
-pub async fn admin(State(auth): State<Arc<Auth>>, mut req: Request, next: Next) -> Response {
+pub async fn admin(State(auth): State<Current>, mut req: Request, next: Next) -> Response {
+    let auth = auth.load_full();
     let id = match auth.authenticate(req.headers()).await {
         Ok(id) => id,
         Err(r) => return refuse(&auth, &req, r),

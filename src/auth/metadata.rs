@@ -2,7 +2,7 @@
 //! path-suffixed `/.well-known/oauth-protected-resource/mcp` clients derive from `/mcp`), and the
 //! `WWW-Authenticate: Bearer resource_metadata="..."` challenge that points clients at it.
 
-use super::{Auth, Refusal};
+use super::{Auth, Current, Refusal};
 use crate::config::AuthMode;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -10,24 +10,23 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
-use std::sync::Arc;
 
 const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 
 /// The metadata routes (404 while authentication is off: nothing is protected).
-pub fn routes(auth: Arc<Auth>) -> Router {
+pub fn routes(auth: Current) -> Router {
     Router::new()
         .route(WELL_KNOWN, get(root))
         .route(&format!("{WELL_KNOWN}/mcp"), get(mcp))
         .with_state(auth)
 }
 
-async fn root(State(auth): State<Arc<Auth>>, headers: HeaderMap) -> Response {
-    document(&auth, &headers, "")
+async fn root(State(auth): State<Current>, headers: HeaderMap) -> Response {
+    document(&auth.load(), &headers, "")
 }
 
-async fn mcp(State(auth): State<Arc<Auth>>, headers: HeaderMap) -> Response {
-    document(&auth, &headers, "/mcp")
+async fn mcp(State(auth): State<Current>, headers: HeaderMap) -> Response {
+    document(&auth.load(), &headers, "/mcp")
 }
 
 fn document(auth: &Auth, headers: &HeaderMap, path: &str) -> Response {

@@ -19,6 +19,10 @@ use crate::policy::audit::{Audit, Record};
 use axum::http::{header, HeaderMap};
 use std::sync::Arc;
 
+/// The authentication in force: replaced whole when a reload changes `[auth]`, so each request
+/// is checked against one generation of keys and settings.
+pub type Current = Arc<arc_swap::ArcSwap<Auth>>;
+
 /// The authenticator of one gateway.
 pub struct Auth {
     /// As configured.

@@ -120,6 +120,23 @@ impl Catalog {
         }
     }
 
+    /// `kind`'s items, as listed.
+    fn items(&self, kind: ListKind) -> &[Box<RawValue>] {
+        match kind {
+            ListKind::Tools => &self.tool_json,
+            ListKind::Prompts => &self.prompt_json,
+            ListKind::Resources => &self.resources.resources,
+            ListKind::Templates => &self.resources.templates,
+        }
+    }
+
+    /// Whether `kind`'s list reads the same in `other` (a reload tells clients only of the lists
+    /// that changed).
+    pub fn lists_alike(&self, other: &Catalog, kind: ListKind) -> bool {
+        let (a, b) = (self.items(kind), other.items(kind));
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.get() == y.get())
+    }
+
     /// One page of a list result, raw JSON text.
     pub fn page(
         &self,
@@ -127,13 +144,7 @@ impl Catalog {
         cursor: Option<&str>,
         size: usize,
     ) -> Result<String, String> {
-        let items = match kind {
-            ListKind::Tools => &self.tool_json,
-            ListKind::Prompts => &self.prompt_json,
-            ListKind::Resources => &self.resources.resources,
-            ListKind::Templates => &self.resources.templates,
-        };
-        page::render(items, kind.member(), cursor, size)
+        page::render(self.items(kind), kind.member(), cursor, size)
     }
 
     /// A page of `kind` holding only the items whose exposed name (or URI, or URI template)

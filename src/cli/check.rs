@@ -18,23 +18,22 @@ pub async fn check(path: Option<&Path>, json: bool) -> Result<(), String> {
         let gw = Gateway::start_watched(config, |pool| line.show(pool))
             .await
             .map_err(|e| e.to_string())?;
-        let lazy = gw
-            .pool
+        let pool = gw.pool();
+        let woken = pool
             .all()
             .iter()
             .filter(|u| u.dormant())
-            .map(|u| u.index);
-        let woken: Vec<_> = lazy.map(|i| gw.wake(i)).collect();
+            .map(|u| gw.wake(u));
         futures::future::join_all(woken).await;
         gw
     };
     let catalog = gw.catalog();
     let rows: Vec<Value> = gw
-        .pool
+        .pool()
         .all()
         .iter()
         .map(|u| {
-            let mut row = crate::admin::describe(u, &catalog, gw.held_count(u.index));
+            let mut row = crate::admin::describe(u, &catalog, gw.held_count(&u.spec.name));
             row["required"] = json!(!u.spec.lazy);
             row["ok"] = json!(u.state() == State::Ready);
             row
@@ -138,19 +137,7 @@ fn endpoint_lines(endpoints: &[Value]) -> String {
 
 /// `status`: ask a running gateway for `/servers` and show it.
 pub async fn status(url: Option<&str>, config: Option<&Path>, json: bool) -> Result<(), String> {
-    let base = match url {
-        Some(u) => u.trim_end_matches('/').trim_end_matches("/mcp").to_string(),
-        None => {
-            let listen = load_config(config)
-                .map(|c| c.gateway.listen)
-                .map_err(|e| e.to_string())?;
-            format!("http://{listen}")
-        }
-    };
-    let base = match base.contains("://") {
-        true => base,
-        false => format!("http://{base}"),
-    };
+    let base = base(url, config)?;
     let answer = reqwest::get(format!("{base}/servers"))
         .await
         .map_err(|e| format!("no gateway answers at {base}: {e}"))?;
@@ -171,6 +158,46 @@ pub async fn status(url: Option<&str>, config: Option<&Path>, json: bool) -> Res
     }
     print!("{}", status_table(&body));
     Ok(())
+}
+
+/// `health`: whether the gateway at `url` answers 200 on `/health` (or `/ready`), within 5 s.
+pub async fn health(url: Option<&str>, config: Option<&Path>, ready: bool) -> Result<(), String> {
+    let base = base(url, config)?;
+    let path = if ready { "ready" } else { "health" };
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let answer = http
+        .get(format!("{base}/{path}"))
+        .send()
+        .await
+        .map_err(|e| format!("no gateway answers at {base}: {e}"))?;
+    let code = answer.status();
+    let body = answer.text().await.unwrap_or_default();
+    if !code.is_success() {
+        return Err(format!("{base}/{path} answered {code}: {body}"));
+    }
+    println!("{body}");
+    Ok(())
+}
+
+/// The running gateway's base URL: `url` as given (with or without `http://` and `/mcp`), else
+/// the configuration's `listen`.
+fn base(url: Option<&str>, config: Option<&Path>) -> Result<String, String> {
+    let base = match url {
+        Some(u) => u.trim_end_matches('/').trim_end_matches("/mcp").to_string(),
+        None => {
+            let listen = load_config(config)
+                .map(|c| c.gateway.listen)
+                .map_err(|e| e.to_string())?;
+            format!("http://{listen}")
+        }
+    };
+    Ok(match base.contains("://") {
+        true => base,
+        false => format!("http://{base}"),
+    })
 }
 
 fn status_table(body: &Value) -> String {

@@ -39,17 +39,21 @@ pub async fn serve(path: Option<&Path>, listen: Option<SocketAddr>) -> Result<()
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e} (no server was started)"))?;
     let server = Server::new(Gateway::start(config).await.map_err(|e| e.to_string())?)?;
+    if listen.is_some() {
+        server.reloader.keep_listening_on(addr);
+    }
+    reloads(&server);
     let gw = server.gateway().clone();
     let signals = shutdown_signal();
     let bound = listener.local_addr().unwrap_or(addr);
-    if !bound.ip().is_loopback() && gw.config.gateway.allowed_hosts.is_empty() {
+    if !bound.ip().is_loopback() && gw.config().gateway.allowed_hosts.is_empty() {
         tracing::warn!(
             "listening beyond loopback without gateway.allowed_hosts: Host headers are not checked"
         );
     }
     tracing::info!(
         tools = gw.catalog().tools.items().len(),
-        servers = gw.pool.all().len(),
+        servers = gw.pool().all().len(),
         "switchboard listening on http://{bound}/mcp"
     );
     let served = server.serve(listener, signals).await;
@@ -61,6 +65,7 @@ pub async fn serve(path: Option<&Path>, listen: Option<SocketAddr>) -> Result<()
 /// `stdio`: one session on stdin/stdout until stdin closes (or a signal).
 pub async fn stdio(path: Option<&Path>, endpoint: Option<&str>) -> Result<(), String> {
     let server = Server::new(start(path).await?)?;
+    reloads(&server);
     let at = match server.gateway().endpoint(endpoint) {
         Ok(at) => at,
         Err(f) => {
@@ -70,27 +75,28 @@ pub async fn stdio(path: Option<&Path>, endpoint: Option<&str>) -> Result<(), St
     };
     let faces = server.faces.clone();
     let served = tokio::select! {
-        r = crate::downstream::stdio::serve(faces, server.auth.local(), at) => r,
+        r = crate::downstream::stdio::serve(faces, server.auth.load().local(), at) => r,
         _ = shutdown_signal() => Ok(()),
     };
     server.shutdown().await;
     served.map_err(|e| e.to_string())
 }
 
-/// Resolves on SIGTERM or Ctrl-C. SIGHUP (which would otherwise kill the gateway) is logged and
-/// ignored: configuration reload does not exist yet. The handlers are installed when this is
-/// called, not when the future is first polled, so a signal sent right after start is caught.
+/// The configuration reloads on SIGHUP and (`gateway.watch`) when its files change.
+fn reloads(server: &Server) {
+    crate::server::reload::on_hangup(&server.reloader);
+    crate::server::reload::watch(&server.reloader);
+}
+
+/// Resolves on SIGTERM or Ctrl-C. The handlers are installed when this is called, not when the
+/// future is first polled, so a signal sent right after start is caught.
 fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
-    let mut hup = signal(SignalKind::hangup()).expect("installing a SIGHUP handler");
     async move {
-        loop {
-            tokio::select! {
-                _ = term.recv() => return,
-                _ = tokio::signal::ctrl_c() => return,
-                _ = hup.recv() => tracing::warn!("SIGHUP received and ignored: configuration reload is not supported yet; restart the gateway to apply changes"),
-            }
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
         }
     }
 }
@@ -106,7 +112,7 @@ pub async fn tools(path: Option<&Path>, json: bool) -> Result<(), String> {
             .map_err(|e| e.to_string())?
     };
     let catalog = gw.catalog();
-    let lean = gw.config.router.expose == crate::config::Expose::Search;
+    let lean = gw.config().router.expose == crate::config::Expose::Search;
     let own: Vec<Row> = crate::gateway::tools::definitions(lean)
         .iter()
         .filter_map(|d| serde_json::from_str::<serde_json::Value>(d.get()).ok())
@@ -159,7 +165,7 @@ pub async fn tools(path: Option<&Path>, json: bool) -> Result<(), String> {
         }
     }
     let down: Vec<String> = gw
-        .pool
+        .pool()
         .all()
         .iter()
         .filter_map(|u| {

@@ -88,6 +88,19 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Ask a running gateway whether it is alive (`/health`; `--ready`: whether its servers are,
+    /// `/ready`). Exits 0 when it says so, 1 otherwise: for container health checks and probes.
+    Health {
+        /// The gateway's address (default: the configuration's `listen`, else 127.0.0.1:8931).
+        #[arg(long)]
+        url: Option<String>,
+        /// Configuration file, to find the gateway's address.
+        #[arg(long, short, env = "SWITCHBOARD_CONFIG")]
+        config: Option<PathBuf>,
+        /// Ask `/ready` instead of `/health`.
+        #[arg(long)]
+        ready: bool,
+    },
     /// Show a running gateway's servers (its `/servers`) as a table.
     Status {
         /// The gateway's address (default: the configuration's `listen`, else 127.0.0.1:8931).
@@ -277,6 +290,9 @@ pub async fn run(cli: Cli) -> ExitCode {
             target,
             config,
         } => pins::run(config.as_deref(), action, target.as_deref()),
+        Command::Health { url, config, ready } => {
+            check::health(url.as_deref(), config.as_deref(), ready).await
+        }
         Command::Status { url, config, json } => {
             check::status(url.as_deref(), config.as_deref(), json).await
         }

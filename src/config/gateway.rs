@@ -60,6 +60,11 @@ pub struct GatewaySettings {
     /// Whether the plain `/mcp` and `/sse` (and `stdio` without `--endpoint`) serve the whole
     /// aggregate; `false` leaves only the named `[endpoints]`.
     pub aggregate: bool,
+    /// How long calls in flight may take to finish when their upstream is replaced or removed by
+    /// a reload, or the gateway shuts down; what is still running then is cut off.
+    pub drain_timeout: Duration,
+    /// Whether the configuration file (and the files it names) is watched and reloaded on change.
+    pub watch: bool,
 }
 
 impl Default for GatewaySettings {
@@ -87,6 +92,8 @@ impl Default for GatewaySettings {
             input_required_timeout: Duration::from_secs(600),
             state_dir: None,
             aggregate: true,
+            drain_timeout: Duration::from_secs(30),
+            watch: true,
         }
     }
 }
@@ -165,6 +172,9 @@ pub struct GatewaySpec {
     input_required_timeout: Option<Duration>,
     pub(super) state_dir: Option<String>,
     aggregate: Option<bool>,
+    #[serde(default, with = "humantime_serde")]
+    drain_timeout: Option<Duration>,
+    watch: Option<bool>,
 }
 
 /// `value` when it is at least `min`, else an error naming `field`.
@@ -265,7 +275,8 @@ impl GatewaySpec {
             body_read_timeout,
             session_idle_timeout,
             client_answer_timeout,
-            input_required_timeout
+            input_required_timeout,
+            drain_timeout
         );
         g.allowed_origins = self.allowed_origins;
         g.allowed_hosts = self.allowed_hosts;
@@ -273,6 +284,7 @@ impl GatewaySpec {
         g.max_retries = self.max_retries;
         g.ready_minimum = self.ready_minimum;
         g.aggregate = self.aggregate.unwrap_or(d.aggregate);
+        g.watch = self.watch.unwrap_or(d.watch);
         Ok(g)
     }
 }

@@ -73,6 +73,7 @@ pub fn parse(text: &str, file: &str, ctx: &Context) -> Result<Config, ConfigErro
         policy: Vec::new(),
         audit: Default::default(),
         endpoints: Vec::new(),
+        files: Vec::new(),
     })
 }
 

@@ -19,6 +19,7 @@ pub mod resilience;
 pub mod rules;
 mod template;
 mod toml;
+mod transport;
 
 pub use audit::AuditSettings;
 pub use auth::{ApiKey, AuthSettings, JwksSource, JwtSettings, Metadata, Mode as AuthMode};
@@ -31,6 +32,7 @@ pub use policy::{Condition, PolicyRule};
 pub use resilience::Resilience;
 pub use rules::{Rules, Weighted};
 pub use template::Template;
+pub use transport::{HttpTarget, Launch, Transport};
 
 use reqwest::header::{HeaderName, HeaderValue};
 use std::path::{Path, PathBuf};
@@ -59,6 +61,8 @@ pub struct Config {
     pub audit: AuditSettings,
     /// Named slices of the aggregate (`[endpoints.NAME]`), in the order written.
     pub endpoints: Vec<Endpoint>,
+    /// The files it was read from: the configuration file, then the rule files it names.
+    pub files: Vec<PathBuf>,
 }
 
 /// Which protocol generation the gateway speaks to an upstream (`protocol = ...`).
@@ -168,6 +172,21 @@ impl ServerSpec {
     }
 }
 
+impl ServerSpec {
+    /// Whether an upstream started from `self` is also one of `other`: the same way to reach
+    /// it and to keep it (a reload keeps such an upstream, its connection and its children).
+    /// Everything else about a server (rules, names, layers, pinning) applies without one.
+    pub fn connects_like(&self, other: &ServerSpec) -> bool {
+        self.name == other.name
+            && self.transport == other.transport
+            && self.launch == other.launch
+            && self.isolation == other.isolation
+            && self.protocol == other.protocol
+            && self.health_interval == other.health_interval
+            && self.lazy == other.lazy
+    }
+}
+
 /// How often idle upstreams are pinged unless configured.
 pub const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(30);
 
@@ -180,87 +199,6 @@ pub enum Isolation {
     Shared,
     /// Each session gets its own connection or child process (stateful servers: memory...).
     PerSession,
-}
-
-/// How an upstream is reached.
-#[derive(Debug, Clone)]
-pub enum Transport {
-    /// A child process speaking JSON-RPC lines on stdin/stdout.
-    Stdio(Launch),
-    /// Streamable HTTP (2025-03-26 and later).
-    StreamableHttp(HttpTarget),
-    /// The legacy HTTP+SSE transport (2024-11-05).
-    Sse(HttpTarget),
-}
-
-impl Transport {
-    /// A short name for logs and listings.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Transport::Stdio(_) => "stdio",
-            Transport::StreamableHttp(_) => "http",
-            Transport::Sse(_) => "sse",
-        }
-    }
-
-    /// The same name for a transport kind as written.
-    fn name_of(kind: entry::TransportKind) -> &'static str {
-        match kind {
-            entry::TransportKind::Stdio => "stdio",
-            entry::TransportKind::Http => "http",
-            entry::TransportKind::Sse => "sse",
-        }
-    }
-}
-
-/// A network upstream: URL and headers (header values are marked sensitive and never logged).
-#[derive(Debug, Clone)]
-pub struct HttpTarget {
-    /// Endpoint URL.
-    pub url: Url,
-    /// Headers sent with every request.
-    pub headers: Vec<(HeaderName, HeaderValue)>,
-    /// Headers made per call from the caller's identity (`${auth.sub}`, `${auth.email}`...).
-    pub caller_headers: Vec<(HeaderName, Template)>,
-}
-
-/// A process to start.
-#[derive(Clone)]
-pub struct Launch {
-    /// Program (looked up in `PATH` when it has no slash).
-    pub program: String,
-    /// Arguments.
-    pub args: Vec<String>,
-    /// Extra environment variables.
-    pub env: Vec<(String, String)>,
-    /// Working directory.
-    pub cwd: Option<PathBuf>,
-    /// Whether it gets the gateway's whole environment (else a clean base plus `env`).
-    pub inherit_env: bool,
-}
-
-impl std::fmt::Debug for Launch {
-    // Environment values often hold secrets: show names only.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let names: Vec<&str> = self.env.iter().map(|(k, _)| k.as_str()).collect();
-        f.debug_struct("Launch")
-            .field("program", &self.program)
-            .field("args", &self.args)
-            .field("env", &names)
-            .field("cwd", &self.cwd)
-            .field("inherit_env", &self.inherit_env)
-            .finish()
-    }
-}
-
-impl Launch {
-    /// The command line, for listings.
-    pub fn display(&self) -> String {
-        std::iter::once(self.program.as_str())
-            .chain(self.args.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
 }
 
 impl Config {
@@ -276,6 +214,7 @@ impl Config {
         let ctx = expand::Context::for_file(&ancestry::canonical(path));
         let mut config = Self::parse(&text, &file, &ctx)?;
         ancestry::check_entries(&config.servers, path, &file)?;
+        config.files.insert(0, path.to_path_buf());
         config.child_env = vec![(ancestry::VAR.into(), ancestry::extend(path, &file)?)];
         Ok(config)
     }
@@ -322,7 +261,18 @@ impl Config {
     pub fn load_rules(&mut self, path: &Path) -> Result<(), ConfigError> {
         let f = rules::load_file(path)?;
         self.apply_rules(f, &path.display().to_string());
+        self.files.push(path.to_path_buf());
         Ok(())
+    }
+
+    /// Every file a change of which changes this configuration: [`Config::files`] and a JWKS
+    /// file (a reload reads them all again).
+    pub fn watched_files(&self) -> Vec<PathBuf> {
+        let mut files = self.files.clone();
+        if let Some(JwksSource::File(p)) = self.auth.jwt.as_ref().map(|j| &j.jwks) {
+            files.push(p.clone());
+        }
+        files
     }
 
     /// The state directory: `gateway.state_dir`, else one per configuration file (its path's

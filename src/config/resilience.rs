@@ -14,7 +14,7 @@ pub const LIST_METHODS: &[&str] = &[
 ];
 
 /// Every layer's settings for one upstream.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Resilience {
     /// Deadlines by method and tool.
     pub timeouts: Timeouts,
@@ -32,7 +32,7 @@ pub struct Resilience {
 pub const DEFAULT_MAX_CONCURRENT: usize = 64;
 
 /// Deadlines of one upstream.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Timeouts {
     /// Every method not named below (`tools/call` included).
     pub default: Duration,
@@ -94,7 +94,7 @@ pub struct RateLimits {
 }
 
 /// When the circuit breaker opens and for how long.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Breaker {
     /// Consecutive faults that open it.
     pub failures: u32,

@@ -62,6 +62,7 @@ pub fn parse(text: &str, file: &str, ctx: &Context) -> Result<Config, ConfigErro
             None => Default::default(),
         },
         endpoints: Vec::new(),
+        files: Vec::new(),
     };
     let names: Vec<_> = config.servers.iter().map(|s| s.name.clone()).collect();
     config.endpoints = super::endpoints::build(

@@ -76,7 +76,7 @@ async fn handle_post(
     caller: Caller,
 ) -> Result<Response, Rejection> {
     let gw = faces.gateway();
-    let g = &gw.config.gateway;
+    let g = &gw.config().gateway;
     guard::origin_and_host(headers, g)?;
     let wants = guard::accept_for_post(headers)?;
     guard::content_type(headers)?;
@@ -153,7 +153,7 @@ async fn answer(
         let answer = gw.request(&client, id, method, params, None).await;
         return respond(answer, wants);
     }
-    let (tx, mut related) = crate::gateway::related(gw.config.gateway.max_queued_messages);
+    let (tx, mut related) = crate::gateway::related(gw.config().gateway.max_queued_messages);
     let (id, method, params) = (
         id.to_string(),
         method.to_string(),
@@ -284,7 +284,7 @@ pub async fn get(
     }
     let opened = (|| {
         let caller = Caller::of(caller, at?);
-        guard::origin_and_host(&headers, &faces.gateway().config.gateway)?;
+        guard::origin_and_host(&headers, &faces.gateway().config().gateway)?;
         guard::accept_for_get(&headers)?;
         guard::protocol_version(&headers)?;
         session_of(&faces, &headers, &caller)
@@ -293,7 +293,7 @@ pub async fn get(
         Ok(c) => c,
         Err(rej) => return rej.into_response(),
     };
-    let (tx, rx) = mpsc::channel::<Bytes>(faces.gateway().config.gateway.max_queued_messages);
+    let (tx, rx) = mpsc::channel::<Bytes>(faces.gateway().config().gateway.max_queued_messages);
     if !client.attach_stream(tx) {
         return Rejection::from(Failure::new(
             Kind::StreamConflict,
@@ -301,7 +301,7 @@ pub async fn get(
         ))
         .into_response();
     }
-    reply::sse(tokio_stream::wrappers::ReceiverStream::new(rx))
+    reply::standalone(tokio_stream::wrappers::ReceiverStream::new(rx))
 }
 
 /// DELETE /mcp: end a session.
@@ -315,7 +315,7 @@ pub async fn delete(
         return r;
     }
     let checked = at.and_then(|at| {
-        guard::origin_and_host(&headers, &faces.gateway().config.gateway)?;
+        guard::origin_and_host(&headers, &faces.gateway().config().gateway)?;
         session_of(&faces, &headers, &Caller::of(caller, at))
     });
     match checked {

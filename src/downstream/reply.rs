@@ -50,17 +50,37 @@ pub fn json(status: StatusCode, body: Bytes) -> Response {
     r
 }
 
+/// How long a client whose stream the gateway closed is asked to wait before reconnecting
+/// (the final event's `retry`).
+pub const RECONNECT_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// An event stream of JSON-RPC messages (`event: message`), kept alive while it is open.
 pub fn sse(messages: impl futures::Stream<Item = Bytes> + Send + 'static) -> Response {
+    events(messages, None)
+}
+
+/// A session's standalone stream (GET): [`sse`], and when the gateway closes it (the session
+/// ends, the gateway stops) a last event saying when to reconnect (SSE `retry`, as the
+/// 2025-11-25 transport allows before a server closes a stream).
+pub fn standalone(messages: impl futures::Stream<Item = Bytes> + Send + 'static) -> Response {
+    events(messages, Some(RECONNECT_AFTER))
+}
+
+fn events(
+    messages: impl futures::Stream<Item = Bytes> + Send + 'static,
+    retry: Option<std::time::Duration>,
+) -> Response {
     use axum::response::sse::{Event, KeepAlive, Sse};
     use futures::StreamExt;
-    let events = messages.map(|m| {
-        Ok::<_, std::convert::Infallible>(
+    let last = retry.map(|r| Event::default().retry(r));
+    let events = messages
+        .map(|m| {
             Event::default()
                 .event("message")
-                .data(String::from_utf8_lossy(&m)),
-        )
-    });
+                .data(String::from_utf8_lossy(&m))
+        })
+        .chain(futures::stream::iter(last))
+        .map(Ok::<_, std::convert::Infallible>);
     Sse::new(events)
         .keep_alive(KeepAlive::default())
         .into_response()

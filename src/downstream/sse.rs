@@ -30,7 +30,7 @@ pub async fn open(
         Ok(At(e)) => e,
         Err(rej) => return rej.into_response(),
     };
-    if let Err(f) = guard::origin_and_host(&headers, &faces.gateway().config.gateway) {
+    if let Err(f) = guard::origin_and_host(&headers, &faces.gateway().config().gateway) {
         return Rejection::from(f).into_response();
     }
     let client = match faces.sessions.open(caller, "sse", endpoint).await {
@@ -38,7 +38,7 @@ pub async fn open(
         Err(f) => return Rejection::from(f).into_response(),
     };
     let (tx, rx) =
-        tokio::sync::mpsc::channel::<Bytes>(faces.gateway().config.gateway.max_queued_messages);
+        tokio::sync::mpsc::channel::<Bytes>(faces.gateway().config().gateway.max_queued_messages);
     client.attach_stream(tx);
     tracing::info!(session = %client.id, "legacy SSE session opened");
     let endpoint = Event::default()
@@ -92,7 +92,7 @@ pub async fn message(
 ) -> Response {
     let gw = faces.gateway();
     let checked = (|| {
-        guard::origin_and_host(&headers, &gw.config.gateway)?;
+        guard::origin_and_host(&headers, &gw.config().gateway)?;
         guard::content_type(&headers)?;
         let id = t.session_id.as_deref().ok_or_else(|| {
             Failure::new(Kind::MissingSession, "missing sessionId query parameter")
@@ -103,7 +103,7 @@ pub async fn message(
         Ok(c) => c,
         Err(f) => return Rejection::from(f).into_response(),
     };
-    let g = &gw.config.gateway;
+    let g = &gw.config().gateway;
     let buf = match super::body::read(&headers, body, g.max_body_bytes, g.body_read_timeout).await {
         Ok(b) => b,
         Err(f) => return Rejection::from(f).into_response(),

@@ -19,7 +19,7 @@ pub async fn serve(
         .await
         .map_err(|f| std::io::Error::other(f.to_string()))?;
     let (tx, mut rx) =
-        tokio::sync::mpsc::channel::<Bytes>(faces.gateway().config.gateway.max_queued_messages);
+        tokio::sync::mpsc::channel::<Bytes>(faces.gateway().config().gateway.max_queued_messages);
     session.attach_stream(tx);
     let writer = tokio::spawn(async move {
         let mut out = tokio::io::stdout();

@@ -35,7 +35,7 @@ impl Gateway {
         tools::is_own(name)
             || view
                 .admitted(name)
-                .is_some_and(|n| self.policy.visible(identity, n))
+                .is_some_and(|n| self.policy().visible(identity, n))
     }
 
     /// The refusal of a name `client` may not see in `view` (recorded): the same for a hidden
@@ -65,20 +65,20 @@ impl Gateway {
         client: &Client,
         method: &'static str,
         name: &str,
-        server: usize,
+        server: &str,
         arguments: Option<&str>,
     ) -> Result<Option<Arc<str>>, Failure> {
-        if !self.policy.active() || tools::is_own(name) {
+        if !self.policy().active() || tools::is_own(name) {
             return Ok(None);
         }
-        let server_name = &self.pool.all()[server].spec.name;
+        let server_name = server;
         let target = Target {
             name,
             server: server_name,
             method,
             arguments,
         };
-        match self.policy.decide(&client.identity, &target) {
+        match self.policy().decide(&client.identity, &target) {
             Decision::Allow { rule } => Ok(rule),
             d @ Decision::Deny { .. } => {
                 self.record(client, method, name, Some(server_name), "", &d);
@@ -144,7 +144,7 @@ impl Gateway {
     pub(super) fn audit_call(
         &self,
         client: &Client,
-        server: usize,
+        server: &str,
         a: &Audited,
         outcome: &str,
         took: Duration,
@@ -153,7 +153,7 @@ impl Gateway {
             &client.identity,
             &Record {
                 name: Some(&a.name),
-                server: Some(&self.pool.all()[server].spec.name),
+                server: Some(server),
                 upstream_name: Some(&a.upstream_name),
                 rule: a.rule.as_deref(),
                 outcome: Some(outcome),

@@ -79,8 +79,8 @@ pub struct Client {
     pub log_level: parking_lot::Mutex<Option<String>>,
     /// Exposed resource URIs this client subscribed to.
     pub subscriptions: parking_lot::Mutex<HashSet<String>>,
-    /// Private upstream connections (`isolation = "per-session"`), by upstream index.
-    private: DashMap<usize, Private>,
+    /// Private upstream connections (`isolation = "per-session"`), by upstream serial.
+    private: DashMap<u64, Private>,
     /// Serializes opening private connections.
     pub opening: tokio::sync::Mutex<()>,
     /// Who the client is, for per-client limits: set for anonymous stateless (2026-07-28)
@@ -249,26 +249,26 @@ impl Client {
         self.inflight.insert(id.to_string(), token);
     }
 
-    /// The client's own live connection to upstream `index`, if it has one (now used).
-    pub fn private_connection(&self, index: usize) -> Option<Arc<Connection>> {
-        let p = self.private.get(&index)?;
+    /// The client's own live connection to upstream `serial`, if it has one (now used).
+    pub fn private_connection(&self, serial: u64) -> Option<Arc<Connection>> {
+        let p = self.private.get(&serial)?;
         p.touch();
         Some(p.conn.clone()).filter(|c| !c.is_closed())
     }
 
-    /// Keep `conn` as the client's own connection to upstream `index`; `place` holds its place
+    /// Keep `conn` as the client's own connection to upstream `serial`; `place` holds its place
     /// under the upstream's `max_per_session_children` until it is replaced or released.
-    pub fn keep_private(&self, index: usize, conn: Arc<Connection>, place: OwnedSemaphorePermit) {
-        self.private.insert(index, Private::new(conn, place));
+    pub fn keep_private(&self, serial: u64, conn: Arc<Connection>, place: OwnedSemaphorePermit) {
+        self.private.insert(serial, Private::new(conn, place));
     }
 
-    /// Give up the connection to upstream `index` (the caller stops it); its place is freed.
-    pub fn drop_private(&self, index: usize) -> Option<Arc<Connection>> {
-        self.private.remove(&index).map(|(_, p)| p.conn.clone())
+    /// Give up the connection to upstream `serial` (the caller stops it); its place is freed.
+    pub fn drop_private(&self, serial: u64) -> Option<Arc<Connection>> {
+        self.private.remove(&serial).map(|(_, p)| p.conn.clone())
     }
 
-    /// The private connections, by upstream index.
-    pub(super) fn private(&self) -> &DashMap<usize, Private> {
+    /// The private connections, by upstream serial.
+    pub(super) fn private(&self) -> &DashMap<u64, Private> {
         &self.private
     }
 

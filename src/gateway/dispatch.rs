@@ -79,7 +79,9 @@ impl Gateway {
         }
         let mut route = Route::read(target?);
         route.audited = self.admit(&view, client, method, &named, &route, p)?;
-        Ok(self.forward(client, related, id, method, route).await)
+        Ok(self
+            .forward(&view, client, related, id, method, route)
+            .await)
     }
 
     /// Policy on a call about to be forwarded (deciding on the aggregate's name of `name`):
@@ -94,17 +96,17 @@ impl Gateway {
         route: &Route,
         params: Option<&str>,
     ) -> Result<Option<Audited>, Failure> {
-        if !self.policy.active() && !self.audit.enabled() {
+        if !self.policy().active() && !self.audit.enabled() {
             return Ok(None);
         }
         let arguments = jsonrpc::member(params, "arguments");
         let arguments = arguments.as_deref().map(RawValue::get);
         let decided = view.admitted(name).unwrap_or(name);
-        let rule = self.authorize(client, method, decided, route.server, arguments)?;
+        let up = &view.pool.all()[route.server];
+        let rule = self.authorize(client, method, decided, &up.spec.name, arguments)?;
         if !self.audit.enabled() {
             return Ok(None);
         }
-        let up = &self.pool.all()[route.server];
         Ok(Some(Audited {
             method,
             name: Arc::from(name),
@@ -132,7 +134,7 @@ impl Gateway {
         let unwrapped;
         let (name, params) = match name.as_str() {
             tools::FIND_TOOLS => {
-                let max = self.config.router.max_prompt_bytes;
+                let max = self.config().router.max_prompt_bytes;
                 let visible = |t: &Named| self.may_see(view, &client.identity, &t.exposed);
                 let (catalog, router) = (&view.catalog, &view.router);
                 let result = tools::find(catalog, router, view.lean, max, params, &visible);
@@ -160,7 +162,9 @@ impl Gateway {
             .clone()
             .unwrap_or_else(|| Arc::from(name.as_str()));
         route.audited = self.admit(view, client, "tools/call", &exposed, &route, params)?;
-        Ok(self.forward(client, related, id, "tools/call", route).await)
+        Ok(self
+            .forward(view, client, related, id, "tools/call", route)
+            .await)
     }
 
     /// The route of tool `name` among those `client` may see in `view`; a name with the prefix
@@ -172,7 +176,7 @@ impl Gateway {
         name: &str,
         params: Option<&str>,
     ) -> Result<Route, Failure> {
-        let max = self.config.router.max_prompt_bytes;
+        let max = self.config().router.max_prompt_bytes;
         let found = {
             let visible = |t: &Named| self.may_see(view, &client.identity, &t.exposed);
             resolve::tool(&view.catalog, &view.router, max, name, params, &visible)
@@ -180,14 +184,14 @@ impl Gateway {
         if found.is_ok() {
             return found;
         }
-        let (sep, aggregate) = (&self.config.gateway.separator, view.admitted(name));
-        let woken = self.pool.all().iter().find(|u| {
+        let (sep, aggregate) = (&self.config().gateway.separator, view.admitted(name));
+        let woken = view.pool.all().iter().find(|u| {
             let prefix = format!("{}{sep}", naming::prefix_of(&u.spec.name));
             u.dormant() && aggregate.is_some_and(|n| n.starts_with(&prefix))
         });
         match woken {
             Some(up) => {
-                self.wake(up.index).await;
+                self.wake(up).await;
                 let view = self.view_of(client);
                 let visible = |t: &Named| self.may_see(&view, &client.identity, &t.exposed);
                 resolve::tool(&view.catalog, &view.router, max, name, params, &visible)
@@ -235,8 +239,8 @@ impl Gateway {
         params: Option<&str>,
     ) -> Result<Bytes, Failure> {
         let cursor = jsonrpc::string_member(params, "cursor");
-        let (catalog, size) = (&view.catalog, self.config.gateway.page_size);
-        let page = if self.policy.active() {
+        let (catalog, size) = (&view.catalog, self.config().gateway.page_size);
+        let page = if self.policy().active() {
             let (all, shown) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
             let page = catalog.page_where(kind, cursor.as_deref(), size, |n| {
                 let keep = self.may_see(view, &client.identity, n);
@@ -279,17 +283,17 @@ impl Gateway {
         if !client.subscriptions.lock().insert(uri.clone()) {
             return Ok(None); // already subscribed
         }
-        if !self.subscriptions.hold(server, &original) {
+        let up = &view.pool.all()[server];
+        if !self.subscriptions.hold(&up.spec.name, &original) {
             return Ok(None); // held upstream for another client already
         }
-        let up = &self.pool.all()[server];
         let refused = match subscriptions::subscribe(up, &original).await {
             Ok(None) => return Ok(None),
             Ok(Some(error)) => Ok(Some(error)),
             Err(e) => Err(failed(&up.spec.name, "resources/subscribe", e)),
         };
         client.subscriptions.lock().remove(&uri);
-        self.subscriptions.drop_one(server, &original);
+        self.subscriptions.drop_one(&up.spec.name, &original);
         refused
     }
 
@@ -303,11 +307,13 @@ impl Gateway {
 
     /// One client stopped watching `uri`: unsubscribe upstream when it was the last.
     pub(super) async fn unsubscribe_upstream(&self, uri: &str) {
-        let Ok((server, original)) = resolve::uri(&self.catalog(), uri) else {
+        let view = self.view(None).expect("the aggregate's view always exists");
+        let Ok((server, original)) = resolve::uri(&view.catalog, uri) else {
             return;
         };
-        if self.subscriptions.drop_one(server, &original) {
-            subscriptions::unsubscribe(&self.pool.all()[server], &original).await;
+        let up = &view.pool.all()[server];
+        if self.subscriptions.drop_one(&up.spec.name, &original) {
+            subscriptions::unsubscribe(up, &original).await;
         }
     }
 
@@ -317,7 +323,7 @@ impl Gateway {
         *client.log_level.lock() = Some(level);
         let p = params.unwrap_or("{}");
         let mut conns: Vec<_> = self
-            .pool
+            .pool()
             .all()
             .iter()
             .filter_map(|u| u.connection().ok())

@@ -78,7 +78,7 @@ pub async fn watch(gw: Weak<Gateway>, mut events: crate::upstream::events::Recei
 
 impl Gateway {
     async fn list_changed(&self, server: &str, kinds: &[ListKind]) {
-        let Some(up) = self.pool.by_name(server) else {
+        let Some(up) = self.pool().by_name(server).cloned() else {
             return;
         };
         if up.connection().is_err() {
@@ -100,7 +100,8 @@ impl Gateway {
     }
 
     fn resource_updated(&self, server: &str, params: &Bytes) {
-        let Some(up) = self.pool.by_name(server) else {
+        let view = self.view(None).expect("the aggregate's view always exists");
+        let Some(up) = view.pool.by_name(server) else {
             return;
         };
         let Ok(text) = std::str::from_utf8(params) else {
@@ -109,7 +110,7 @@ impl Gateway {
         let Some(uri) = jsonrpc::string_member(Some(text), "uri") else {
             return;
         };
-        let exposed = self.catalog().resources.expose(up.index, &uri);
+        let exposed = view.catalog.resources.expose(up.index, &uri);
         let uri_json = serde_json::to_string(&exposed).expect("a string serializes");
         let message = jsonrpc::notification(
             "notifications/resources/updated",

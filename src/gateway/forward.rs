@@ -74,14 +74,14 @@ impl Gateway {
         if !up.per_session() {
             return Ok(up.upstream.clone());
         }
-        if let Some(c) = client.private_connection(up.index) {
+        if let Some(c) = client.private_connection(up.serial) {
             return Ok(Arc::new(Fixed(c)));
         }
         let _one_at_a_time = client.opening.lock().await;
-        if let Some(c) = client.private_connection(up.index) {
+        if let Some(c) = client.private_connection(up.serial) {
             return Ok(Arc::new(Fixed(c))); // opened while we waited
         }
-        let Some(slot) = up.per_session.take(up.index, client).await else {
+        let Some(slot) = up.per_session.take(up.serial, client).await else {
             return Err(Failure::new(
                 Kind::Overloaded,
                 format!(
@@ -96,25 +96,27 @@ impl Gateway {
             .to_string();
         let owner = Arc::new(CallContext::of_client(
             client.clone(),
-            self.config.gateway.client_answer_timeout,
+            self.config().gateway.client_answer_timeout,
         ));
         let conn: Arc<Connection> = up.open_private(&caps, owner).await?;
         tracing::info!(server = %up.spec.name, client = %client.id, "opened a per-session upstream connection");
-        client.keep_private(up.index, conn.clone(), slot);
+        client.keep_private(up.serial, conn.clone(), slot);
         Ok(Arc::new(Fixed(conn)))
     }
 
-    /// Forward a request along `route`; the answer carries the client's id `id`. The client may
-    /// cancel it (`notifications/cancelled`) while it is in flight.
+    /// Forward a request along `route` (an upstream of `view`); the answer carries the client's
+    /// id `id`. The client may cancel it (`notifications/cancelled`) while it is in flight.
+    /// Holding the view holds its upstream: a reload that retires it waits for this call.
     pub(super) async fn forward(
         &self,
+        view: &super::View,
         client: &Arc<Client>,
         related: Option<Related>,
         id: &str,
         method: &'static str,
         route: Route,
     ) -> Bytes {
-        let up = &self.pool.all()[route.server];
+        let up = &view.pool.all()[route.server];
         let name = &up.spec.name;
         let span = tracing::Span::current();
         span.record("server", &**name);
@@ -134,7 +136,7 @@ impl Gateway {
             related,
             progress: jsonrpc::progress_token(&route.params),
             activity: Some(activity.clone()),
-            answer_within: self.config.gateway.client_answer_timeout,
+            answer_within: self.config().gateway.client_answer_timeout,
         });
         let call = Call {
             target,
@@ -154,7 +156,7 @@ impl Gateway {
         client.end(id);
         if let Some(a) = &route.audited {
             let result = crate::layers::metrics::outcome(&outcome);
-            self.audit_call(client, route.server, a, result, started.elapsed());
+            self.audit_call(client, name, a, result, started.elapsed());
         }
         match outcome {
             Ok(reply) => {

@@ -79,11 +79,11 @@ impl Gateway {
         caps.insert("tools".into(), json!({ "listChanged": true }));
         let mut instructions = format!(
             "switchboard aggregates several MCP servers; tool and prompt names are \"<server>{}<name>\", resource URIs \"<server>+<uri>\".",
-            self.config.gateway.separator
+            self.config().gateway.separator
         );
         let (mut prompts, mut resources, mut subscribe, mut logging, mut completions) =
             (false, false, false, false, false);
-        for up in self.pool.all() {
+        for up in self.pool().all() {
             let Ok(conn) = up.connection() else { continue };
             let init = conn.init();
             let o = init.offers;

@@ -22,6 +22,7 @@ mod pinning;
 mod pool;
 mod private;
 mod relay;
+pub mod reload;
 mod resolve;
 mod subscriptions;
 pub mod tools;
@@ -82,24 +83,21 @@ pub enum StartError {
 
 /// Everything a face needs to serve MCP.
 pub struct Gateway {
-    /// The configuration it runs.
-    pub config: Config,
-    /// The upstreams.
-    pub pool: Pool,
+    /// What the running configuration serves: the configuration itself, the upstreams, the
+    /// policy and the views built over them, replaced together (a catalog rebuild, a reload).
     views: ArcSwap<Views>,
+    /// Serializes rebuilding the views (upstream events, approvals and reloads all rebuild).
+    rebuilding: parking_lot::Mutex<()>,
     subscriptions: subscriptions::Subscriptions,
     notices: broadcast::Sender<Notice>,
-    /// Who may see and call what.
-    pub policy: Policy,
     /// Where decisions and calls are recorded (when `[audit]` is configured).
     pub audit: Arc<Audit>,
     /// The pinned tool definitions.
     pub pins: crate::pins::Pins,
-    /// Tools held out of the catalog (a changed or new definition awaiting approval, or a
-    /// description screening flags on a server that blocks them).
-    held: ArcSwap<Vec<pinning::Held>>,
     /// Screening findings already logged (each is logged once).
     flagged: parking_lot::Mutex<std::collections::HashSet<String>>,
+    /// The configuration's load status (`/servers`' `config`).
+    pub loaded: reload::Status,
 }
 
 impl Gateway {
@@ -137,26 +135,17 @@ impl Gateway {
                 }
             }
         }
-        let empty = Arc::new(View::whole(
-            Arc::default(),
-            Arc::new(Router::build(&config, None)),
-            false,
-        ));
+        let (config, pool) = (Arc::new(config), Arc::new(pool));
+        let empty = Views::empty(config.clone(), pool.clone(), Arc::new(policy));
         let gw = Arc::new(Gateway {
-            views: ArcSwap::from_pointee(Views {
-                whole: empty.clone(),
-                named: Vec::new(),
-                closed: empty,
-            }),
-            config,
-            pool,
+            views: ArcSwap::from_pointee(empty),
+            rebuilding: Default::default(),
             subscriptions: Default::default(),
             notices: broadcast::channel(NOTICES).0,
-            policy,
             audit: Arc::new(audit),
             pins,
-            held: Default::default(),
             flagged: Default::default(),
+            loaded: reload::Status::new(),
         });
         let fatal: Vec<String> = gw
             .rebuild_catalog()
@@ -172,7 +161,7 @@ impl Gateway {
         if !fatal.is_empty() {
             gw.shutdown().await;
             return Err(StartError::Collision {
-                source_file: gw.config.source.clone(),
+                source_file: gw.config().source.clone(),
                 collisions: fatal.join("; "),
             });
         }
@@ -191,6 +180,21 @@ impl Gateway {
         self.views.load().whole.router.clone()
     }
 
+    /// The configuration it runs now.
+    pub fn config(&self) -> Arc<Config> {
+        self.views.load().config.clone()
+    }
+
+    /// The upstreams of the configuration it runs now.
+    pub fn pool(&self) -> Arc<Pool> {
+        self.views.load().pool.clone()
+    }
+
+    /// Who may see and call what, now.
+    pub fn policy(&self) -> Arc<Policy> {
+        self.views.load().policy.clone()
+    }
+
     /// Each endpoint's row of `/servers` ([`Views::report`]).
     pub fn endpoints(&self) -> Vec<serde_json::Value> {
         self.views.load().report()
@@ -205,20 +209,21 @@ impl Gateway {
     /// endpoint has that name, or the aggregate is disabled (`gateway.aggregate = false`).
     pub fn endpoint(&self, name: Option<&str>) -> Result<Option<Arc<str>>, crate::call::Failure> {
         use crate::call::{Failure, Kind};
+        let config = self.config();
         let known = || {
-            let names: Vec<&str> = self.config.endpoints.iter().map(|e| &*e.name).collect();
+            let names: Vec<&str> = config.endpoints.iter().map(|e| &*e.name).collect();
             match names.is_empty() {
                 true => "none is configured".to_string(),
                 false => format!("configured: {}", names.join(", ")),
             }
         };
         match name {
-            None if self.config.gateway.aggregate => Ok(None),
+            None if config.gateway.aggregate => Ok(None),
             None => Err(Failure::new(
                 Kind::UnknownEndpoint,
                 format!("the aggregate endpoint is disabled (gateway.aggregate = false); use a named endpoint ({})", known()),
             )),
-            Some(n) => match self.config.endpoint(n) {
+            Some(n) => match config.endpoint(n) {
                 Some(e) => Ok(Some(e.name.clone())),
                 None => Err(Failure::new(
                     Kind::UnknownEndpoint,
@@ -250,15 +255,29 @@ impl Gateway {
 
     /// Whether `tools/list` shows only the gateway's search tools (`[router] expose = "search"`).
     pub fn lean(&self) -> bool {
-        self.config.router.expose == Expose::Search
+        self.config().router.expose == Expose::Search
     }
 
     /// Rebuild the catalog (and the router, whose catalog words follow it) from the upstreams'
     /// cached lists; returns (and logs) collisions.
     pub fn rebuild_catalog(&self) -> Vec<Collision> {
-        let lists = self.admitted_lists();
-        let ups: Vec<catalog::Upstream<'_>> = self
-            .pool
+        let _one_at_a_time = self.rebuilding.lock();
+        let now = self.views.load_full();
+        let (views, collisions) = self.build(&now.config, &now.pool, &now.policy);
+        self.views.store(Arc::new(views));
+        collisions
+    }
+
+    /// Every view of `config` over `pool`, from the upstreams' cached lists (held tools left
+    /// out), and the collisions found (logged).
+    fn build(
+        &self,
+        config: &Arc<Config>,
+        pool: &Arc<Pool>,
+        policy: &Arc<Policy>,
+    ) -> (Views, Vec<Collision>) {
+        let (lists, held) = self.admitted_lists(pool);
+        let ups: Vec<catalog::Upstream<'_>> = pool
             .all()
             .iter()
             .zip(&lists)
@@ -269,39 +288,34 @@ impl Gateway {
                 offers_resources: u.connection().is_ok_and(|c| c.init().offers.resources),
             })
             .collect();
-        let g = &self.config.gateway;
-        let own = tools::definitions(self.lean());
-        let (catalog, collisions) =
-            Catalog::build(&ups, &g.separator, g.max_name_len, &own, self.lean());
+        let g = &config.gateway;
+        let lean = config.router.expose == Expose::Search;
+        let own = tools::definitions(lean);
+        let (catalog, collisions) = Catalog::build(&ups, &g.separator, g.max_name_len, &own, lean);
         for c in &collisions {
             tracing::warn!("name collision: {c}");
         }
-        let router = Router::build(&self.config, Some(&catalog));
+        let router = Router::build(config, Some(&catalog));
         let whole = Arc::new(catalog);
-        let named = self
-            .config
+        let named = config
             .endpoints
             .iter()
             .map(|e| {
                 let lean = e.expose == Expose::Search;
                 let slice = whole.slice(&ups, e, &tools::definitions(lean), lean);
-                let router = Router::build_for(&self.config, Some(&slice), Some(e));
-                Arc::new(View::slice(e, &whole, slice, router))
+                let router = Router::build_for(config, Some(&slice), Some(e));
+                Arc::new(View::slice(e, &whole, slice, router, pool))
             })
             .collect();
-        let closed = self.views.load().closed.clone();
-        let whole = Arc::new(View::whole(whole, Arc::new(router), self.lean()));
-        self.views.store(Arc::new(Views {
-            whole,
-            named,
-            closed,
-        }));
-        collisions
+        let mut views = Views::empty(config.clone(), pool.clone(), policy.clone());
+        views.whole = Arc::new(View::whole(whole, Arc::new(router), lean, pool));
+        views.named = named;
+        views.held = held;
+        (views, collisions)
     }
 
     /// Start a lazy upstream, then rebuild the catalog and tell every client.
-    pub async fn wake(&self, index: usize) {
-        let up = &self.pool.all()[index];
+    pub async fn wake(&self, up: &Handle) {
         if up.upstream.ensure_started().await {
             self.rebuild_catalog();
             for kind in [ListKind::Tools, ListKind::Prompts, ListKind::Resources] {
@@ -317,7 +331,7 @@ impl Gateway {
             self.unsubscribe_upstream(&uri).await;
         }
         let private = client.take_private();
-        for up in self.pool.all() {
+        for up in self.pool().all() {
             up.per_session.released(&client.id);
         }
         client.close_stream();
@@ -332,6 +346,6 @@ impl Gateway {
 
     /// Stop every upstream (release the clients first).
     pub async fn shutdown(&self) {
-        self.pool.shutdown().await;
+        self.pool().shutdown().await;
     }
 }

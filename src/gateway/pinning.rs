@@ -3,7 +3,7 @@
 //! search and route), and a call to one says why. The state file is watched, so an approval
 //! made with `switchboard pins approve` takes effect at once, without a restart.
 
-use super::{Gateway, Notice};
+use super::{Gateway, Notice, Pool};
 use crate::catalog::naming;
 use crate::config::{OnSuspicious, ServerSpec};
 use crate::upstream::{Item, ListKind, Lists};
@@ -16,7 +16,7 @@ pub const SUSPICIOUS: &str = "switchboard_suspicious_tools_total";
 /// A tool held for approval.
 pub struct Held {
     /// Its upstream.
-    pub server: usize,
+    pub server: Arc<str>,
     /// The upstream's name for it.
     pub tool: Arc<str>,
     /// Why, as a client is told.
@@ -24,11 +24,10 @@ pub struct Held {
 }
 
 impl Gateway {
-    /// Every upstream's lists, with held tools left out (and the held set recorded).
-    pub(super) fn admitted_lists(&self) -> Vec<Arc<Lists>> {
+    /// Every upstream's lists, with held tools left out, and the tools held.
+    pub(super) fn admitted_lists(&self, pool: &Pool) -> (Vec<Arc<Lists>>, Vec<Held>) {
         let mut held = Vec::new();
-        let lists = self
-            .pool
+        let lists = pool
             .all()
             .iter()
             .map(|u| {
@@ -61,7 +60,7 @@ impl Gateway {
                     .cloned()
                     .collect();
                 held.extend(out.into_iter().map(|(tool, reason)| Held {
-                    server: u.index,
+                    server: u.spec.name.clone(),
                     tool: Arc::from(tool),
                     reason,
                 }));
@@ -70,8 +69,7 @@ impl Gateway {
                 Arc::new(l)
             })
             .collect();
-        self.held.store(Arc::new(held));
-        lists
+        (lists, held)
     }
 
     /// Screen one definition: findings are logged (once) and counted; on a server with
@@ -103,25 +101,22 @@ impl Gateway {
 
     /// Why the tool a client calls `name` is held, if it is.
     pub(super) fn held_reason(&self, name: &str) -> Option<String> {
-        let sep = &self.config.gateway.separator;
-        self.held
-            .load()
+        let views = self.views.load();
+        let sep = &views.config.gateway.separator;
+        views
+            .held
             .iter()
             .find(|h| {
-                let spec = &self.pool.all()[h.server].spec;
                 *h.tool == *name
-                    || format!("{}{sep}{}", naming::prefix_of(&spec.name), h.tool) == name
+                    || format!("{}{sep}{}", naming::prefix_of(&h.server), h.tool) == name
             })
             .map(|h| h.reason.clone())
     }
 
-    /// How many tools of upstream `index` are held.
-    pub fn held_count(&self, index: usize) -> usize {
-        self.held
-            .load()
-            .iter()
-            .filter(|h| h.server == index)
-            .count()
+    /// How many tools of upstream `server` are held.
+    pub fn held_count(&self, server: &str) -> usize {
+        let views = self.views.load();
+        views.held.iter().filter(|h| *h.server == *server).count()
     }
 
     /// Approve `server`'s pending definitions (one `tool`, or all), then rebuild and tell
@@ -141,12 +136,13 @@ impl Gateway {
         }
     }
 
-    fn held_set(&self) -> Vec<(usize, Arc<str>)> {
+    fn held_set(&self) -> Vec<(Arc<str>, Arc<str>)> {
         let mut v: Vec<_> = self
-            .held
+            .views
             .load()
+            .held
             .iter()
-            .map(|h| (h.server, h.tool.clone()))
+            .map(|h| (h.server.clone(), h.tool.clone()))
             .collect();
         v.sort();
         v

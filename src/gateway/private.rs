@@ -54,23 +54,23 @@ impl Places {
         }
     }
 
-    /// A place for `client`'s connection to upstream `index`: a free one, or one made by closing
+    /// A place for `client`'s connection to upstream `serial`: a free one, or one made by closing
     /// the longest-unused connection of a client with nothing in flight; `None` when all are busy.
-    pub async fn take(&self, index: usize, client: &Arc<Client>) -> Option<OwnedSemaphorePermit> {
+    pub async fn take(&self, serial: u64, client: &Arc<Client>) -> Option<OwnedSemaphorePermit> {
         loop {
             if let Ok(place) = self.free.clone().try_acquire_owned() {
                 self.holders
                     .insert(client.id.clone(), Arc::downgrade(client));
                 return Some(place);
             }
-            let (victim, conn) = self.idlest(index, client)?;
+            let (victim, conn) = self.idlest(serial, client)?;
             tracing::info!(client = %victim, "closing the longest-unused per-session connection to make room (max_per_session_children)");
             conn.shutdown().await;
         }
     }
 
-    /// Take the least recently used connection to `index` from a holder that is not busy.
-    fn idlest(&self, index: usize, asking: &Client) -> Option<(Arc<str>, Arc<Connection>)> {
+    /// Take the least recently used connection to `serial` from a holder that is not busy.
+    fn idlest(&self, serial: u64, asking: &Client) -> Option<(Arc<str>, Arc<Connection>)> {
         self.holders.retain(|_, c| c.strong_count() > 0);
         let mut best: Option<(Instant, Arc<Client>)> = None;
         for holder in self.holders.iter() {
@@ -78,7 +78,7 @@ impl Places {
             if c.id == asking.id || c.busy() {
                 continue;
             }
-            let Some(at) = c.private_used_at(index) else {
+            let Some(at) = c.private_used_at(serial) else {
                 continue;
             };
             if best.as_ref().is_none_or(|(b, _)| at < *b) {
@@ -86,7 +86,7 @@ impl Places {
             }
         }
         let (_, client) = best?;
-        let conn = client.drop_private(index)?;
+        let conn = client.drop_private(serial)?;
         Some((client.id.clone(), conn))
     }
 
@@ -94,11 +94,22 @@ impl Places {
     pub fn released(&self, client: &str) {
         self.holders.remove(client);
     }
+
+    /// Take every client's connection to upstream `serial` (its upstream is gone: the caller
+    /// stops them).
+    pub fn close_all(&self, serial: u64) -> Vec<Arc<Connection>> {
+        let holders: Vec<Arc<Client>> = self.holders.iter().filter_map(|h| h.upgrade()).collect();
+        self.holders.clear();
+        holders
+            .iter()
+            .filter_map(|c| c.drop_private(serial))
+            .collect()
+    }
 }
 
 impl Client {
-    /// When the client last used its connection to upstream `index`.
-    fn private_used_at(&self, index: usize) -> Option<Instant> {
-        self.private().get(&index).map(|p| p.last_used())
+    /// When the client last used its connection to upstream `serial`.
+    fn private_used_at(&self, serial: u64) -> Option<Instant> {
+        self.private().get(&serial).map(|p| p.last_used())
     }
 }

@@ -4,27 +4,28 @@
 use super::Handle;
 use crate::call::{Failure, Kind, Reply};
 use dashmap::DashMap;
+use std::sync::Arc;
 
 /// How many clients hold each upstream subscription.
 #[derive(Debug, Default)]
 pub struct Subscriptions {
-    holders: DashMap<(usize, String), usize>,
+    holders: DashMap<(Arc<str>, String), usize>,
 }
 
 impl Subscriptions {
     /// One more client holds it; `true` when it is the first (the upstream must be asked).
-    pub fn hold(&self, server: usize, original: &str) -> bool {
+    pub fn hold(&self, server: &Arc<str>, original: &str) -> bool {
         let mut n = self
             .holders
-            .entry((server, original.to_string()))
+            .entry((server.clone(), original.to_string()))
             .or_insert(0);
         *n += 1;
         *n == 1
     }
 
     /// One client less; `true` when it was the last (the upstream may be told).
-    pub fn drop_one(&self, server: usize, original: &str) -> bool {
-        let key = (server, original.to_string());
+    pub fn drop_one(&self, server: &Arc<str>, original: &str) -> bool {
+        let key = (server.clone(), original.to_string());
         let last = match self.holders.get_mut(&key) {
             Some(mut n) => {
                 *n = n.saturating_sub(1);
@@ -36,6 +37,15 @@ impl Subscriptions {
             self.holders.remove(&key);
         }
         last
+    }
+
+    /// The original URIs held on `server`.
+    pub fn held_on(&self, server: &str) -> Vec<String> {
+        self.holders
+            .iter()
+            .filter(|e| &*e.key().0 == server)
+            .map(|e| e.key().1.clone())
+            .collect()
     }
 }
 

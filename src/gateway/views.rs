@@ -1,9 +1,14 @@
 //! What each face shows: the aggregate, and each named endpoint's slice of it, each with the
-//! router built from what it shows. Replaced whole on every catalog rebuild; a client reads the
-//! view of its endpoint once per request.
+//! router built from what it shows, over the configuration, upstreams and policy they were built
+//! from. Replaced whole on every catalog rebuild and every reload; a client reads the view of
+//! its endpoint once per request, so one request sees one generation (its upstream indices
+//! always name the upstreams they were built over).
 
+use super::pinning::Held;
+use super::Pool;
 use crate::catalog::Catalog;
-use crate::config::Endpoint;
+use crate::config::{Config, Endpoint};
+use crate::policy::Policy;
 use crate::router::Router;
 use std::sync::Arc;
 
@@ -17,6 +22,8 @@ pub struct View {
     pub lean: bool,
     /// The endpoint (`None`: the aggregate).
     pub endpoint: Option<Endpoint>,
+    /// The upstreams its catalog's indices name.
+    pub pool: Arc<Pool>,
     /// The aggregate it is a slice of (for an endpoint: to tell a name it leaves out from an
     /// unknown one).
     whole: Option<Arc<Catalog>>,
@@ -24,23 +31,31 @@ pub struct View {
 
 impl View {
     /// The aggregate's view.
-    pub fn whole(catalog: Arc<Catalog>, router: Arc<Router>, lean: bool) -> View {
+    pub fn whole(catalog: Arc<Catalog>, router: Arc<Router>, lean: bool, pool: &Arc<Pool>) -> View {
         View {
             catalog,
             router,
             lean,
             endpoint: None,
+            pool: pool.clone(),
             whole: None,
         }
     }
 
     /// Endpoint `e`'s slice of `whole`.
-    pub fn slice(e: &Endpoint, whole: &Arc<Catalog>, catalog: Catalog, router: Router) -> View {
+    pub fn slice(
+        e: &Endpoint,
+        whole: &Arc<Catalog>,
+        catalog: Catalog,
+        router: Router,
+        pool: &Arc<Pool>,
+    ) -> View {
         View {
             catalog: Arc::new(catalog),
             router: Arc::new(router),
             lean: e.expose == crate::config::Expose::Search,
             endpoint: Some(e.clone()),
+            pool: pool.clone(),
             whole: Some(whole.clone()),
         }
     }
@@ -88,8 +103,16 @@ impl View {
     }
 }
 
-/// Every view of one catalog generation.
+/// Every view of one catalog generation, and what they were built over.
 pub struct Views {
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// Its upstreams.
+    pub pool: Arc<Pool>,
+    /// Its policy.
+    pub policy: Arc<Policy>,
+    /// The tools held out of every view (awaiting approval, or screened out).
+    pub held: Vec<Held>,
     /// The aggregate's.
     pub whole: Arc<View>,
     /// Each endpoint's, in configuration order.
@@ -99,6 +122,21 @@ pub struct Views {
 }
 
 impl Views {
+    /// Views that show nothing yet (before the first build).
+    pub fn empty(config: Arc<Config>, pool: Arc<Pool>, policy: Arc<Policy>) -> Views {
+        let router = Arc::new(Router::build(&config, None));
+        let nothing = Arc::new(View::whole(Arc::default(), router, false, &pool));
+        Views {
+            config,
+            pool,
+            policy,
+            held: Vec::new(),
+            whole: nothing.clone(),
+            named: Vec::new(),
+            closed: nothing,
+        }
+    }
+
     /// Each endpoint as `/servers` and `switchboard check` describe it: its path, how much it
     /// shows, and the overrides that name no tool of the aggregate (a typo does nothing else).
     pub fn report(&self) -> Vec<serde_json::Value> {

@@ -13,7 +13,8 @@ use tower::util::BoxCloneSyncService;
 use tower::ServiceExt;
 
 /// The stack requests to one upstream go through; `T` is where a call goes (the connector's
-/// business).
+/// business). A clone is the same stack: its limits, buckets and breaker are shared.
+#[derive(Clone)]
 pub struct Stack<T> {
     service: BoxCloneSyncService<Call<T>, Reply, Failure>,
     breaker: breaker::Handle,

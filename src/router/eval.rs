@@ -192,6 +192,7 @@ pub fn offline_fleet() -> (Config, Catalog) {
         policy: Vec::new(),
         audit: Default::default(),
         endpoints: Vec::new(),
+        files: Vec::new(),
     };
     (config, catalog)
 }

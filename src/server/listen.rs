@@ -1,7 +1,7 @@
 //! Accepting client connections, bounded: at most `max_connections` open (one more is answered
 //! 503 and closed), headers within `header_read_timeout` (also between requests on a kept-alive
 //! connection), a half-closed client still gets its answer, and on shutdown the open connections
-//! get a grace period to finish.
+//! get a grace period (`gateway.drain_timeout`) to finish.
 //!
 //! Hand-written rather than `axum::serve`, which exposes none of these settings; the HTTP itself
 //! is hyper's.
@@ -21,9 +21,6 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
-/// How long open connections get to finish once the gateway stops accepting.
-pub const GRACE: Duration = Duration::from_secs(10);
-
 /// The limits connections are held to.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -31,6 +28,8 @@ pub struct Limits {
     pub max_connections: usize,
     /// Time to send a request's headers.
     pub header_read_timeout: Duration,
+    /// How long open connections get to finish once the gateway stops accepting.
+    pub grace: Duration,
 }
 
 /// Serve `app` on `listener` until `shutdown` resolves, then drain.
@@ -86,8 +85,8 @@ pub async fn serve(
     drop(listener);
     tokio::select! {
         _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(GRACE) => {
-            tracing::info!("connections still open after {GRACE:?}; closing them");
+        _ = tokio::time::sleep(limits.grace) => {
+            tracing::info!("connections still open after {:?} (gateway.drain_timeout); closing them", limits.grace);
         }
     }
     Ok(())

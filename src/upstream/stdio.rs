@@ -16,6 +16,8 @@ pub struct StdioLink {
     tx: mpsc::Sender<Bytes>,
     stop: parking_lot::Mutex<Option<oneshot::Sender<()>>>,
     owner: tokio::sync::Mutex<Option<JoinHandle<()>>>,
+    /// The child's process id.
+    pid: Option<u32>,
 }
 
 impl StdioLink {
@@ -31,6 +33,7 @@ impl StdioLink {
         let stdin = child.stdin.take().expect("stdin is piped");
         let stdout = child.stdout.take().expect("stdout is piped");
         let errors = child.stderr.take().expect("stderr is piped");
+        let pid = child.id();
         let max = children.max_message;
         tokio::spawn(read_stdout(stdout, peer.clone(), server.clone(), max));
         tokio::spawn(stderr::log(errors, server.clone(), children.stderr.clone()));
@@ -41,7 +44,13 @@ impl StdioLink {
             tx,
             stop: parking_lot::Mutex::new(Some(stop_tx)),
             owner: tokio::sync::Mutex::new(Some(owner)),
+            pid,
         })
+    }
+
+    /// The child's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.pid
     }
 
     /// Queue one message for the child's stdin.

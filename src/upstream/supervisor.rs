@@ -34,8 +34,10 @@ pub enum State {
 
 /// One configured upstream: its spec, its shared connection (if any) and its cached lists.
 pub struct Upstream {
-    /// Position in the pool (and in the configuration).
-    pub index: usize,
+    /// Which upstream this is, unique in the process: a reload that replaces a server makes a new
+    /// one under the same name, and what was kept for the old one (a client's own connection)
+    /// is told apart by this.
+    pub serial: u64,
     /// As configured.
     pub spec: ServerSpec,
     pub(super) conn: ArcSwapOption<Connection>,
@@ -68,10 +70,9 @@ impl Connect for Upstream {
 }
 
 impl Upstream {
-    /// Upstream `index` of the configuration, not started yet; `latency` is the window its
-    /// layer stack records into.
+    /// An upstream of `spec`, not started yet; `latency` is the window its layer stack records
+    /// into.
     pub fn new(
-        index: usize,
         spec: ServerSpec,
         opts: OpenOptions,
         latency: Arc<observe::Window>,
@@ -81,8 +82,9 @@ impl Upstream {
         } else {
             State::Starting
         };
+        static SERIAL: AtomicU64 = AtomicU64::new(0);
         Arc::new(Upstream {
-            index,
+            serial: SERIAL.fetch_add(1, Ordering::Relaxed),
             spec,
             conn: ArcSwapOption::empty(),
             lists: ArcSwap::from_pointee(Lists::default()),
@@ -154,7 +156,7 @@ impl Upstream {
     }
 
     /// Its recent request latencies.
-    pub fn latency(&self) -> &observe::Window {
+    pub fn latency(&self) -> &Arc<observe::Window> {
         &self.latency
     }
 

@@ -38,6 +38,8 @@ fn installed(dir: &Path) -> bool {
         "npm/node_modules/oidc-provider",
         "node22/node_modules",
         "conformance-2026/node_modules",
+        "npm/node_modules/.bin/dclint",
+        "venv/bin/hadolint",
     ]
     .iter()
     .all(|p| dir.join(p).exists())
@@ -220,6 +222,11 @@ impl Gateway {
             log,
             _dir: dir,
         }
+    }
+
+    /// The directory its configuration file is in.
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     /// The gateway's pid.

@@ -120,7 +120,8 @@ async fn begin(
     // Registered while the call lives, so per-session upstreams it opens are stopped with it
     // (and with the gateway).
     faces.sessions.insert(client.clone()).await?;
-    let (tx, related) = crate::gateway::related(faces.gateway().config.gateway.max_queued_messages);
+    let (tx, related) =
+        crate::gateway::related(faces.gateway().config().gateway.max_queued_messages);
     let (done_tx, done) = oneshot::channel();
     let (gw, c2, id2, m2) = (
         faces.gateway().clone(),
@@ -421,7 +422,7 @@ fn park(mut running: Running, requests: Vec<Bytes>, id: &str) -> Bytes {
     running.parked_at = parked_at;
     let faces = running.faces.clone();
     faces.parked.0.insert(token.clone(), running);
-    let wait = faces.gateway().config.gateway.input_required_timeout;
+    let wait = faces.gateway().config().gateway.input_required_timeout;
     let faces = Arc::downgrade(&faces);
     tokio::spawn(async move {
         tokio::time::sleep(wait).await;

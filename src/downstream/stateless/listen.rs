@@ -98,7 +98,7 @@ pub async fn open(
         Some(&serde_json::json!({ "notifications": honored }).to_string()),
     );
     let tag = id.to_string();
-    let (tx, rx) = mpsc::channel::<Bytes>(faces.gateway().config.gateway.max_queued_messages);
+    let (tx, rx) = mpsc::channel::<Bytes>(faces.gateway().config().gateway.max_queued_messages);
     client.attach_stream(tx);
     if let Err(f) = faces.sessions.insert(client.clone()).await {
         return super::refuse(id, f);

@@ -205,6 +205,19 @@ impl Connection {
         Ok(())
     }
 
+    /// The process id of the child it runs (a stdio server, or one started before connecting
+    /// over the network), if any.
+    pub fn pid(&self) -> Option<u32> {
+        match &self.link {
+            Link::Stdio(l) => l.pid(),
+            _ => self
+                .launched
+                .try_lock()
+                .ok()
+                .and_then(|c| c.as_ref().and_then(|c| c.id())),
+        }
+    }
+
     /// End the connection: answer pending requests, stop the process or end the HTTP session.
     pub async fn shutdown(&self) {
         match &self.link {
