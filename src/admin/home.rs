@@ -26,6 +26,7 @@ pub async fn home(headers: HeaderMap) -> Response {
         "status": { "health": "/health", "ready": "/ready", "servers": "/servers", "metrics": "/metrics" },
         "routing": { "analyze": "/analyze?prompt=...", "route": "POST /route" },
         "pins": { "list": "/pins", "approve": "POST /pins/approve" },
+        "admin": { "page": "/admin", "reload": "POST /admin/reload", "catalog": "/admin/catalog", "recent": "/admin/recent" },
     }))
     .into_response()
 }
@@ -37,6 +38,7 @@ const PAGE: &str = r#"<!doctype html>
 <p>One MCP endpoint over many MCP servers. Point an MCP client at <code>/mcp</code> on this
 address (streamable HTTP; <code>/sse</code> for clients of the 2024-11-05 transport).</p>
 <ul>
+<li><a href="/admin">/admin</a>: the admin page (servers, catalog, routing playground, reload, recent requests)</li>
 <li><a href="/servers">/servers</a>: each upstream server's state, tools, latency and last error</li>
 <li><a href="/ready">/ready</a>, <a href="/health">/health</a>: probes</li>
 <li><a href="/metrics">/metrics</a>: Prometheus metrics</li>

@@ -3,6 +3,7 @@
 
 mod analyze;
 mod home;
+mod page;
 mod pins;
 mod status;
 
@@ -13,11 +14,15 @@ use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
 
-/// The endpoints open to anyone who can reach the port: `/health` and `/ready`.
+/// The endpoints open to anyone who can reach the port: `/health` and `/ready`, and the admin
+/// page's assets (which hold no data: [`page`]).
 pub fn open_routes(sessions: Arc<Sessions>) -> Router {
     Router::new()
         .route("/health", get(status::health))
         .route("/ready", get(status::ready))
+        .route("/admin", get(page::page))
+        .route("/admin/app.js", get(page::script))
+        .route("/admin/style.css", get(page::style))
         .with_state(sessions)
 }
 
@@ -32,6 +37,8 @@ pub type Reload = Arc<
 pub fn routes(sessions: Arc<Sessions>, reload: Reload) -> Router {
     Router::new()
         .route("/admin/reload", post(status::reload))
+        .route("/admin/catalog", get(page::catalog))
+        .route("/admin/recent", get(page::recent))
         .route("/", get(home::home))
         .route("/servers", get(status::servers))
         .route("/metrics", get(status::metrics))

@@ -34,11 +34,17 @@ impl Gateway {
             server = tracing::field::Empty,
             tool = tracing::field::Empty,
         );
+        let started = tokio::time::Instant::now();
         let answer = self
             .answer(client, id, method, params.map(RawValue::get), related)
             .instrument(span)
             .await;
-        answer.unwrap_or_else(|e| jsonrpc::error_message(Some(id), &e.to_rpc()))
+        answer.unwrap_or_else(|e| {
+            if method != "ping" {
+                self.refused(method, params, &e, started.elapsed());
+            }
+            jsonrpc::error_message(Some(id), &e.to_rpc())
+        })
     }
 
     async fn answer(
@@ -82,6 +88,31 @@ impl Gateway {
         Ok(self
             .forward(&view, client, related, id, method, route)
             .await)
+    }
+
+    /// A request answered with `e` before reaching any upstream, for the admin page's list.
+    fn refused(
+        &self,
+        method: &str,
+        params: Option<&RawValue>,
+        e: &Failure,
+        took: std::time::Duration,
+    ) {
+        let p = params.map(RawValue::get);
+        let name = match method {
+            "tools/call" => jsonrpc::string_member(p, "name"),
+            "resources/subscribe" => jsonrpc::string_member(p, "uri"),
+            _ => resolve::named(method, p),
+        };
+        self.recent.push(super::recent::Entry {
+            at: 0.0,
+            method: method.to_string().into(),
+            name: name.map(Arc::from),
+            server: None,
+            outcome: e.kind().reason(),
+            latency_ms: took.as_secs_f64() * 1e3,
+            error: Some(e.to_string()),
+        });
     }
 
     /// Policy on a call about to be forwarded (deciding on the aggregate's name of `name`):

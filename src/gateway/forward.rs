@@ -3,7 +3,7 @@
 
 use super::access::Audited;
 use super::relay::CallContext;
-use super::{Client, Gateway, Handle, Related};
+use super::{recent, Client, Gateway, Handle, Related};
 use crate::call::{Activity, Call, Failure, Kind, Origin, Reply};
 use crate::jsonrpc;
 use crate::jsonrpc::param_headers::{self, Annotation};
@@ -154,21 +154,38 @@ impl Gateway {
         let started = tokio::time::Instant::now();
         let outcome = up.stack.call(call).await;
         client.end(id);
+        let took = started.elapsed();
         if let Some(a) = &route.audited {
             let result = crate::layers::metrics::outcome(&outcome);
-            self.audit_call(client, name, a, result, started.elapsed());
+            self.audit_call(client, name, a, result, took);
         }
-        match outcome {
+        let mut entry = recent::Entry {
+            at: 0.0,
+            method: method.into(),
+            name: route.exposed.clone(),
+            server: Some(name.clone()),
+            outcome: "ok",
+            latency_ms: took.as_secs_f64() * 1e3,
+            error: None,
+        };
+        let answer = match outcome {
             Ok(reply) => {
                 tracing::debug!(error = reply.is_error(), "upstream answered");
+                if reply.is_error() {
+                    entry.outcome = "upstream_error";
+                }
                 splice(id, &reply)
             }
             Err(e) => {
                 let e = failed(name, method, e);
                 tracing::warn!(reason = e.kind().reason(), error = %e, "request failed");
+                entry.outcome = e.kind().reason();
+                entry.error = Some(e.to_string());
                 jsonrpc::error_message(Some(id), &e.to_rpc())
             }
-        }
+        };
+        self.recent.push(entry);
+        answer
     }
 }
 

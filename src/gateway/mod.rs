@@ -21,6 +21,7 @@ mod lifecycle;
 mod pinning;
 mod pool;
 mod private;
+pub mod recent;
 mod relay;
 pub mod reload;
 mod resolve;
@@ -98,6 +99,8 @@ pub struct Gateway {
     flagged: parking_lot::Mutex<std::collections::HashSet<String>>,
     /// The configuration's load status (`/servers`' `config`).
     pub loaded: reload::Status,
+    /// The last requests answered (the admin page's list).
+    pub recent: recent::Recent,
 }
 
 impl Gateway {
@@ -146,6 +149,7 @@ impl Gateway {
             pins,
             flagged: Default::default(),
             loaded: reload::Status::new(),
+            recent: Default::default(),
         });
         let fatal: Vec<String> = gw
             .rebuild_catalog()
