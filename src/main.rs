@@ -29,14 +29,21 @@ fn main() -> ExitCode {
     // Colour only for a person at a terminal: a file or a desktop app's log gets plain text.
     let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    // The filter is the log's: traces see their spans whatever the log level.
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let logs = tracing_subscriber::fmt::layer()
         .with_ansi(colour)
         .with_writer(std::io::stderr);
-    match cli.log_format {
-        LogFormat::Human => logs.init(),
-        LogFormat::Json => logs.json().init(),
-    }
+    let logs = match cli.log_format {
+        LogFormat::Human => logs.with_filter(filter).boxed(),
+        LogFormat::Json => logs.json().with_filter(filter).boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(logs)
+        .with(switchboard::observe::trace::layer())
+        .init();
     // SWITCHBOARD_WORKER_THREADS=1 runs everything on one thread (no cross-thread wake-ups);
     // unset, tokio uses one worker per core.
     let threads = std::env::var("SWITCHBOARD_WORKER_THREADS")

@@ -382,3 +382,31 @@ async fn sigterm_lets_a_long_call_finish_then_stops_every_child() {
         assert!(!alive(pid), "child {pid} outlived the gateway");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switchboard_health_is_what_probes_run() {
+    let gw = Gateway::start("switchboard.toml", &fixture("up", "", ""));
+    let health = |args: &[&str]| {
+        std::process::Command::new(switchboard_bin())
+            .arg("health")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let alive = health(&["--url", &gw.base]);
+    assert!(
+        alive.status.success(),
+        "{}",
+        String::from_utf8_lossy(&alive.stderr)
+    );
+    assert!(String::from_utf8_lossy(&alive.stdout).contains("ok"));
+    let ready = health(&["--ready", "--url", &gw.base]);
+    assert!(
+        ready.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ready.stderr)
+    );
+    let nobody = health(&["--url", &format!("127.0.0.1:{}", free_port())]);
+    assert!(!nobody.status.success());
+    assert!(String::from_utf8_lossy(&nobody.stderr).contains("no gateway answers"));
+}

@@ -19,9 +19,17 @@ fn load(path: Option<&Path>, rules: &[PathBuf]) -> Result<Config, String> {
 }
 
 async fn start(path: Option<&Path>) -> Result<Arc<Gateway>, String> {
-    Gateway::start(load(path, &[])?)
-        .await
-        .map_err(|e| e.to_string())
+    let config = load(path, &[])?;
+    traces(&config)?;
+    Gateway::start(config).await.map_err(|e| e.to_string())
+}
+
+/// Export traces when `[telemetry] otlp_endpoint` says where.
+fn traces(config: &Config) -> Result<(), String> {
+    match &config.telemetry.otlp_endpoint {
+        Some(url) => crate::observe::trace::export(url, &config.telemetry.service_name),
+        None => Ok(()),
+    }
 }
 
 /// `serve`: the HTTP faces until SIGTERM or Ctrl-C, then every upstream stopped. The address is
@@ -38,6 +46,7 @@ pub async fn serve(path: Option<&Path>, listen: Option<SocketAddr>) -> Result<()
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e} (no server was started)"))?;
+    traces(&config)?;
     let server = Server::new(Gateway::start(config).await.map_err(|e| e.to_string())?)?;
     if listen.is_some() {
         server.reloader.keep_listening_on(addr);
@@ -59,6 +68,7 @@ pub async fn serve(path: Option<&Path>, listen: Option<SocketAddr>) -> Result<()
     let served = server.serve(listener, signals).await;
     tracing::info!("shutting down: stopping upstream servers");
     server.shutdown().await;
+    crate::observe::trace::flush();
     served.map_err(|e| e.to_string())
 }
 

@@ -74,6 +74,7 @@ pub fn parse(text: &str, file: &str, ctx: &Context) -> Result<Config, ConfigErro
         audit: Default::default(),
         endpoints: Vec::new(),
         files: Vec::new(),
+        telemetry: Default::default(),
     })
 }
 

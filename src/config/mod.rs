@@ -17,6 +17,7 @@ mod json;
 mod policy;
 pub mod resilience;
 pub mod rules;
+mod telemetry;
 mod template;
 mod toml;
 mod transport;
@@ -31,6 +32,7 @@ pub use json::{detect as detect_json, Format as JsonFormat};
 pub use policy::{Condition, PolicyRule};
 pub use resilience::Resilience;
 pub use rules::{Rules, Weighted};
+pub use telemetry::TelemetrySettings;
 pub use template::Template;
 pub use transport::{HttpTarget, Launch, Transport};
 
@@ -63,6 +65,8 @@ pub struct Config {
     pub endpoints: Vec<Endpoint>,
     /// The files it was read from: the configuration file, then the rule files it names.
     pub files: Vec<PathBuf>,
+    /// Where traces go.
+    pub telemetry: TelemetrySettings,
 }
 
 /// Which protocol generation the gateway speaks to an upstream (`protocol = ...`).

@@ -23,6 +23,8 @@ struct File {
     audit: Option<super::audit::AuditSpec>,
     #[serde(default)]
     endpoints: IndexMap<String, super::endpoints::EndpointSpec>,
+    #[serde(default)]
+    telemetry: super::telemetry::TelemetrySpec,
 }
 
 /// Parse a TOML configuration.
@@ -63,6 +65,7 @@ pub fn parse(text: &str, file: &str, ctx: &Context) -> Result<Config, ConfigErro
         },
         endpoints: Vec::new(),
         files: Vec::new(),
+        telemetry: parsed.telemetry.build(file)?,
     };
     let names: Vec<_> = config.servers.iter().map(|s| s.name.clone()).collect();
     config.endpoints = super::endpoints::build(

@@ -8,6 +8,7 @@ use crate::jsonrpc::{self, Kind};
 use bytes::Bytes;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 /// Handle one message from the client. A message that cannot be read is answered with the error
 /// returned here (the face decides how to send it); everything else is answered on the stream.
@@ -45,14 +46,17 @@ pub async fn on_message(
             let mut answers =
                 super::stateless::messages(faces, client, id.get(), method, params, cancel);
             let (client, id) = (client.clone(), id.get().to_string());
-            return Ok(Some(tokio::spawn(async move {
-                while let Some(msg) = futures::StreamExt::next(&mut answers).await {
-                    if !client.deliver(msg).await {
-                        break;
+            return Ok(Some(tokio::spawn(
+                async move {
+                    while let Some(msg) = futures::StreamExt::next(&mut answers).await {
+                        if !client.deliver(msg).await {
+                            break;
+                        }
                     }
+                    client.end(&id);
                 }
-                client.end(&id);
-            })));
+                .in_current_span(),
+            )));
         }
         Kind::Request { id, method, params } => {
             let (gw, client) = (gw.clone(), client.clone());
@@ -61,14 +65,17 @@ pub async fn on_message(
                 method.to_string(),
                 params.map(|p| p.to_owned()),
             );
-            return Ok(Some(tokio::spawn(async move {
-                let answer = gw
-                    .request(&client, &id, &method, params.as_deref(), None)
-                    .await;
-                if !client.deliver(answer).await {
-                    tracing::debug!(client = %client.id, id, "client left before its answer");
+            return Ok(Some(tokio::spawn(
+                async move {
+                    let answer = gw
+                        .request(&client, &id, &method, params.as_deref(), None)
+                        .await;
+                    if !client.deliver(answer).await {
+                        tracing::debug!(client = %client.id, id, "client left before its answer");
+                    }
                 }
-            })));
+                .in_current_span(),
+            )));
         }
     }
     Ok(None)

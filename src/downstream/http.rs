@@ -16,6 +16,7 @@ use bytes::Bytes;
 use serde_json::value::RawValue;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
 
 /// `Mcp-Session-Id`
 pub const SESSION_HEADER: &str = "mcp-session-id";
@@ -179,9 +180,12 @@ async fn answer(
         }
         Some(first) = related.recv() => {
             let (done_tx, done_rx) = oneshot::channel();
-            tokio::spawn(async move {
-                let _ = done_tx.send(call.await);
-            });
+            tokio::spawn(
+                async move {
+                    let _ = done_tx.send(call.await);
+                }
+                .in_current_span(),
+            );
             reply::sse(stream_until_answer(first, related, done_rx))
         }
     }

@@ -10,6 +10,7 @@ use crate::jsonrpc::param_headers::{self, Annotation};
 use crate::upstream::{Connection, Fixed, Target};
 use bytes::Bytes;
 use std::sync::Arc;
+use tracing::Instrument;
 
 /// Where a request goes: which upstream, with which params (original names restored), and what
 /// the layers need to know about it.
@@ -152,40 +153,52 @@ impl Gateway {
             param_headers,
         };
         let started = tokio::time::Instant::now();
-        let outcome = up.stack.call(call).await;
+        let upstream = tracing::info_span!("upstream", server = &**name, method);
+        let outcome = up.stack.call(call).instrument(upstream).await;
         client.end(id);
         let took = started.elapsed();
         if let Some(a) = &route.audited {
             let result = crate::layers::metrics::outcome(&outcome);
             self.audit_call(client, name, a, result, took);
         }
-        let mut entry = recent::Entry {
+        let (answer, outcome, error) = settle(id, name, method, outcome);
+        self.recent.push(recent::Entry {
             at: 0.0,
             method: method.into(),
             name: route.exposed.clone(),
             server: Some(name.clone()),
-            outcome: "ok",
+            outcome,
             latency_ms: took.as_secs_f64() * 1e3,
-            error: None,
-        };
-        let answer = match outcome {
-            Ok(reply) => {
-                tracing::debug!(error = reply.is_error(), "upstream answered");
-                if reply.is_error() {
-                    entry.outcome = "upstream_error";
-                }
-                splice(id, &reply)
-            }
-            Err(e) => {
-                let e = failed(name, method, e);
-                tracing::warn!(reason = e.kind().reason(), error = %e, "request failed");
-                entry.outcome = e.kind().reason();
-                entry.error = Some(e.to_string());
-                jsonrpc::error_message(Some(id), &e.to_rpc())
-            }
-        };
-        self.recent.push(entry);
+            error,
+        });
         answer
+    }
+}
+
+/// The answer to the client (under its id `id`) of a call to `server` that ended with
+/// `outcome`, logged, and what the recent requests say of it (outcome, error).
+fn settle(
+    id: &str,
+    server: &str,
+    method: &str,
+    outcome: Result<Reply, Failure>,
+) -> (Bytes, &'static str, Option<String>) {
+    match outcome {
+        Ok(reply) => {
+            tracing::debug!(error = reply.is_error(), "upstream answered");
+            let outcome = if reply.is_error() {
+                "upstream_error"
+            } else {
+                "ok"
+            };
+            (splice(id, &reply), outcome, None)
+        }
+        Err(e) => {
+            let e = failed(server, method, e);
+            tracing::warn!(reason = e.kind().reason(), error = %e, "request failed");
+            let answer = jsonrpc::error_message(Some(id), &e.to_rpc());
+            (answer, e.kind().reason(), Some(e.to_string()))
+        }
     }
 }
 

@@ -215,6 +215,7 @@ fn describe(
             format!("{:?}", old.audit) != format!("{:?}", new.audit),
             "audit",
         ),
+        (old.telemetry != new.telemetry, "telemetry"),
     ];
     a.need_restart = restart
         .into_iter()

@@ -193,6 +193,7 @@ pub fn offline_fleet() -> (Config, Catalog) {
         audit: Default::default(),
         endpoints: Vec::new(),
         files: Vec::new(),
+        telemetry: Default::default(),
     };
     (config, catalog)
 }

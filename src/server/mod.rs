@@ -48,7 +48,8 @@ impl Server {
         use axum::middleware::from_fn_with_state;
         let sessions = &self.faces.sessions;
         let faces = downstream::routes(self.faces.clone())
-            .route_layer(from_fn_with_state(self.auth.clone(), auth::faces));
+            .route_layer(from_fn_with_state(self.auth.clone(), auth::faces))
+            .route_layer(axum::middleware::from_fn(crate::observe::trace::middleware));
         let reloader = self.reloader.clone();
         let reload: crate::admin::Reload = Arc::new(move || {
             let r = reloader.clone();

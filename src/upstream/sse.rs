@@ -94,11 +94,14 @@ impl SseLink {
 
     /// POST one message; answers arrive on the stream.
     pub async fn send(&self, msg: Bytes, caller: Option<&Identity>) -> Result<(), Failure> {
-        let req = self
+        let mut req = self
             .client
             .post(self.endpoint.clone())
             .headers(self.headers.clone())
             .body(msg);
+        for (k, v) in crate::observe::trace::outgoing() {
+            req = req.header(k, v);
+        }
         let resp = super::http::caller_headers(req, &self.target, caller)
             .send()
             .await

@@ -132,6 +132,9 @@ impl HttpLink {
             .body(msg);
         req = caller_headers(req, &self.target, caller);
         req = self.with_session(req);
+        for (k, v) in crate::observe::trace::outgoing() {
+            req = req.header(k, v);
+        }
         if let Some(m) = mirror {
             req = req
                 .header(VERSION_HEADER, STATELESS_VERSION)

@@ -1,5 +1,7 @@
-//! What the gateway measures: Prometheus metrics (through the `metrics` facade) and a small
-//! latency window per upstream for `/servers`.
+//! What the gateway measures: Prometheus metrics (through the `metrics` facade), a small
+//! latency window per upstream for `/servers`, and traces ([`trace`]).
+
+pub mod trace;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::collections::VecDeque;
