@@ -40,9 +40,11 @@ fn main() -> ExitCode {
         LogFormat::Human => logs.with_filter(filter).boxed(),
         LogFormat::Json => logs.json().with_filter(filter).boxed(),
     };
+    // The OpenTelemetry bridge only when the configuration exports traces (it costs throughput).
+    let bridge = cli::exports_traces(&cli).then(switchboard::observe::trace::layer);
     tracing_subscriber::registry()
         .with(logs)
-        .with(switchboard::observe::trace::layer())
+        .with(bridge)
         .init();
     // SWITCHBOARD_WORKER_THREADS=1 runs everything on one thread (no cross-thread wake-ups);
     // unset, tokio uses one worker per core.

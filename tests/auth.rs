@@ -533,6 +533,18 @@ async fn bad_tokens_get_401_with_a_challenge_and_the_metadata_validates() {
     assert_eq!(status("/health", None).await, 200);
     assert_eq!(status("/servers", None).await, 401);
     assert_eq!(status("/servers", Some(&good)).await, 200);
+    // The admin page's shell holds no data; what it reads and does needs the admin role.
+    assert_eq!(status("/admin", None).await, 200);
+    for path in ["/admin/catalog", "/admin/recent"] {
+        assert_eq!(status(path, None).await, 401, "{path}");
+        assert_eq!(status(path, Some(&good)).await, 200, "{path}");
+    }
+    let reload = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/admin/reload"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reload.status().as_u16(), 401);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

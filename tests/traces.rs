@@ -1,6 +1,7 @@
 //! Traces end to end: a client's W3C `traceparent` continues through the gateway to an HTTP
 //! upstream (the fixture records the headers it gets: same trace, the gateway's own span as
-//! parent, the client's sampling flag), log lines carry the trace id, and with
+//! parent, the client's sampling flag), log lines carry the trace id, a request without one
+//! sends none on (nothing exported), and with
 //! `[telemetry] otlp_endpoint` the spans (`mcp`, `request`, `upstream`) reach an OTLP/HTTP
 //! collector (a small one here, which records what it is sent).
 
@@ -103,15 +104,13 @@ async fn a_clients_trace_continues_to_the_upstream_and_into_the_log() {
         "log lines carry the trace id: {line}"
     );
 
-    // Without a traceparent: a trace of the gateway's own, not sampled (nothing exports it).
+    // Without a traceparent, and nothing exported: no trace to continue, none is sent on.
     let before = traceparents(&file).len();
+    let lines = std::fs::read_to_string(&file).unwrap().lines().count();
     call_with(&c, 2, None).await;
-    let sent = traceparents(&file);
-    let fresh = sent[before..]
-        .last()
-        .expect("a traceparent even without the client's");
-    assert_ne!(fresh[1], TRACE);
-    assert_eq!(fresh[3], "00");
+    let now = std::fs::read_to_string(&file).unwrap().lines().count();
+    assert!(now > lines, "the call reached the upstream");
+    assert_eq!(traceparents(&file).len(), before);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

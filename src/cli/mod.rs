@@ -205,6 +205,17 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, crate::config::ConfigE
     }
 }
 
+/// Whether the command serves a configuration that exports traces (`[telemetry]
+/// otlp_endpoint`): read before logging starts, to decide how spans are kept. A configuration
+/// that does not load says nothing here; the command reports it.
+pub fn exports_traces(cli: &Cli) -> bool {
+    let config = match &cli.command {
+        Command::Serve { config, .. } | Command::Stdio { config, .. } => config,
+        _ => return false,
+    };
+    load_config(config.as_deref()).is_ok_and(|c| c.telemetry.otlp_endpoint.is_some())
+}
+
 /// `fixture`: the minimal benchmark/test MCP server, with its faults.
 async fn run_fixture(a: FixtureArgs) -> Result<(), String> {
     if let Some(f) = a.description_file {

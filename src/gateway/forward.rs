@@ -153,7 +153,7 @@ impl Gateway {
             param_headers,
         };
         let started = tokio::time::Instant::now();
-        let upstream = tracing::info_span!("upstream", server = &**name, method);
+        let upstream = crate::observe::trace::upstream(name, method);
         let outcome = up.stack.call(call).instrument(upstream).await;
         client.end(id);
         let took = started.elapsed();

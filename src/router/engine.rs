@@ -2,6 +2,7 @@
 //! behind one literal automaton (and one regex set for those without literals); a prompt is
 //! scanned once per automaton whatever the number of servers.
 
+use super::fuzzy::{self, Fuzzy};
 use super::inflect::{self, Form};
 use super::prefilter::Prefilter;
 use crate::config::Rules;
@@ -23,6 +24,8 @@ pub enum Kind {
     Catalog,
     /// A negative keyword (points taken away).
     Negative,
+    /// A keyword or catalog word the prompt has with a typo ([`super::fuzzy`]).
+    Fuzzy,
 }
 
 /// One server as the engine is built from it.
@@ -96,6 +99,8 @@ pub struct Engine {
     terms: Vec<Term>,
     gate: Prefilter,
     patterns: Vec<Pattern>,
+    /// The single-word terms, for words with a typo.
+    fuzzy: Fuzzy,
 }
 
 impl Engine {
@@ -167,7 +172,15 @@ impl Engine {
                 .map(|p| p.regex.as_str())
                 .collect::<Vec<_>>(),
         );
+        let fuzzy = Fuzzy::build(
+            terms
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.hits.iter().any(|h| h.2 != Kind::Negative))
+                .map(|(i, t)| (i as u32, &*t.text)),
+        );
         Engine {
+            fuzzy,
             servers: inputs.iter().map(|i| i.name.clone()).collect(),
             tools: inputs
                 .iter()
@@ -191,8 +204,13 @@ impl Engine {
     pub fn score(&self, prompt: &str) -> Vec<Scored> {
         let kept = outermost(self.keyword_spans(prompt));
         let mut tally = Tally::default();
-        for (start, end, t) in kept {
+        for &(start, end, t) in &kept {
             self.count_keyword(&mut tally, start, end, t);
+        }
+        if !self.fuzzy.is_empty() {
+            for (start, end, t) in self.slips(prompt, &kept) {
+                self.count_fuzzy(&mut tally, start, end, t);
+            }
         }
         for (i, from) in self.gate.candidates(prompt) {
             let p = &self.patterns[i];
@@ -245,6 +263,57 @@ impl Engine {
             }
         }
         spans
+    }
+
+    /// The prompt's words no keyword matched that are a slip of a term: (start, end, term).
+    fn slips(&self, prompt: &str, kept: &[(usize, usize, usize)]) -> Vec<(usize, usize, usize)> {
+        let bytes = prompt.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if !inflect::is_word_byte(bytes[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < bytes.len() && inflect::is_word_byte(bytes[i]) {
+                i += 1;
+            }
+            let word = &prompt[start..i];
+            if word.len() < fuzzy::MIN_LEN
+                || !word.bytes().all(|b| b.is_ascii_alphabetic())
+                || kept.iter().any(|&(s, e, _)| s < i && start < e)
+            {
+                continue;
+            }
+            if let Some(&t) = self.fuzzy.lookup(&word.to_ascii_lowercase()).first() {
+                out.push((start, i, t as usize));
+            }
+        }
+        out
+    }
+
+    /// A word with a typo of term `t`: [`fuzzy::FACTOR`] of the term's points to each of its
+    /// servers that the term did not already score for, shown as `fuzzy`.
+    fn count_fuzzy(&self, tally: &mut Tally, start: usize, end: usize, t: usize) {
+        for &(server, weight, kind, tool) in &self.terms[t].hits {
+            if kind == Kind::Negative || !tally.counted.insert((server, t, kind)) {
+                continue;
+            }
+            let points = (weight * fuzzy::FACTOR * 1000.0).round() / 1000.0;
+            if let Some(tool) = tool {
+                *tally.tool_points.entry((server, tool)).or_default() += points;
+            }
+            let entry = self.entry(&mut tally.per, server);
+            entry.score += points;
+            entry.matches.push(Match {
+                kind: Kind::Fuzzy,
+                term: self.terms[t].text.clone(),
+                start,
+                end,
+                points,
+            });
+        }
     }
 
     /// One kept keyword match: its points to every server the term belongs to (once per server

@@ -7,6 +7,7 @@ pub mod catalog_terms;
 pub mod defaults;
 mod engine;
 pub mod eval;
+mod fuzzy;
 mod inflect;
 mod prefilter;
 
@@ -182,5 +183,6 @@ fn kind_name(k: Kind) -> &'static str {
         Kind::Pattern => "pattern",
         Kind::Catalog => "catalog",
         Kind::Negative => "negative",
+        Kind::Fuzzy => "fuzzy",
     }
 }
