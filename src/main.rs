@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         | Command::Completions { .. }
         | Command::DemoServer { .. }
         | Command::Analyze { .. }
+        | Command::Route { .. }
         | Command::Eval { .. }
         | Command::Fixture { .. } => "warn",
     };

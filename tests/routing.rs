@@ -482,3 +482,67 @@ fn a_typo_in_the_decisive_word_still_routes() {
         a.ranking
     );
 }
+
+#[test]
+fn the_route_and_interactive_analyze_verbs() {
+    // The embedded default (demo servers `text` and `math`), from a directory without a config.
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(switchboard_bin())
+        .current_dir(dir.path())
+        .args([
+            "route",
+            "please add 2 and 40",
+            "--args",
+            r#"{"a": 2, "b": 40}"#,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["tool"], "math__add", "{v}");
+    assert_eq!(v["result"]["content"][0]["text"], "42", "{v}");
+    assert_eq!(v["routing"]["selected"][0], "math", "{v}");
+    let none = Command::new(switchboard_bin())
+        .current_dir(dir.path())
+        .args(["route", "hello there general"])
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&none.stderr).contains("422"),
+        "{none:?}"
+    );
+    let bad = Command::new(switchboard_bin())
+        .current_dir(dir.path())
+        .args(["route", "add", "--args", "[1]"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--args must be a JSON object"));
+    // --interactive: one table per line of stdin.
+    use std::io::Write;
+    let mut child = Command::new(switchboard_bin())
+        .current_dir(dir.path())
+        .args(["analyze", "--interactive"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"add 2 and 40\n\nreverse this text\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("RANK SERVER").count(), 2, "{text}");
+    assert!(
+        text.contains("math") && text.contains("text__reverse"),
+        "{text}"
+    );
+}

@@ -156,12 +156,15 @@ fn wake_selected(gw: &Arc<Gateway>, analysis: &Analysis) {
 /// `/route` input.
 #[derive(Deserialize)]
 pub struct RouteInput {
-    prompt: String,
-    tool: Option<String>,
+    /// What the user asked.
+    pub prompt: String,
+    /// The un-prefixed tool to call (absent: the best server's best tool).
+    pub tool: Option<String>,
+    /// Its arguments.
     #[serde(default)]
-    arguments: Option<Value>,
+    pub arguments: Option<Value>,
     /// A named endpoint to route within (absent: the aggregate).
-    endpoint: Option<String>,
+    pub endpoint: Option<String>,
 }
 
 /// `POST /route {"prompt", "tool"?, "arguments"?}`
@@ -191,6 +194,13 @@ pub async fn route(
             ))
         }
     };
+    routed(gw, &caller, input).await
+}
+
+/// Score `input`'s prompt, start the best server if it is lazy, and call the tool it picks for
+/// `caller`: what `POST /route` and `switchboard route` answer.
+pub async fn routed(gw: &Arc<Gateway>, caller: &Arc<Identity>, input: RouteInput) -> Response {
+    let caller = caller.clone();
     let (at, mut view) = match view_of(gw, input.endpoint.as_deref()) {
         Ok(v) => v,
         Err(f) => return problem(f),

@@ -7,6 +7,7 @@ mod page;
 mod pins;
 mod status;
 
+pub use analyze::{routed, RouteInput};
 pub use status::describe;
 
 use crate::session::Sessions;

@@ -209,20 +209,93 @@ pub async fn analyze(
     json: bool,
     top: usize,
     offline: bool,
-    prompt: &str,
+    prompt: Option<&str>,
 ) -> Result<(), String> {
     let config = load(path, rules)?;
-    let (analysis, gw) = if offline {
-        (Router::build(&config, None).analyze(prompt, top), None)
+    let (offline_router, gw) = if offline {
+        (Some(Arc::new(Router::build(&config, None))), None)
     } else {
-        let gw = Gateway::start(config).await.map_err(|e| e.to_string())?;
-        (gw.router().analyze(prompt, top), Some(gw))
+        (
+            None,
+            Some(Gateway::start(config).await.map_err(|e| e.to_string())?),
+        )
     };
-    emit(json, &analysis, analysis.table());
+    let router = || match (&offline_router, &gw) {
+        (Some(r), _) => r.clone(),
+        (None, Some(gw)) => gw.router(),
+        (None, None) => unreachable!("one of the two is built"),
+    };
+    match prompt {
+        Some(p) => {
+            let analysis = router().analyze(p, top);
+            emit(json, &analysis, analysis.table());
+        }
+        // `--interactive`: a prompt per line until stdin ends.
+        None => {
+            use tokio::io::AsyncBufReadExt;
+            let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+            eprint!("prompt> ");
+            while let Ok(Some(line)) = lines.next_line().await {
+                if !line.trim().is_empty() {
+                    let analysis = router().analyze(line.trim(), top);
+                    emit(json, &analysis, analysis.table());
+                }
+                eprint!("prompt> ");
+            }
+            eprintln!();
+        }
+    }
     if let Some(gw) = gw {
         gw.shutdown().await;
     }
     Ok(())
+}
+
+/// `route`: what `POST /route` answers, for the local user, printed as JSON; an error when
+/// nothing fits or the call fails.
+pub async fn route(
+    path: Option<&Path>,
+    prompt: String,
+    tool: Option<String>,
+    args: Option<&str>,
+    endpoint: Option<String>,
+) -> Result<(), String> {
+    let arguments = match args {
+        Some(a) => Some(
+            serde_json::from_str::<serde_json::Value>(a)
+                .ok()
+                .filter(|v| v.is_object())
+                .ok_or_else(|| format!("--args must be a JSON object, not {a:?}"))?,
+        ),
+        None => None,
+    };
+    let server = Server::new(start(path).await?)?;
+    let caller = server.auth.load().local();
+    let input = crate::admin::RouteInput {
+        prompt,
+        tool,
+        arguments,
+        endpoint,
+    };
+    let answer = crate::admin::routed(server.gateway(), &caller, input).await;
+    let status = answer.status();
+    let body = axum::body::to_bytes(answer.into_body(), usize::MAX)
+        .await
+        .unwrap_or_default();
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&body).unwrap_or_default()
+    );
+    server.shutdown().await;
+    if status.is_success() {
+        return Ok(());
+    }
+    let why = body["error"]["message"]
+        .as_str()
+        .or_else(|| body["error"].as_str())
+        .unwrap_or("the call failed");
+    Err(format!("route answered {status}: {why}"))
 }
 
 /// Print `value` as pretty JSON, or `table`.

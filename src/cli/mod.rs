@@ -163,6 +163,28 @@ pub enum Command {
         /// Use the rules only: do not start the servers for their catalogs.
         #[arg(long)]
         offline: bool,
+        /// Read prompts from stdin, one per line, and print each one's table.
+        #[arg(long, conflicts_with = "prompt")]
+        interactive: bool,
+        /// What the user asked.
+        #[arg(required_unless_present = "interactive")]
+        prompt: Option<String>,
+    },
+    /// Route a prompt and call the tool it picks (what `POST /route` does): prints the server,
+    /// the tool, the result and the routing as JSON; exits 1 when nothing fits or the call fails.
+    Route {
+        /// Configuration file (as for `serve`).
+        #[arg(long, short, env = "SWITCHBOARD_CONFIG")]
+        config: Option<PathBuf>,
+        /// The un-prefixed tool to call (default: the best server's best tool).
+        #[arg(long)]
+        tool: Option<String>,
+        /// The tool's arguments, a JSON object.
+        #[arg(long)]
+        args: Option<String>,
+        /// Route within this `[endpoints.NAME]`.
+        #[arg(long)]
+        endpoint: Option<String>,
         /// What the user asked.
         prompt: String,
     },
@@ -287,8 +309,27 @@ pub async fn run(cli: Cli) -> ExitCode {
             json,
             top,
             offline,
+            interactive,
             prompt,
-        } => commands::analyze(config.as_deref(), &rules, json, top, offline, &prompt).await,
+        } => {
+            let prompt = if interactive { None } else { prompt };
+            commands::analyze(
+                config.as_deref(),
+                &rules,
+                json,
+                top,
+                offline,
+                prompt.as_deref(),
+            )
+            .await
+        }
+        Command::Route {
+            config,
+            tool,
+            args,
+            endpoint,
+            prompt,
+        } => commands::route(config.as_deref(), prompt, tool, args.as_deref(), endpoint).await,
         Command::Eval {
             config,
             rules,

@@ -172,13 +172,7 @@ impl Engine {
                 .map(|p| p.regex.as_str())
                 .collect::<Vec<_>>(),
         );
-        let fuzzy = Fuzzy::build(
-            terms
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| t.hits.iter().any(|h| h.2 != Kind::Negative))
-                .map(|(i, t)| (i as u32, &*t.text)),
-        );
+        let fuzzy = fuzzy_index(&terms);
         Engine {
             fuzzy,
             servers: inputs.iter().map(|i| i.name.clone()).collect(),
@@ -380,6 +374,17 @@ impl Engine {
             index: server as usize,
         })
     }
+}
+
+/// The fuzzy index over the terms that give points (a negative keyword is never guessed at).
+fn fuzzy_index(terms: &[Term]) -> Fuzzy {
+    Fuzzy::build(
+        terms
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.hits.iter().any(|h| h.2 != Kind::Negative))
+            .map(|(i, t)| (i as u32, &*t.text)),
+    )
 }
 
 /// What one prompt's matches add up to, per server.
