@@ -33,8 +33,12 @@ fn eval_on_the_shipped_set_meets_its_floor() {
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     let cases = r["cases"].as_u64().unwrap();
     assert!(cases >= 150, "{cases} prompts");
-    // At least a third of the prompts hold no configured keyword at all.
-    assert!(r["without_keywords"].as_u64().unwrap() * 3 >= cases, "{r}");
+    // At least 30% of the prompts hold no configured keyword in any inflection (81 of 259 with
+    // the Snowball stemmer; 88 with the hand-written endings before it).
+    assert!(
+        r["without_keywords"].as_u64().unwrap() * 10 >= cases * 3,
+        "{r}"
+    );
     // Floors set a little under what the shipped rules reach (0.865 and 0.903 when written).
     assert!(
         r["precision_at_1"].as_f64().unwrap() >= 0.80,

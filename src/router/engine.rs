@@ -114,7 +114,9 @@ impl Engine {
             if form.stem.is_empty() {
                 return;
             }
-            let i = *by_stem.entry(form.stem.clone()).or_insert_with(|| {
+            // Keyed by what the term matches: two keywords with one prefix may stem apart.
+            let key = form.key();
+            let i = *by_stem.entry(key).or_insert_with(|| {
                 terms.push(Term {
                     text: Arc::from(word.trim().to_lowercase()),
                     form,
@@ -251,8 +253,8 @@ impl Engine {
                 }
             };
             let term = &self.terms[m.pattern().as_usize()];
-            let rest = prompt[stem_end..end].to_ascii_lowercase();
-            if inflect::accepts(&term.form, &rest) {
+            let found = prompt[start..end].to_ascii_lowercase();
+            if inflect::accepts(&term.form, &found) {
                 spans.push((start, end, m.pattern().as_usize()));
             }
         }
