@@ -54,6 +54,7 @@ fn fleet(servers: usize) -> (Engine, Vec<String>) {
                     keywords,
                     patterns,
                     negative: Vec::new(),
+                    gazetteer: Vec::new(),
                 },
                 tools: Vec::new(),
             }

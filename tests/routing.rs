@@ -550,3 +550,29 @@ fn the_route_and_interactive_analyze_verbs() {
         "{text}"
     );
 }
+
+#[test]
+fn places_from_the_time_zone_database_hint_at_the_time_server() {
+    let (config, catalog) = switchboard::router::eval::offline_fleet();
+    let router = switchboard::router::Router::build(&config, Some(&catalog));
+    let prompt = "noon in Tokyo is what in Lima?";
+    let a = serde_json::to_value(router.analyze(prompt, 0)).unwrap();
+    assert_eq!(a["ranking"][0]["server"], "time", "{a}");
+    let places: Vec<&str> = a["ranking"][0]["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "gazetteer")
+        .map(|m| {
+            &prompt[m["start"].as_u64().unwrap() as usize..m["end"].as_u64().unwrap() as usize]
+        })
+        .collect();
+    assert_eq!(places, ["Tokyo", "Lima"], "{a}");
+    // A place alone ranks the server but does not select it.
+    let a = router.analyze("how many people live in Lagos?", 0);
+    assert!(
+        a.selected.iter().all(|s| &**s != "time"),
+        "{:?}",
+        a.selected
+    );
+}

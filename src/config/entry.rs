@@ -195,6 +195,7 @@ impl Entry {
             keywords: self.keywords.clone(),
             patterns: self.patterns.clone(),
             negative_keywords: self.negative_keywords.clone(),
+            gazetteer: None,
         }
         .build(file, path)?;
         Ok(Some(ServerSpec {

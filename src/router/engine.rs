@@ -26,6 +26,8 @@ pub enum Kind {
     Negative,
     /// A keyword or catalog word the prompt has with a typo ([`super::fuzzy`]).
     Fuzzy,
+    /// A place from a gazetteer of the server's rule set.
+    Gazetteer,
 }
 
 /// One server as the engine is built from it.
@@ -134,6 +136,9 @@ impl Engine {
             }
             for k in &input.rules.negative {
                 add(&k.text, (s, k.weight, Kind::Negative, None));
+            }
+            for k in &input.rules.gazetteer {
+                add(&k.text, (s, k.weight, Kind::Gazetteer, None));
             }
             if catalog_weight > 0.0 {
                 for (t, (_, words)) in input.tools.iter().enumerate() {

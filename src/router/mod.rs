@@ -184,5 +184,6 @@ fn kind_name(k: Kind) -> &'static str {
         Kind::Catalog => "catalog",
         Kind::Negative => "negative",
         Kind::Fuzzy => "fuzzy",
+        Kind::Gazetteer => "gazetteer",
     }
 }

@@ -22,6 +22,7 @@ fn server(
             keywords: keywords.iter().map(|(k, x)| w(k, *x)).collect(),
             patterns: patterns.iter().map(|(p, x)| w(p, *x)).collect(),
             negative: negative.iter().map(|n| w(n, 1.0)).collect(),
+            gazetteer: Vec::new(),
         },
         tools: Vec::new(),
     }
