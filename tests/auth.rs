@@ -137,24 +137,6 @@ when = 'args.message.startsWith("public:")'
     )
 }
 
-/// The header-recording upstream (the fixture's `echo` over HTTP).
-fn recorder(file: &Path) -> (Proc, u16) {
-    let port = free_port();
-    let child = Command::new(switchboard_bin())
-        .args([
-            "fixture",
-            "--http",
-            &format!("127.0.0.1:{port}"),
-            "--record-headers",
-        ])
-        .arg(file)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_port(port, Duration::from_secs(10));
-    (Proc { child }, port)
-}
-
 fn gateway(config: &str, port: u16, dir: tempfile::TempDir) -> Gateway {
     let path = dir.path().join("switchboard.toml");
     std::fs::write(&path, config).unwrap();

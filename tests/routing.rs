@@ -18,19 +18,29 @@ fn manifest(p: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
 }
 
-#[test]
-fn eval_on_the_shipped_set_meets_its_floor() {
-    let out = Command::new(switchboard_bin())
-        .args(["eval", "--json"])
-        .arg(manifest("router-config/eval.jsonl"))
-        .output()
-        .unwrap();
+/// What `cmd` prints, as one JSON document; it must succeed.
+fn json_of(cmd: &mut Command) -> Value {
+    let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `switchboard eval --json` on a shipped set (the built-in rules on one server per rule set).
+fn eval_json(set: &str) -> Value {
+    json_of(
+        Command::new(switchboard_bin())
+            .args(["eval", "--json"])
+            .arg(manifest(set)),
+    )
+}
+
+#[test]
+fn eval_on_the_shipped_set_meets_its_floor() {
+    let r = eval_json("router-config/eval.jsonl");
     let cases = r["cases"].as_u64().unwrap();
     assert!(cases >= 150, "{cases} prompts");
     // At least 30% of the prompts hold no configured keyword in any inflection (81 of 259 with
@@ -385,18 +395,12 @@ fn seed_router_json_and_rule_files_load() {
         demo("text", "text", "")
     );
     std::fs::write(dir.path().join("switchboard.toml"), config).unwrap();
-    let out = Command::new(switchboard_bin())
-        .args(["analyze", "--offline", "--json", "--config"])
-        .arg(dir.path().join("switchboard.toml"))
-        .arg("is racecar a palindrome? spell it backwards please")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let a = json_of(
+        Command::new(switchboard_bin())
+            .args(["analyze", "--offline", "--json", "--config"])
+            .arg(dir.path().join("switchboard.toml"))
+            .arg("is racecar a palindrome? spell it backwards please"),
     );
-    let a: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(a["ranking"][0]["server"], "text", "{a}");
     assert_eq!(a["ranking"][0]["score"], 2.0, "{a}");
     // The table form.
@@ -437,12 +441,7 @@ fn a_typo_in_the_decisive_word_still_routes() {
     // router-config/eval-typos.jsonl: one slip in the word that decides (written with the
     // feature, so a check of it rather than a held-out measurement). 0.95 / 1.0 when written;
     // 0.80 / 0.775 without typo tolerance.
-    let out = Command::new(switchboard_bin())
-        .args(["eval", "--json"])
-        .arg(manifest("router-config/eval-typos.jsonl"))
-        .output()
-        .unwrap();
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = eval_json("router-config/eval-typos.jsonl");
     assert!(r["precision_at_1"].as_f64().unwrap() >= 0.9, "{r}");
     assert!(r["recall_at_3"].as_f64().unwrap() >= 0.95, "{r}");
     // `/analyze` says what it forgave: kind fuzzy, the term, the prompt's word by offsets.
@@ -491,22 +490,16 @@ fn a_typo_in_the_decisive_word_still_routes() {
 fn the_route_and_interactive_analyze_verbs() {
     // The embedded default (demo servers `text` and `math`), from a directory without a config.
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(switchboard_bin())
-        .current_dir(dir.path())
-        .args([
-            "route",
-            "please add 2 and 40",
-            "--args",
-            r#"{"a": 2, "b": 40}"#,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = json_of(
+        Command::new(switchboard_bin())
+            .current_dir(dir.path())
+            .args([
+                "route",
+                "please add 2 and 40",
+                "--args",
+                r#"{"a": 2, "b": 40}"#,
+            ]),
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["tool"], "math__add", "{v}");
     assert_eq!(v["result"]["content"][0]["text"], "42", "{v}");
     assert_eq!(v["routing"]["selected"][0], "math", "{v}");

@@ -10,7 +10,7 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use std::path::Path;
-use std::process::{Command, Stdio};
+
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -20,24 +20,6 @@ type Bodies = Arc<parking_lot::Mutex<Vec<(String, Vec<u8>)>>>;
 
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CLIENT_SPAN: &str = "00f067aa0ba902b7";
-
-/// The header-recording upstream (the fixture's `echo` over streamable HTTP).
-fn recorder(file: &Path) -> (Proc, u16) {
-    let port = free_port();
-    let child = Command::new(switchboard_bin())
-        .args([
-            "fixture",
-            "--http",
-            &format!("127.0.0.1:{port}"),
-            "--record-headers",
-        ])
-        .arg(file)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_port(port, Duration::from_secs(10));
-    (Proc { child }, port)
-}
 
 /// The `traceparent`s the recorder was sent, split into (version, trace, parent, flags).
 fn traceparents(file: &Path) -> Vec<Vec<String>> {

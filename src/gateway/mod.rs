@@ -82,6 +82,21 @@ pub enum StartError {
     },
 }
 
+/// The collisions a configuration cannot run with (two `prefix = false` servers offering one
+/// name), described.
+fn fatal(collisions: &[Collision]) -> Vec<String> {
+    collisions
+        .iter()
+        .filter(|c| c.unprefixed)
+        .map(|c| {
+            format!(
+                "servers {:?} and {:?} both expose {:?} with prefix = false; give one of them a prefix",
+                c.kept_by, c.renamed_server, c.name
+            )
+        })
+        .collect()
+}
+
 /// Everything a face needs to serve MCP.
 pub struct Gateway {
     /// What the running configuration serves: the configuration itself, the upstreams, the
@@ -151,17 +166,7 @@ impl Gateway {
             loaded: reload::Status::new(),
             recent: Default::default(),
         });
-        let fatal: Vec<String> = gw
-            .rebuild_catalog()
-            .iter()
-            .filter(|c| c.unprefixed)
-            .map(|c| {
-                format!(
-                    "servers {:?} and {:?} both expose {:?} with prefix = false; give one of them a prefix",
-                    c.kept_by, c.renamed_server, c.name
-                )
-            })
-            .collect();
+        let fatal = fatal(&gw.rebuild_catalog());
         if !fatal.is_empty() {
             gw.shutdown().await;
             return Err(StartError::Collision {

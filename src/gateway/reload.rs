@@ -95,16 +95,7 @@ impl Gateway {
         let before = {
             let _one_at_a_time = self.rebuilding.lock();
             let (views, collisions) = self.build(&config, &pool, &policy);
-            let fatal: Vec<String> = collisions
-                .iter()
-                .filter(|c| c.unprefixed)
-                .map(|c| {
-                    format!(
-                        "servers {:?} and {:?} both expose {:?} with prefix = false",
-                        c.kept_by, c.renamed_server, c.name
-                    )
-                })
-                .collect();
+            let fatal = super::fatal(&collisions);
             if !fatal.is_empty() {
                 drop(_one_at_a_time);
                 pool::stop(&next.fresh).await;

@@ -1,6 +1,6 @@
 //! The fixture upstream with faults, and reading what the gateway says about its upstreams.
 
-use super::{get_json, switchboard_bin, Gateway};
+use super::{free_port, get_json, switchboard_bin, wait_for_port, Gateway, Proc};
 use serde_json::{json, Value};
 
 /// A `[servers.NAME]` entry running `switchboard fixture FLAGS`, with `extra` lines.
@@ -63,4 +63,23 @@ pub fn sample(
 
 pub fn echo(name: &str, message: &str) -> Value {
     json!({ "name": format!("{name}__echo"), "arguments": { "message": message } })
+}
+
+/// The header-recording upstream (the fixture's `echo` over streamable HTTP): every request's
+/// headers, a JSON object per line, appended to `file`.
+pub fn recorder(file: &std::path::Path) -> (Proc, u16) {
+    let port = free_port();
+    let child = std::process::Command::new(switchboard_bin())
+        .args([
+            "fixture",
+            "--http",
+            &format!("127.0.0.1:{port}"),
+            "--record-headers",
+        ])
+        .arg(file)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port, std::time::Duration::from_secs(10));
+    (Proc { child }, port)
 }
