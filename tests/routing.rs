@@ -569,3 +569,39 @@ fn places_from_the_time_zone_database_hint_at_the_time_server() {
         a.selected
     );
 }
+
+#[test]
+fn inside_a_url_only_the_url_and_its_host_count() {
+    let (config, catalog) = switchboard::router::eval::offline_fleet();
+    let router = switchboard::router::Router::build(&config, Some(&catalog));
+    // "index.html" and "/docs/..." in a URL's path are no files to read.
+    let a = router.analyze("summarize https://example.com/docs/index.html for me", 0);
+    assert_eq!(
+        a.ranking.first().map(|s| &*s.server),
+        Some("fetch"),
+        "{:?}",
+        a.ranking
+    );
+    assert!(
+        a.ranking.iter().all(|s| &*s.server != "filesystem"),
+        "{:?}",
+        a.ranking
+    );
+    // A host names its server; the same file name outside a URL is a file.
+    let a = router.analyze(
+        "list the open pull requests on https://github.com/acme/site",
+        0,
+    );
+    assert!(
+        a.ranking.iter().take(2).any(|s| &*s.server == "github"),
+        "{:?}",
+        a.ranking
+    );
+    let a = router.analyze("open index.html from my desktop folder", 0);
+    assert_eq!(
+        a.ranking.first().map(|s| &*s.server),
+        Some("filesystem"),
+        "{:?}",
+        a.ranking
+    );
+}

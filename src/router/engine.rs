@@ -2,6 +2,7 @@
 //! behind one literal automaton (and one regex set for those without literals); a prompt is
 //! scanned once per automaton whatever the number of servers.
 
+use super::context;
 use super::fuzzy::{self, Fuzzy};
 use super::inflect::{self, Form};
 use super::prefilter::Prefilter;
@@ -147,22 +148,7 @@ impl Engine {
                     }
                 }
             }
-            for p in &input.rules.patterns {
-                match regex::RegexBuilder::new(&p.text)
-                    .case_insensitive(true)
-                    .build()
-                {
-                    Ok(regex) => patterns.push(Pattern {
-                        source: Arc::from(p.text.as_str()),
-                        server: s,
-                        weight: p.weight,
-                        regex,
-                    }),
-                    Err(e) => {
-                        tracing::warn!(server = %input.name, pattern = %p.text, "skipping a pattern that does not compile: {e}")
-                    }
-                }
-            }
+            patterns.extend(compile(input, s));
         }
         let automaton = (!terms.is_empty()).then(|| {
             AhoCorasickBuilder::new()
@@ -204,13 +190,21 @@ impl Engine {
     /// one scan per automaton, and the matches sorted once.
     pub fn score(&self, prompt: &str) -> Vec<Scored> {
         let kept = outermost(self.keyword_spans(prompt));
+        // Inside a URL only the URL and its host say anything ([`context`]).
+        let urls = match prompt.contains("://") {
+            true => context::urls(prompt),
+            false => Vec::new(),
+        };
+        let counts = |s: usize, e: usize| context::counts(&urls, s, e);
         let mut tally = Tally::default();
-        for &(start, end, t) in &kept {
+        for &(start, end, t) in kept.iter().filter(|k| counts(k.0, k.1)) {
             self.count_keyword(&mut tally, start, end, t);
         }
         if !self.fuzzy.is_empty() {
             for (start, end, t) in self.slips(prompt, &kept) {
-                self.count_fuzzy(&mut tally, start, end, t);
+                if counts(start, end) {
+                    self.count_fuzzy(&mut tally, start, end, t);
+                }
             }
         }
         for (i, from) in self.gate.candidates(prompt) {
@@ -218,6 +212,9 @@ impl Engine {
             let Some(m) = p.regex.find_at(prompt, from) else {
                 continue;
             };
+            if !counts(m.start(), m.end()) {
+                continue;
+            }
             let entry = self.entry(&mut tally.per, p.server);
             entry.score += p.weight;
             entry.matches.push(Match {
@@ -381,6 +378,28 @@ impl Engine {
             index: server as usize,
         })
     }
+}
+
+/// Server `s`'s patterns, compiled (one that does not is skipped, with a warning).
+fn compile(input: &ServerInput, s: u32) -> Vec<Pattern> {
+    let mut out = Vec::new();
+    for p in &input.rules.patterns {
+        match regex::RegexBuilder::new(&p.text)
+            .case_insensitive(true)
+            .build()
+        {
+            Ok(regex) => out.push(Pattern {
+                source: Arc::from(p.text.as_str()),
+                server: s,
+                weight: p.weight,
+                regex,
+            }),
+            Err(e) => {
+                tracing::warn!(server = %input.name, pattern = %p.text, "skipping a pattern that does not compile: {e}")
+            }
+        }
+    }
+    out
 }
 
 /// The fuzzy index over the terms that give points (a negative keyword is never guessed at).

@@ -4,6 +4,7 @@
 //! into one [`Engine`]; [`Router::analyze`] explains every point of every score.
 
 pub mod catalog_terms;
+mod context;
 pub mod defaults;
 mod engine;
 pub mod eval;
