@@ -6,6 +6,7 @@ use super::context;
 use super::fuzzy::{self, Fuzzy};
 use super::inflect::{self, Form};
 use super::prefilter::Prefilter;
+use super::spans::outermost;
 use crate::config::Rules;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
@@ -419,32 +420,6 @@ struct Tally {
     per: HashMap<u32, Scored>,
     tool_points: HashMap<(u32, u32), f64>,
     counted: HashSet<(u32, usize, Kind)>,
-}
-
-/// The matches no longer match contains: a phrase wins over the words inside it ("pull request"
-/// over "request"). Sorted by start, longest first, so one pass decides each: a match is inside a
-/// longer one when an earlier-starting match reaches as far, or a same-start one reaches further.
-fn outermost(mut spans: Vec<(usize, usize, usize)>) -> Vec<(usize, usize, usize)> {
-    spans.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-    let mut kept = Vec::with_capacity(spans.len());
-    let mut reach_before = 0usize; // furthest end of the matches starting before this start
-    let mut group = (usize::MAX, 0usize); // (start, furthest end) of the current start's matches
-    let mut any_before = false;
-    for (start, end, term) in spans {
-        if group.0 != start {
-            if group.0 != usize::MAX {
-                reach_before = reach_before.max(group.1);
-                any_before = true;
-            }
-            group = (start, end);
-        }
-        let inside_earlier = any_before && reach_before >= end;
-        let inside_same_start = group.1 > end;
-        if !inside_earlier && !inside_same_start {
-            kept.push((start, end, term));
-        }
-    }
-    kept
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod eval;
 mod fuzzy;
 mod inflect;
 mod prefilter;
+mod spans;
 
 pub use engine::{Engine, Kind, Match, Scored, ServerInput};
 
