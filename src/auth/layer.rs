@@ -48,12 +48,18 @@ pub async fn admin(State(auth): State<Current>, mut req: Request, next: Next) ->
     next.run(req).await
 }
 
-fn refuse(auth: &Auth, req: &Request, r: Refusal) -> Response {
-    let face = match req.uri().path() {
-        "/mcp" => "http",
-        "/sse" | "/messages" => "sse",
+/// The face a path belongs to, as the audit log names it (an endpoint's `/mcp/NAME` is `http`).
+fn face_of(path: &str) -> &'static str {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    match first {
+        "mcp" => "http",
+        "sse" | "messages" => "sse",
         _ => "admin",
-    };
+    }
+}
+
+fn refuse(auth: &Auth, req: &Request, r: Refusal) -> Response {
+    let face = face_of(req.uri().path());
     auth.audit_refusal(&r, face, req.uri().path());
     tracing::info!(path = req.uri().path(), reason = r.failure.kind().reason(), error = %r.failure, "request refused");
     let class = r.failure.class();
@@ -69,4 +75,19 @@ fn refuse(auth: &Auth, req: &Request, r: Refusal) -> Response {
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, value);
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn endpoint_paths_belong_to_their_face() {
+        use super::face_of;
+        assert_eq!(face_of("/mcp"), "http");
+        assert_eq!(face_of("/mcp/ide"), "http");
+        assert_eq!(face_of("/sse/clock"), "sse");
+        assert_eq!(face_of("/messages"), "sse");
+        assert_eq!(face_of("/servers"), "admin");
+        assert_eq!(face_of("/admin/reload"), "admin");
+        assert_eq!(face_of("/mcpx"), "admin");
+    }
 }
