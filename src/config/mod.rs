@@ -223,6 +223,11 @@ impl Config {
         Ok(config)
     }
 
+    /// Whether this is the embedded default (read from no file).
+    pub fn is_embedded_default(&self) -> bool {
+        self.files.is_empty() && self.source == default::SOURCE
+    }
+
     /// The embedded default: built-in demo servers run as children of this binary.
     pub fn embedded_default() -> Result<Config, ConfigError> {
         default::config()

@@ -5,7 +5,6 @@
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 /// How many requests are kept.
 pub const KEPT: usize = 200;
@@ -36,9 +35,7 @@ pub struct Recent(parking_lot::Mutex<VecDeque<Entry>>);
 impl Recent {
     /// Keep `e`, dropping the oldest past [`KEPT`].
     pub fn push(&self, mut e: Entry) {
-        e.at = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_secs_f64());
+        e.at = crate::observe::unix_seconds();
         let mut ring = self.0.lock();
         if ring.len() == KEPT {
             ring.pop_front();

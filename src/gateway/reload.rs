@@ -12,7 +12,7 @@ use crate::policy::Policy;
 use crate::upstream::ListKind;
 use serde::Serialize;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// Reload attempts, by `result` (`applied`, `rejected`).
 pub const RELOADS: &str = "switchboard_config_reloads_total";
@@ -36,7 +36,7 @@ impl Status {
     /// Loaded now.
     pub fn new() -> Status {
         let s = Status::default();
-        s.0.lock().loaded_at = now();
+        s.0.lock().loaded_at = crate::observe::unix_seconds();
         s
     }
 
@@ -48,7 +48,7 @@ impl Status {
     /// A reload was applied.
     pub fn applied(&self) {
         let mut s = self.0.lock();
-        s.loaded_at = now();
+        s.loaded_at = crate::observe::unix_seconds();
         s.last_error = None;
         s.reloads += 1;
         metrics::counter!(RELOADS, "result" => "applied").increment(1);
@@ -60,12 +60,6 @@ impl Status {
         self.0.lock().last_error = Some(why.to_string());
         metrics::counter!(RELOADS, "result" => "rejected").increment(1);
     }
-}
-
-fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// What a reload did, server by server.

@@ -3,6 +3,13 @@
 
 pub mod trace;
 
+/// Now, in seconds since the Unix epoch (what status and recent-request lists show).
+pub fn unix_seconds() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::collections::VecDeque;
 use std::sync::OnceLock;

@@ -89,11 +89,7 @@ impl Reloader {
 fn read(running: &Config) -> Result<Config, String> {
     match running.files.first() {
         Some(path) => Config::load(path).map_err(|e| e.to_string()),
-        None if running.source
-            == Config::embedded_default()
-                .map(|c| c.source)
-                .unwrap_or_default() =>
-        {
+        None if running.is_embedded_default() => {
             Config::embedded_default().map_err(|e| e.to_string())
         }
         None => Err(format!(
