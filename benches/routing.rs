@@ -1,11 +1,12 @@
 //! Scoring cost of the router: a 200-byte and a 4 KB prompt against 10, 100 and 1,000 servers
-//! (12 keywords and 2 patterns each, generated). Run with: `cargo bench --bench routing`.
+//! (12 keywords, 2 patterns, 3 example prompts and 4 catalog tools each, generated; typo
+//! tolerance on). Run with: `cargo bench --bench routing`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 use std::sync::Arc;
 use switchboard::config::{Rules, Weighted};
-use switchboard::router::{Engine, ServerInput};
+use switchboard::router::{Engine, ServerInput, ToolWords};
 
 /// A deterministic pseudo-random word (xorshift), so every run scores the same fleet.
 fn word(seed: &mut u64) -> String {
@@ -48,15 +49,31 @@ fn fleet(servers: usize) -> (Engine, Vec<String>) {
                     weight: 1.5,
                 },
             ];
+            let examples = (0..3)
+                .map(|_| {
+                    let words: Vec<String> = (0..4).map(|_| word(&mut seed)).collect();
+                    format!(
+                        "please {} the {} for {} and {}",
+                        words[0], words[1], words[2], words[3]
+                    )
+                })
+                .collect();
+            let tools = (0..4)
+                .map(|t| ToolWords {
+                    name: Arc::from(format!("server{i}__tool{t}")),
+                    words: (0..3).map(|_| word(&mut seed)).collect(),
+                    from_name: 1,
+                })
+                .collect();
             ServerInput {
                 name: Arc::from(format!("server{i}")),
                 rules: Rules {
                     keywords,
                     patterns,
-                    negative: Vec::new(),
-                    gazetteer: Vec::new(),
+                    examples,
+                    ..Rules::default()
                 },
-                tools: Vec::new(),
+                tools,
             }
         })
         .collect();

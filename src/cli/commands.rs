@@ -208,17 +208,20 @@ pub async fn analyze(
     rules: &[PathBuf],
     json: bool,
     top: usize,
-    offline: bool,
+    source: Scorer,
     prompt: Option<&str>,
 ) -> Result<(), String> {
-    let config = load(path, rules)?;
-    let (offline_router, gw) = if offline {
-        (Some(Arc::new(Router::build(&config, None))), None)
-    } else {
-        (
+    let (offline_router, gw) = match source {
+        Scorer::Fleet => (Some(fleet_router(rules)?), None),
+        Scorer::Rules => (
+            Some(Arc::new(Router::build(&load(path, rules)?, None))),
             None,
-            Some(Gateway::start(config).await.map_err(|e| e.to_string())?),
-        )
+        ),
+        Scorer::Gateway => {
+            let config = load(path, rules)?;
+            let gw = Gateway::start(config).await.map_err(|e| e.to_string())?;
+            (None, Some(gw))
+        }
     };
     let router = || match (&offline_router, &gw) {
         (Some(r), _) => r.clone(),
@@ -310,6 +313,26 @@ fn emit<T: serde::Serialize>(json: bool, value: &T, table: String) {
     }
 }
 
+/// What `analyze` scores against.
+#[derive(Debug, Clone, Copy)]
+pub enum Scorer {
+    /// The configured gateway, started (its servers' live catalogs count).
+    Gateway,
+    /// The configuration's rules only.
+    Rules,
+    /// The offline fleet ([`evaluation::offline_fleet`]).
+    Fleet,
+}
+
+/// The router of the offline fleet, with extra rule files.
+fn fleet_router(rules: &[PathBuf]) -> Result<Arc<Router>, String> {
+    let (mut config, catalog) = evaluation::offline_fleet();
+    for r in rules {
+        config.load_rules(r).map_err(|e| e.to_string())?;
+    }
+    Ok(Arc::new(Router::build(&config, Some(&catalog))))
+}
+
 /// `eval`: precision@1 and recall@3 over labelled prompts.
 pub async fn eval(
     path: Option<&Path>,
@@ -319,13 +342,7 @@ pub async fn eval(
 ) -> Result<(), String> {
     let cases = evaluation::load(file)?;
     let (router, gw) = match path {
-        None => {
-            let (mut config, catalog) = evaluation::offline_fleet();
-            for r in rules {
-                config.load_rules(r).map_err(|e| e.to_string())?;
-            }
-            (Arc::new(Router::build(&config, Some(&catalog))), None)
-        }
+        None => (fleet_router(rules)?, None),
         Some(p) => {
             let gw = Gateway::start(load(Some(p), rules)?)
                 .await

@@ -163,6 +163,10 @@ pub enum Command {
         /// Use the rules only: do not start the servers for their catalogs.
         #[arg(long)]
         offline: bool,
+        /// Score against one server per built-in rule set with the shipped catalog snapshots
+        /// (what `eval` runs against without a configuration); starts nothing.
+        #[arg(long, conflicts_with_all = ["config", "offline"])]
+        fleet: bool,
         /// Read prompts from stdin, one per line, and print each one's table.
         #[arg(long, conflicts_with = "prompt")]
         interactive: bool,
@@ -309,16 +313,22 @@ pub async fn run(cli: Cli) -> ExitCode {
             json,
             top,
             offline,
+            fleet,
             interactive,
             prompt,
         } => {
             let prompt = if interactive { None } else { prompt };
+            let source = match (fleet, offline) {
+                (true, _) => commands::Scorer::Fleet,
+                (false, true) => commands::Scorer::Rules,
+                (false, false) => commands::Scorer::Gateway,
+            };
             commands::analyze(
                 config.as_deref(),
                 &rules,
                 json,
                 top,
-                offline,
+                source,
                 prompt.as_deref(),
             )
             .await

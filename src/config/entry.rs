@@ -109,6 +109,9 @@ pub struct Entry {
     /// Keywords that count against this server.
     #[serde(default)]
     pub negative_keywords: Vec<super::rules::WeightedSpec>,
+    /// Example prompts the router learns discriminative words from.
+    #[serde(default)]
+    pub examples: Vec<String>,
     /// Whether built-in rules may attach (default true).
     pub default_rules: Option<bool>,
     /// Start only when needed.
@@ -195,7 +198,8 @@ impl Entry {
             keywords: self.keywords.clone(),
             patterns: self.patterns.clone(),
             negative_keywords: self.negative_keywords.clone(),
-            gazetteer: None,
+            examples: self.examples.clone(),
+            ..Default::default()
         }
         .build(file, path)?;
         Ok(Some(ServerSpec {

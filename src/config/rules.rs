@@ -44,7 +44,35 @@ pub struct Rules {
     pub negative: Vec<Weighted>,
     /// Place names from a real data set that hint at the server ([`GAZETTEERS`]).
     pub gazetteer: Vec<Weighted>,
+    /// Prompts an admin wrote as examples of what the server is for; the router derives
+    /// discriminative words from them (`router::examples`).
+    pub examples: Vec<String>,
+    /// Related words of the keywords, from a lexical database ([`THESAURI`]).
+    pub synonyms: Vec<Synonym>,
 }
+
+/// A word related to a keyword, counted below it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Synonym {
+    /// The related word (lowercase).
+    pub text: String,
+    /// Points it gives: [`SYNONYM_FACTOR`] of the keyword's.
+    pub weight: f64,
+    /// The keyword it stands for.
+    pub of: String,
+}
+
+/// The thesauri a rule set can name (`synonyms = "wordnet"`): generated from a real lexical
+/// database by the scripts beside them in `router-config/` (`keyword: word, word` per line).
+pub const THESAURI: &[(&str, &str)] = &[(
+    "wordnet",
+    include_str!("../../router-config/synonyms-wordnet.txt"),
+)];
+
+/// Share of a keyword's points a related word gives. Chosen on the development half of
+/// `router-config/eval-personas-*.jsonl` (see the README's "Prompt routing": how each weight
+/// was chosen).
+pub const SYNONYM_FACTOR: f64 = 0.5;
 
 /// The gazetteers a rule set can name (`gazetteer = "timezones"`): generated from real data
 /// by the scripts beside them in `router-config/`.
@@ -77,6 +105,34 @@ pub struct RuleSpec {
     /// A gazetteer by name ([`GAZETTEERS`]).
     #[serde(default)]
     pub gazetteer: Option<String>,
+    /// Example prompts (`examples = ["...", ...]`).
+    #[serde(default)]
+    pub examples: Vec<String>,
+    /// A thesaurus by name ([`THESAURI`]) whose related words of the keywords count too.
+    #[serde(default)]
+    pub synonyms: Option<String>,
+}
+
+/// A named list of `(name, text)`, or an error naming the field and the known names.
+fn named<'a>(
+    lists: &[(&str, &'a str)],
+    name: &str,
+    what: &str,
+    file: &str,
+    field: &str,
+) -> Result<&'a str, ConfigError> {
+    lists
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, l)| *l)
+        .ok_or_else(|| {
+            let known: Vec<&str> = lists.iter().map(|(n, _)| *n).collect();
+            ConfigError::invalid(
+                file,
+                field,
+                format!("no {what} is named {name:?} (known: {})", known.join(", ")),
+            )
+        })
 }
 
 fn weighted(
@@ -131,34 +187,49 @@ impl RuleSpec {
         }
         let gazetteer = match &self.gazetteer {
             None => Vec::new(),
+            Some(name) => named(
+                GAZETTEERS,
+                name,
+                "gazetteer",
+                file,
+                &format!("{path}.gazetteer"),
+            )?
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| Weighted {
+                text: l.to_string(),
+                weight: GAZETTEER_WEIGHT,
+            })
+            .collect(),
+        };
+        let keywords = weighted(&self.keywords, file, &format!("{path}.keywords"), true)?;
+        let synonyms = match &self.synonyms {
+            None => Vec::new(),
             Some(name) => {
-                let list = GAZETTEERS
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, l)| l)
-                    .ok_or_else(|| {
-                        let known: Vec<&str> = GAZETTEERS.iter().map(|(n, _)| *n).collect();
-                        ConfigError::invalid(
-                            file,
-                            &format!("{path}.gazetteer"),
-                            format!(
-                                "no gazetteer is named {name:?} (known: {})",
-                                known.join(", ")
-                            ),
-                        )
-                    })?;
-                list.lines()
-                    .filter(|l| !l.is_empty())
-                    .map(|l| Weighted {
-                        text: l.to_string(),
-                        weight: GAZETTEER_WEIGHT,
-                    })
-                    .collect()
+                let table = named(
+                    THESAURI,
+                    name,
+                    "thesaurus",
+                    file,
+                    &format!("{path}.synonyms"),
+                )?;
+                related(table, &keywords)
             }
         };
+        for (i, e) in self.examples.iter().enumerate() {
+            if e.trim().is_empty() {
+                return Err(ConfigError::invalid(
+                    file,
+                    &format!("{path}.examples[{i}]"),
+                    "an example prompt cannot be empty",
+                ));
+            }
+        }
         Ok(Rules {
             gazetteer,
-            keywords: weighted(&self.keywords, file, &format!("{path}.keywords"), true)?,
+            synonyms,
+            examples: self.examples.clone(),
+            keywords,
             patterns,
             negative: weighted(
                 &self.negative_keywords,
@@ -170,6 +241,27 @@ impl RuleSpec {
     }
 }
 
+/// The related words `table` has for `keywords`, each below its keyword.
+fn related(table: &str, keywords: &[Weighted]) -> Vec<Synonym> {
+    let mut out = Vec::new();
+    for line in table.lines() {
+        let Some((word, rest)) = line.split_once(':') else {
+            continue;
+        };
+        let Some(k) = keywords.iter().find(|k| k.text == word.trim()) else {
+            continue;
+        };
+        for r in rest.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+            out.push(Synonym {
+                text: r.to_string(),
+                weight: k.weight * SYNONYM_FACTOR,
+                of: k.text.clone(),
+            });
+        }
+    }
+    out
+}
+
 impl Rules {
     /// Add another set of rules to these.
     pub fn extend(&mut self, other: Rules) {
@@ -177,6 +269,8 @@ impl Rules {
         self.patterns.extend(other.patterns);
         self.negative.extend(other.negative);
         self.gazetteer.extend(other.gazetteer);
+        self.examples.extend(other.examples);
+        self.synonyms.extend(other.synonyms);
     }
 
     /// Whether there is nothing.
@@ -185,6 +279,8 @@ impl Rules {
             && self.patterns.is_empty()
             && self.negative.is_empty()
             && self.gazetteer.is_empty()
+            && self.examples.is_empty()
+            && self.synonyms.is_empty()
     }
 }
 

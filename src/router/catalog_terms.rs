@@ -129,28 +129,30 @@ pub fn split_name(name: &str) -> Vec<String> {
     words
 }
 
-/// The routing words of one tool: its name's words and up to 12 salient description words.
-pub fn tool_words(name: &str, description: Option<&str>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut push = |w: String| {
+/// The routing words of one tool: its name's words and up to 12 salient description words, and
+/// how many of them (the first ones) come from its name.
+pub fn tool_words(name: &str, description: Option<&str>) -> (Vec<String>, usize) {
+    fn push(out: &mut Vec<String>, w: String) {
         if !is_stop(&w) && !out.contains(&w) {
             out.push(w);
         }
-    };
-    for w in split_name(name) {
-        push(w);
     }
+    let mut out: Vec<String> = Vec::new();
+    for w in split_name(name) {
+        push(&mut out, w);
+    }
+    let from_name = out.len();
     if let Some(d) = description {
         let mut taken = 0;
         for w in d.split(|c: char| !c.is_ascii_alphabetic()) {
             let w = w.to_ascii_lowercase();
             if w.len() >= 4 && !is_stop(&w) && taken < 12 {
                 taken += 1;
-                push(w);
+                push(&mut out, w);
             }
         }
     }
-    out
+    (out, from_name)
 }
 
 #[cfg(test)]
@@ -164,10 +166,11 @@ mod tests {
             split_name("git_commit-all.v2"),
             ["git", "commit", "all", "v2"]
         );
-        let w = tool_words(
+        let (w, from_name) = tool_words(
             "get_forecast",
             Some("Get the weather forecast for a location (latitude, longitude)."),
         );
+        assert_eq!(from_name, 1, "{w:?}");
         assert!(
             w.contains(&"forecast".to_string())
                 && w.contains(&"weather".to_string())

@@ -55,6 +55,86 @@ pub fn counts(urls: &[Url], start: usize, end: usize) -> bool {
     })
 }
 
+/// What a span of the prompt is, whatever words it has: a URL is something on the web, a path
+/// or a file name a file, an address an email. Servers whose tool catalog names the thing
+/// ("Fetches a URL", "Read a file") get their catalog points for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Implied {
+    /// `scheme://...`
+    Url,
+    /// `~/notes`, `/var/log/x`, `src/main.rs`, `report.pdf`
+    Path,
+    /// `name@example.com`
+    Email,
+}
+
+impl Implied {
+    /// The catalog words the thing stands for.
+    pub fn words(self) -> &'static [&'static str] {
+        match self {
+            Implied::Url => &["url", "web"],
+            Implied::Path => &["file", "path", "directory"],
+            Implied::Email => &["email"],
+        }
+    }
+
+    /// Every kind.
+    pub const ALL: [Implied; 3] = [Implied::Url, Implied::Path, Implied::Email];
+}
+
+/// The spans of `prompt` that imply something ([`Implied`]), given its URLs.
+pub fn implied(prompt: &str, urls: &[Url]) -> Vec<(Implied, usize, usize)> {
+    let mut out: Vec<(Implied, usize, usize)> = urls
+        .iter()
+        .map(|u| (Implied::Url, u.start, u.end))
+        .collect();
+    let mut at = 0;
+    for token in prompt.split(|c: char| c.is_whitespace()) {
+        let start = at;
+        at += token.len() + 1;
+        let t = token.trim_end_matches(['.', ',', '?', '!', ':', ';', ')']);
+        let t = t.trim_start_matches(['(', '"', '\'']);
+        if t.is_empty() || urls.iter().any(|u| start >= u.start && start < u.end) {
+            continue;
+        }
+        let lead = token.len() - token.trim_start_matches(['(', '"', '\'']).len();
+        let (s, e) = (start + lead, start + lead + t.len());
+        if let Some((user, host)) = t.split_once('@') {
+            if !user.is_empty() && host.contains('.') && !host.starts_with('.') {
+                out.push((Implied::Email, s, e));
+            }
+            continue;
+        }
+        if is_path(t) {
+            out.push((Implied::Path, s, e));
+        }
+    }
+    out
+}
+
+/// `~/x`, `./x`, `/a/b`, `a/b.ext`, or `name.ext` with a short extension (two to five letters
+/// or digits, not all digits) that is not a web domain's.
+fn is_path(t: &str) -> bool {
+    if t.starts_with("~/") || t.starts_with("./") || t.starts_with("../") {
+        return true;
+    }
+    let slashes = t.matches('/').count();
+    if t.starts_with('/') && t.len() > 1 && slashes >= 2 {
+        return true;
+    }
+    let Some((name, ext)) = t.rsplit_once('.') else {
+        return false;
+    };
+    const DOMAINS: &[&str] = &[
+        "com", "org", "net", "io", "dev", "ai", "co", "rs", "uk", "de",
+    ];
+    let file_like = !name.is_empty()
+        && (2..=5).contains(&ext.len())
+        && ext.bytes().all(|b| b.is_ascii_alphanumeric())
+        && ext.bytes().any(|b| b.is_ascii_alphabetic());
+    file_like && (slashes > 0 || !DOMAINS.contains(&ext))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +165,24 @@ mod tests {
         let at = g.rfind("issues").unwrap();
         assert!(!counts(&u, at, at + 6));
         assert!(urls("plain words").is_empty());
+    }
+
+    #[test]
+    fn urls_paths_and_addresses_are_what_they_are() {
+        let p = "mail bob@example.com the file ~/notes/q3.md, not https://x.org/a.md or v2.3.0 or docs.rs";
+        let found: Vec<(Implied, &str)> = implied(p, &urls(p))
+            .into_iter()
+            .map(|(k, s, e)| (k, &p[s..e]))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (Implied::Url, "https://x.org/a.md"),
+                (Implied::Email, "bob@example.com"),
+                (Implied::Path, "~/notes/q3.md"),
+            ]
+        );
+        assert!(is_path("Cargo.toml") && is_path("src/main.rs") && is_path("/var/log/syslog"));
+        assert!(!is_path("example.com") && !is_path("3.14") && !is_path("e.g"));
     }
 }

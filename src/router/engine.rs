@@ -2,7 +2,8 @@
 //! behind one literal automaton (and one regex set for those without literals); a prompt is
 //! scanned once per automaton whatever the number of servers.
 
-use super::context;
+use super::context::{self, Implied};
+use super::examples;
 use super::fuzzy::{self, Fuzzy};
 use super::inflect::{self, Form};
 use super::prefilter::Prefilter;
@@ -30,6 +31,10 @@ pub enum Kind {
     Fuzzy,
     /// A place from a gazetteer of the server's rule set.
     Gazetteer,
+    /// A word that tells the server's example prompts apart ([`super::examples`]).
+    Example,
+    /// A word a lexical database relates to one of the server's keywords.
+    Synonym,
 }
 
 /// One server as the engine is built from it.
@@ -38,9 +43,24 @@ pub struct ServerInput {
     pub name: Arc<str>,
     /// Keywords, patterns and negative keywords.
     pub rules: Rules,
-    /// Its tools: (exposed name, words derived from name and description).
-    pub tools: Vec<(Arc<str>, Vec<String>)>,
+    /// Its tools and their words.
+    pub tools: Vec<ToolWords>,
 }
+
+/// One tool's routing words ([`super::catalog_terms::tool_words`]).
+#[derive(Debug, Clone)]
+pub struct ToolWords {
+    /// Its exposed name.
+    pub name: Arc<str>,
+    /// Words of its name, then salient words of its description.
+    pub words: Vec<String>,
+    /// How many of `words` (the first ones) come from its name.
+    pub from_name: usize,
+}
+
+/// Share of the catalog weight a word of a tool's description gives (a word of its name gives
+/// the whole): chosen on the zero-rules evaluation (README, "Prompt routing").
+const DESCRIPTION_SHARE: f64 = 0.5;
 
 /// What one automaton pattern stands for.
 #[derive(Debug)]
@@ -74,6 +94,9 @@ pub struct Match {
     pub end: usize,
     /// Points it gave (negative for negative keywords).
     pub points: f64,
+    /// For a synonym: the keyword it stands for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub of: Option<Arc<str>>,
 }
 
 /// One server's score for a prompt.
@@ -105,6 +128,10 @@ pub struct Engine {
     patterns: Vec<Pattern>,
     /// The single-word terms, for words with a typo.
     fuzzy: Fuzzy,
+    /// For synonym terms: (term, server) -> the keyword it stands for.
+    synonym_of: HashMap<(usize, u32), Arc<str>>,
+    /// Per [`Implied`] kind, the terms of the words it stands for.
+    implied: Vec<(Implied, Vec<usize>)>,
 }
 
 impl Engine {
@@ -113,10 +140,14 @@ impl Engine {
     pub fn build(inputs: &[ServerInput], catalog_weight: f64) -> Engine {
         let mut by_stem: HashMap<String, usize> = HashMap::new();
         let mut terms: Vec<Term> = Vec::new();
+        // A thesaurus's word matches as written; every other term through its stem.
         let mut add = |word: &str, hit: (u32, f64, Kind, Option<u32>)| {
-            let form = inflect::form(word);
+            let form = match hit.2 {
+                Kind::Synonym => inflect::exact(word),
+                _ => inflect::form(word),
+            };
             if form.stem.is_empty() {
-                return;
+                return None;
             }
             // Keyed by what the term matches: two keywords with one prefix may stem apart.
             let key = form.key();
@@ -129,9 +160,13 @@ impl Engine {
                 terms.len() - 1
             });
             terms[i].hits.push(hit);
+            Some(i)
         };
+        let vocabulary = Vocabulary::of(inputs);
+        let mut synonym_of = HashMap::new();
         let mut patterns = Vec::new();
         for (s, input) in inputs.iter().enumerate() {
+            let v = &vocabulary.servers[s];
             let s = s as u32;
             for k in &input.rules.keywords {
                 add(&k.text, (s, k.weight, Kind::Keyword, None));
@@ -142,15 +177,50 @@ impl Engine {
             for k in &input.rules.gazetteer {
                 add(&k.text, (s, k.weight, Kind::Gazetteer, None));
             }
+            for r in &input.rules.synonyms {
+                if !v.keywords.contains(&inflect::form(&r.text).key()) {
+                    let t = add(&r.text, (s, r.weight, Kind::Synonym, None));
+                    if let Some(t) = t {
+                        synonym_of.insert((t, s), Arc::from(r.of.as_str()));
+                    }
+                }
+            }
+            for w in &v.example_words {
+                let key = inflect::form(w).key();
+                let points = examples::EXAMPLE_WEIGHT * vocabulary.idf(&key);
+                if !v.keywords.contains(&key) && points > 0.0 {
+                    add(w, (s, round(points), Kind::Example, None));
+                }
+            }
             if catalog_weight > 0.0 {
-                for (t, (_, words)) in input.tools.iter().enumerate() {
-                    for w in words {
-                        add(w, (s, catalog_weight, Kind::Catalog, Some(t as u32)));
+                for (t, tool) in input.tools.iter().enumerate() {
+                    for (i, w) in tool.words.iter().enumerate() {
+                        let share = match i < tool.from_name {
+                            true => 1.0,
+                            false => DESCRIPTION_SHARE,
+                        };
+                        let points =
+                            catalog_weight * share * vocabulary.idf(&inflect::form(w).key());
+                        if points > 0.0 {
+                            add(w, (s, round(points), Kind::Catalog, Some(t as u32)));
+                        }
                     }
                 }
             }
             patterns.extend(compile(input, s));
         }
+        // A server's score counts a term once: its best hit (a tool's name over a description).
+        for t in &mut terms {
+            t.hits.sort_by(|a, b| b.1.total_cmp(&a.1));
+        }
+        let implied = Implied::ALL
+            .iter()
+            .map(|&kind| {
+                let words = kind.words().iter();
+                let found = words.filter_map(|w| by_stem.get(&inflect::form(w).key()));
+                (kind, found.copied().collect())
+            })
+            .collect();
         let automaton = (!terms.is_empty()).then(|| {
             AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
@@ -169,10 +239,12 @@ impl Engine {
         let fuzzy = fuzzy_index(&terms);
         Engine {
             fuzzy,
+            synonym_of,
+            implied,
             servers: inputs.iter().map(|i| i.name.clone()).collect(),
             tools: inputs
                 .iter()
-                .map(|i| i.tools.iter().map(|(n, _)| n.clone()).collect())
+                .map(|i| i.tools.iter().map(|t| t.name.clone()).collect())
                 .collect(),
             automaton,
             terms,
@@ -199,7 +271,15 @@ impl Engine {
         let counts = |s: usize, e: usize| context::counts(&urls, s, e);
         let mut tally = Tally::default();
         for &(start, end, t) in kept.iter().filter(|k| counts(k.0, k.1)) {
-            self.count_keyword(&mut tally, start, end, t);
+            self.count_keyword(&mut tally, start, end, t, false);
+        }
+        // A URL, a path, an address: catalog points for the thing it is.
+        for (kind, start, end) in context::implied(prompt, &urls) {
+            if let Some((_, ts)) = self.implied.iter().find(|(k, _)| *k == kind) {
+                for &t in ts {
+                    self.count_keyword(&mut tally, start, end, t, true);
+                }
+            }
         }
         if !self.fuzzy.is_empty() {
             for (start, end, t) in self.slips(prompt, &kept) {
@@ -224,6 +304,7 @@ impl Engine {
                 start: m.start(),
                 end: m.end(),
                 points: p.weight,
+                of: None,
             });
         }
         self.rank(tally)
@@ -311,14 +392,27 @@ impl Engine {
                 start,
                 end,
                 points,
+                of: None,
             });
         }
     }
 
     /// One kept keyword match: its points to every server the term belongs to (once per server
-    /// and kind, however often it occurs), and catalog points to its tool.
-    fn count_keyword(&self, tally: &mut Tally, start: usize, end: usize, t: usize) {
+    /// and kind, however often it occurs), and catalog points to its tool. `catalog_only`: a
+    /// span that implies the term ([`Implied`]) rather than saying it, which only counts for
+    /// catalogs (a rule author wrote patterns for URLs and paths already).
+    fn count_keyword(
+        &self,
+        tally: &mut Tally,
+        start: usize,
+        end: usize,
+        t: usize,
+        catalog_only: bool,
+    ) {
         for &(server, weight, kind, tool) in &self.terms[t].hits {
+            if catalog_only && kind != Kind::Catalog {
+                continue;
+            }
             if let Some(tool) = tool {
                 *tally.tool_points.entry((server, tool)).or_default() += weight;
             }
@@ -338,6 +432,10 @@ impl Engine {
                 start,
                 end,
                 points,
+                of: match kind {
+                    Kind::Synonym => self.synonym_of.get(&(t, server)).cloned(),
+                    _ => None,
+                },
             });
         }
     }
@@ -412,6 +510,62 @@ fn fuzzy_index(terms: &[Term]) -> Fuzzy {
             .filter(|(_, t)| t.hits.iter().any(|h| h.2 != Kind::Negative))
             .map(|(i, t)| (i as u32, &*t.text)),
     )
+}
+
+/// Points rounded to thousandths, as every score is shown.
+fn round(points: f64) -> f64 {
+    (points * 1000.0).round() / 1000.0
+}
+
+/// What each server's rules and catalog say, as match keys: for idf, and so that derived words
+/// never double a server's own keyword.
+struct Vocabulary {
+    servers: Vec<ServerWords>,
+    df: HashMap<String, usize>,
+}
+
+struct ServerWords {
+    /// Keys of its keywords.
+    keywords: HashSet<String>,
+    /// The content words of its examples.
+    example_words: Vec<String>,
+}
+
+impl Vocabulary {
+    fn of(inputs: &[ServerInput]) -> Vocabulary {
+        let key = |w: &str| inflect::form(w).key();
+        let mut all: Vec<HashSet<String>> = Vec::with_capacity(inputs.len());
+        let mut servers = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            let keywords: HashSet<String> =
+                input.rules.keywords.iter().map(|k| key(&k.text)).collect();
+            let example_words = examples::words(&input.rules.examples);
+            let mut every = keywords.clone();
+            every.extend(input.rules.synonyms.iter().map(|r| key(&r.text)));
+            every.extend(example_words.iter().map(|w| key(w)));
+            every.extend(
+                input
+                    .tools
+                    .iter()
+                    .flat_map(|t| t.words.iter().map(|w| key(w))),
+            );
+            all.push(every);
+            servers.push(ServerWords {
+                keywords,
+                example_words,
+            });
+        }
+        let df = examples::document_frequency(&all)
+            .into_iter()
+            .map(|(k, n)| (k.to_string(), n))
+            .collect();
+        Vocabulary { servers, df }
+    }
+
+    /// idf of a key over the servers.
+    fn idf(&self, key: &str) -> f64 {
+        examples::idf(self.df.get(key).copied().unwrap_or(1), self.servers.len())
+    }
 }
 
 /// What one prompt's matches add up to, per server.

@@ -39,6 +39,8 @@ pub fn load(path: &std::path::Path) -> Result<Vec<Case>, String> {
 pub struct Report {
     /// Prompts evaluated.
     pub cases: usize,
+    /// Prompts left out because none of their expected servers is configured.
+    pub skipped: usize,
     /// Share of prompts whose best server is an expected one.
     pub precision_at_1: f64,
     /// Share of expected servers found in the top three, averaged over prompts.
@@ -53,12 +55,29 @@ pub struct Report {
     pub keywords: Vec<(String, Vec<String>)>,
 }
 
-/// Evaluate `router` on `cases`.
+/// Evaluate `router` on `cases`. Expected servers that are not configured are dropped from a
+/// case, and a case left with none is skipped (counted in [`Report::skipped`]): a fleet without
+/// a git server cannot be asked to route to one.
 pub fn run(router: &Router, cases: &[Case]) -> Report {
     let (mut hits, mut recall, mut bare, mut bare_hits) = (0usize, 0.0f64, 0usize, 0usize);
     let mut misses = Vec::new();
     let mut keywords = Vec::new();
-    for c in cases {
+    let servers = router.engine().servers();
+    let cases: Vec<Case> = cases
+        .iter()
+        .map(|c| Case {
+            prompt: c.prompt.clone(),
+            expected: c
+                .expected
+                .iter()
+                .filter(|e| servers.iter().any(|s| **s == ***e))
+                .cloned()
+                .collect(),
+        })
+        .collect();
+    let skipped = cases.iter().filter(|c| c.expected.is_empty()).count();
+    let cases: Vec<&Case> = cases.iter().filter(|c| !c.expected.is_empty()).collect();
+    for c in &cases {
         let a = router.analyze(&c.prompt, 0);
         let top: Vec<&str> = a.ranking.iter().take(3).map(|s| &*s.server).collect();
         let first = top.first().copied();
@@ -98,6 +117,7 @@ pub fn run(router: &Router, cases: &[Case]) -> Report {
     let n = cases.len().max(1) as f64;
     Report {
         cases: cases.len(),
+        skipped,
         precision_at_1: hits as f64 / n,
         recall_at_3: recall / n,
         without_keywords: bare,
@@ -119,8 +139,9 @@ impl Report {
             ));
         }
         out.push_str(&format!(
-            "cases: {}\nprecision@1: {:.3}\nrecall@3: {:.3}\nwithout any configured keyword: {} ({:.0}%), precision@1 on those: {:.3}\n",
+            "cases: {} ({} skipped: no expected server configured)\nprecision@1: {:.3}\nrecall@3: {:.3}\nwithout any configured keyword: {} ({:.0}%), precision@1 on those: {:.3}\n",
             self.cases,
+            self.skipped,
             self.precision_at_1,
             self.recall_at_3,
             self.without_keywords,

@@ -68,6 +68,19 @@ pub fn form(keyword: &str) -> Form {
     }
 }
 
+/// A form that matches the word as written (or plus "s"), not through stemming: for words a
+/// thesaurus derived, where a stem shared by chance would say something else ("unite" and
+/// "units" both stem to "unit").
+pub fn exact(word: &str) -> Form {
+    let kw = word.trim().to_string();
+    Form {
+        stem: kw.clone(),
+        head: kw.rfind(' ').map_or(0, |i| i + 1),
+        snow: None,
+        exact: kw,
+    }
+}
+
 /// Whether `found` (lowercase: the prompt's text from the match's start to the end of its
 /// word) is a form of the keyword.
 pub fn accepts(form: &Form, found: &str) -> bool {

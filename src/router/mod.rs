@@ -8,12 +8,13 @@ mod context;
 pub mod defaults;
 mod engine;
 pub mod eval;
+mod examples;
 mod fuzzy;
 mod inflect;
 mod prefilter;
 mod spans;
 
-pub use engine::{Engine, Kind, Match, Scored, ServerInput};
+pub use engine::{Engine, Kind, Match, Scored, ServerInput, ToolWords};
 
 use crate::catalog::Catalog;
 use crate::config::Config;
@@ -85,9 +86,13 @@ impl Router {
                                     true => format!("{} {}", t.original, t.exposed),
                                     false => t.original.to_string(),
                                 };
-                                let words =
+                                let (words, from_name) =
                                     catalog_terms::tool_words(&name, t.description.as_deref());
-                                (t.exposed.clone(), words)
+                                ToolWords {
+                                    name: t.exposed.clone(),
+                                    words,
+                                    from_name,
+                                }
                             })
                             .collect()
                     })
@@ -187,5 +192,7 @@ fn kind_name(k: Kind) -> &'static str {
         Kind::Negative => "negative",
         Kind::Fuzzy => "fuzzy",
         Kind::Gazetteer => "gazetteer",
+        Kind::Example => "example",
+        Kind::Synonym => "synonym",
     }
 }

@@ -22,7 +22,7 @@ fn server(
             keywords: keywords.iter().map(|(k, x)| w(k, *x)).collect(),
             patterns: patterns.iter().map(|(p, x)| w(p, *x)).collect(),
             negative: negative.iter().map(|n| w(n, 1.0)).collect(),
-            gazetteer: Vec::new(),
+            ..Default::default()
         },
         tools: Vec::new(),
     }
@@ -122,19 +122,19 @@ fn ranking_is_deterministic_with_ties_in_configuration_order() {
 #[test]
 fn catalog_words_route_without_rules_and_rank_tools() {
     let mut s = server("weatherish", &[], &[], &[]);
+    let tool = |name: &str, words: &[&str]| ToolWords {
+        name: Arc::from(name),
+        words: words.iter().map(|w| w.to_string()).collect(),
+        from_name: 1,
+    };
     s.tools = vec![
-        (
-            Arc::from("w__get_forecast"),
-            vec!["forecast".into(), "weather".into()],
-        ),
-        (
-            Arc::from("w__get_alerts"),
-            vec!["alerts".into(), "weather".into()],
-        ),
+        tool("w__get_forecast", &["forecast", "weather"]),
+        tool("w__get_alerts", &["alerts", "weather"]),
     ];
     let e = Engine::build(&[s], 0.5);
     let r = e.score("any weather alerts for Denver?");
-    assert_eq!(r[0].score, 1.0); // "weather" and "alerts", 0.5 each
+    // "alerts" is a word of a tool's name (0.5); "weather" only of descriptions (half of 0.5).
+    assert_eq!(r[0].score, 0.75);
     assert_eq!(&*r[0].tools[0], "w__get_alerts");
     assert!(r[0].matches.iter().all(|m| m.kind == Kind::Catalog));
     // Weight 0 turns catalog words off.

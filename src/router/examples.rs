@@ -1,0 +1,63 @@
+//! Examples as rules: from the prompts an admin writes per server (`examples = [...]`), the
+//! words that tell that server apart, weighted by how few servers share them (idf over each
+//! server's whole vocabulary: keywords, related words, example words, catalog words). A word
+//! every server has says nothing; a word only one server has says most.
+
+use std::collections::{HashMap, HashSet};
+
+/// Points of an example word only one server has (times its idf for shared words). Chosen on
+/// the development half of `router-config/eval-personas-*.jsonl` (README, "Prompt routing").
+pub const EXAMPLE_WEIGHT: f64 = 1.0;
+
+/// The distinct content words of `examples`: lowercase, three letters or more, no digits, not
+/// one of NLTK's English stop words.
+pub fn words(examples: &[String]) -> Vec<String> {
+    let stop: HashSet<&str> = stop_words::get("en").iter().copied().collect();
+    let mut out: Vec<String> = Vec::new();
+    for e in examples {
+        for w in e.split(|c: char| !c.is_ascii_alphabetic()) {
+            let w = w.to_ascii_lowercase();
+            if w.len() >= 3 && !stop.contains(w.as_str()) && !out.contains(&w) {
+                out.push(w);
+            }
+        }
+    }
+    out
+}
+
+/// Inverse document frequency over servers, in [0, 1]: 1 when one of `n` servers has the
+/// word, 0 when all do (`ln(n/df) / ln n`).
+pub fn idf(df: usize, n: usize) -> f64 {
+    if n <= 1 || df == 0 {
+        return 1.0;
+    }
+    ((n as f64 / df as f64).ln() / (n as f64).ln()).clamp(0.0, 1.0)
+}
+
+/// How many servers have each key (each server's keys counted once).
+pub fn document_frequency<'a>(
+    vocabularies: impl IntoIterator<Item = &'a HashSet<String>>,
+) -> HashMap<&'a str, usize> {
+    let mut df: HashMap<&str, usize> = HashMap::new();
+    for v in vocabularies {
+        for k in v {
+            *df.entry(k.as_str()).or_default() += 1;
+        }
+    }
+    df
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_words_and_idf() {
+        let w = words(&["Pencil in a call with Sam on Friday's agenda".into()]);
+        assert_eq!(w, ["pencil", "call", "sam", "friday", "agenda"]);
+        assert_eq!(idf(1, 19), 1.0);
+        assert_eq!(idf(19, 19), 0.0);
+        assert!((idf(2, 19) - 0.765).abs() < 0.01, "{}", idf(2, 19));
+        assert_eq!(idf(1, 1), 1.0);
+    }
+}
