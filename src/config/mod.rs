@@ -31,7 +31,7 @@ pub use gateway::{Expose, GatewaySettings, RouterSettings};
 pub use json::{detect as detect_json, Format as JsonFormat};
 pub use policy::{Condition, PolicyRule};
 pub use resilience::Resilience;
-pub use rules::{Rules, Weighted};
+pub use rules::{gazetteer_for, Rules, Weighted};
 pub use telemetry::TelemetrySettings;
 pub use template::Template;
 pub use transport::{HttpTarget, Launch, Transport};

@@ -89,6 +89,32 @@ pub const GAZETTEERS: &[(&str, &str)] = &[(
 /// `time` ("how many people live in Lagos?"), so 0.5.
 pub const GAZETTEER_WEIGHT: f64 = 0.5;
 
+/// Catalog words that call for a gazetteer: a server whose tools speak of time zones knows the
+/// places in the time-zone database, rules or none (`router::Router::build`).
+pub const CATALOG_GAZETTEERS: &[(&str, &[&str])] = &[("timezones", &["timezone", "timezones"])];
+
+/// The entries of a gazetteer's text, one place per line.
+pub fn places(text: &str) -> Vec<Weighted> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| Weighted {
+            text: l.to_string(),
+            weight: GAZETTEER_WEIGHT,
+        })
+        .collect()
+}
+
+/// The gazetteer a catalog's words call for ([`CATALOG_GAZETTEERS`]), if any.
+pub fn gazetteer_for<'a>(mut words: impl Iterator<Item = &'a str>) -> Option<Vec<Weighted>> {
+    let (name, _) = words.find_map(|w| {
+        CATALOG_GAZETTEERS
+            .iter()
+            .find(|(_, calls)| calls.contains(&w))
+    })?;
+    let (_, text) = GAZETTEERS.iter().find(|(n, _)| n == name)?;
+    Some(places(text))
+}
+
 /// Rules as written in a server entry or a rule file.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -187,20 +213,13 @@ impl RuleSpec {
         }
         let gazetteer = match &self.gazetteer {
             None => Vec::new(),
-            Some(name) => named(
+            Some(name) => places(named(
                 GAZETTEERS,
                 name,
                 "gazetteer",
                 file,
                 &format!("{path}.gazetteer"),
-            )?
-            .lines()
-            .filter(|l| !l.is_empty())
-            .map(|l| Weighted {
-                text: l.to_string(),
-                weight: GAZETTEER_WEIGHT,
-            })
-            .collect(),
+            )?),
         };
         let keywords = weighted(&self.keywords, file, &format!("{path}.keywords"), true)?;
         let synonyms = match &self.synonyms {

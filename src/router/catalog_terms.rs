@@ -129,8 +129,9 @@ pub fn split_name(name: &str) -> Vec<String> {
     words
 }
 
-/// The routing words of one tool: its name's words and up to 12 salient description words, and
-/// how many of them (the first ones) come from its name.
+/// The routing words of one tool: its name's words and up to 12 salient description words
+/// (four letters or more, or an acronym such as `URL`), and how many of them (the first ones)
+/// come from its name.
 pub fn tool_words(name: &str, description: Option<&str>) -> (Vec<String>, usize) {
     fn push(out: &mut Vec<String>, w: String) {
         if !is_stop(&w) && !out.contains(&w) {
@@ -145,8 +146,9 @@ pub fn tool_words(name: &str, description: Option<&str>) -> (Vec<String>, usize)
     if let Some(d) = description {
         let mut taken = 0;
         for w in d.split(|c: char| !c.is_ascii_alphabetic()) {
+            let acronym = w.len() >= 3 && w.bytes().all(|b| b.is_ascii_uppercase());
             let w = w.to_ascii_lowercase();
-            if w.len() >= 4 && !is_stop(&w) && taken < 12 {
+            if (w.len() >= 4 || acronym) && !is_stop(&w) && taken < 12 {
                 taken += 1;
                 push(&mut out, w);
             }
@@ -168,13 +170,14 @@ mod tests {
         );
         let (w, from_name) = tool_words(
             "get_forecast",
-            Some("Get the weather forecast for a location (latitude, longitude)."),
+            Some("Get the weather forecast for a location (latitude, longitude) as JSON."),
         );
         assert_eq!(from_name, 1, "{w:?}");
         assert!(
             w.contains(&"forecast".to_string())
                 && w.contains(&"weather".to_string())
                 && w.contains(&"latitude".to_string())
+                && w.contains(&"json".to_string())
         );
         assert!(!w.contains(&"get".to_string()) && !w.contains(&"the".to_string()));
     }

@@ -60,7 +60,7 @@ pub fn counts(urls: &[Url], start: usize, end: usize) -> bool {
 /// ("Fetches a URL", "Read a file") get their catalog points for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Implied {
-    /// `scheme://...`
+    /// `scheme://...`, or a bare `host.tld/...` with a common web domain
     Url,
     /// `~/notes`, `/var/log/x`, `src/main.rs`, `report.pdf`
     Path,
@@ -72,7 +72,7 @@ impl Implied {
     /// The catalog words the thing stands for.
     pub fn words(self) -> &'static [&'static str] {
         match self {
-            Implied::Url => &["url", "web"],
+            Implied::Url => &["url", "web", "internet", "website", "webpage"],
             Implied::Path => &["file", "path", "directory"],
             Implied::Email => &["email"],
         }
@@ -105,11 +105,31 @@ pub fn implied(prompt: &str, urls: &[Url]) -> Vec<(Implied, usize, usize)> {
             }
             continue;
         }
-        if is_path(t) {
+        if is_bare_url(t) {
+            out.push((Implied::Url, s, e));
+        } else if is_path(t) {
             out.push((Implied::Path, s, e));
         }
     }
     out
+}
+
+/// Common web domains: a name ending in one is a host, not a file.
+const DOMAINS: &[&str] = &[
+    "com", "org", "net", "io", "dev", "ai", "co", "rs", "uk", "de",
+];
+
+/// `docs.rs/tokio`, `status.example.com`: a host (its last label a common web domain), and
+/// perhaps a path, without a scheme.
+fn is_bare_url(t: &str) -> bool {
+    let host = t.split('/').next().unwrap_or(t);
+    let labels: Vec<&str> = host.split('.').collect();
+    labels.len() >= 2
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        && labels[0].bytes().any(|b| b.is_ascii_alphabetic())
+        && DOMAINS.contains(&labels[labels.len() - 1].to_ascii_lowercase().as_str())
 }
 
 /// `~/x`, `./x`, `/a/b`, `a/b.ext`, or `name.ext` with a short extension (two to five letters
@@ -125,9 +145,6 @@ fn is_path(t: &str) -> bool {
     let Some((name, ext)) = t.rsplit_once('.') else {
         return false;
     };
-    const DOMAINS: &[&str] = &[
-        "com", "org", "net", "io", "dev", "ai", "co", "rs", "uk", "de",
-    ];
     let file_like = !name.is_empty()
         && (2..=5).contains(&ext.len())
         && ext.bytes().all(|b| b.is_ascii_alphanumeric())
@@ -169,7 +186,7 @@ mod tests {
 
     #[test]
     fn urls_paths_and_addresses_are_what_they_are() {
-        let p = "mail bob@example.com the file ~/notes/q3.md, not https://x.org/a.md or v2.3.0 or docs.rs";
+        let p = "mail bob@example.com the file ~/notes/q3.md, not https://x.org/a.md or v2.3.0 but docs.rs/tokio";
         let found: Vec<(Implied, &str)> = implied(p, &urls(p))
             .into_iter()
             .map(|(k, s, e)| (k, &p[s..e]))
@@ -180,9 +197,12 @@ mod tests {
                 (Implied::Url, "https://x.org/a.md"),
                 (Implied::Email, "bob@example.com"),
                 (Implied::Path, "~/notes/q3.md"),
+                (Implied::Url, "docs.rs/tokio"),
             ]
         );
         assert!(is_path("Cargo.toml") && is_path("src/main.rs") && is_path("/var/log/syslog"));
         assert!(!is_path("example.com") && !is_path("3.14") && !is_path("e.g"));
+        assert!(is_bare_url("status.example.com") && is_bare_url("example.com/a.md"));
+        assert!(!is_bare_url("Cargo.toml") && !is_bare_url("v2.3.0") && !is_bare_url("e.g"));
     }
 }

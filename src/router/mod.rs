@@ -73,7 +73,7 @@ impl Router {
                     }
                 }
                 attached.push(names);
-                let tools = catalog
+                let tools: Vec<ToolWords> = catalog
                     .map(|c| {
                         c.tools
                             .items()
@@ -97,6 +97,14 @@ impl Router {
                             .collect()
                     })
                     .unwrap_or_default();
+                if rules.gazetteer.is_empty() {
+                    let words = tools
+                        .iter()
+                        .flat_map(|t| t.words.iter().map(String::as_str));
+                    if let Some(places) = crate::config::gazetteer_for(words) {
+                        rules.gazetteer = places;
+                    }
+                }
                 ServerInput {
                     name: spec.name.clone(),
                     rules,
