@@ -1,5 +1,6 @@
 //! Prompt routing end to end: `switchboard eval` on the shipped set, `/analyze`, `/route`,
-//! `switchboard analyze`, routing of un-prefixed tool calls, the search tools, lazy start.
+//! `switchboard analyze`, routing of un-prefixed tool calls, the search tools, lazy start, every
+//! kind of evidence, the persona halves and zero-rules routing over real servers.
 
 mod common;
 
@@ -604,4 +605,185 @@ fn inside_a_url_only_the_url_and_its_host_count() {
         "{:?}",
         a.ranking
     );
+}
+
+/// The matches of `server` in an analysis, as (kind, the prompt's text they cover, points).
+fn evidence<'a>(a: &'a Value, prompt: &'a str, server: &str) -> Vec<(&'a str, &'a str, f64)> {
+    let ranked = a["ranking"].as_array().unwrap();
+    let Some(s) = ranked.iter().find(|s| s["server"] == server) else {
+        panic!("{server} is not ranked: {a}");
+    };
+    s["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let (start, end) = (
+                m["start"].as_u64().unwrap() as usize,
+                m["end"].as_u64().unwrap() as usize,
+            );
+            (
+                m["kind"].as_str().unwrap(),
+                &prompt[start..end],
+                m["points"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analyze_shows_every_kind_of_evidence() {
+    needs_peers!();
+    // The real time server picks up the built-in time rules (a gazetteer, WordNet related words);
+    // "weather" the built-in weather rules; "ledger" only what its entry says.
+    let config = format!(
+        "[servers.time]\ncommand = \"{time}\"\n\n{weather}{ledger}",
+        time = time_server().display(),
+        weather = demo("weather", "text", ""),
+        ledger = demo(
+            "ledger",
+            "math",
+            "keywords = [{ term = \"sum\", weight = 2 }]\n\
+             negative_keywords = [\"summary\"]\n\
+             examples = [\"reconcile the invoice totals for march\"]",
+        ),
+    );
+    let gw = Gateway::start("switchboard.toml", &config);
+    let analyze = |prompt: &'static str| {
+        let url = format!("{}/analyze", gw.base);
+        async move { post_json(&url, &json!({ "prompt": prompt })).await }
+    };
+    let has = |found: &[(&str, &str, f64)], kind: &str, text: &str| {
+        found
+            .iter()
+            .find(|(k, t, _)| *k == kind && t.eq_ignore_ascii_case(text))
+            .map(|&(_, _, p)| p)
+            .unwrap_or_else(|| panic!("no {kind} match on {text:?}: {found:?}"))
+    };
+
+    let p = "is midday in Oslo before 3pm in the current timezone";
+    let a = analyze(p).await;
+    let found = evidence(&a, p, "time");
+    assert_eq!(has(&found, "synonym", "midday"), 0.5, "half of noon's 1");
+    assert_eq!(has(&found, "gazetteer", "Oslo"), 0.5);
+    assert!(has(&found, "pattern", "3pm") > 0.0);
+    assert!(has(&found, "keyword", "timezone") > 0.0);
+    assert!(has(&found, "catalog", "current") > 0.0, "get_current_time");
+
+    let p = "do I need an umbrela this afternoon";
+    let a = analyze(p).await;
+    let found = evidence(&a, p, "weather");
+    let slip = has(&found, "fuzzy", "umbrela");
+    let p = "do I need an umbrella this afternoon";
+    let a = analyze(p).await;
+    let exact = has(&evidence(&a, p, "weather"), "keyword", "umbrella");
+    assert!(
+        (slip - exact * 0.6).abs() < 1e-3,
+        "0.6 of {exact}: {found:?}"
+    );
+
+    let p = "sum the invoice totals, not the summary";
+    let a = analyze(p).await;
+    let found = evidence(&a, p, "ledger");
+    assert_eq!(has(&found, "keyword", "sum"), 2.0);
+    assert!(has(&found, "example", "invoice") > 0.0);
+    assert!(has(&found, "example", "totals") > 0.0);
+    assert!(has(&found, "negative", "summary") < 0.0);
+    let a = analyze("add 2 and 40").await;
+    assert!(
+        has(&evidence(&a, "add 2 and 40", "ledger"), "catalog", "add") > 0.0,
+        "math__add"
+    );
+}
+
+#[test]
+fn the_persona_halves_meet_their_floors() {
+    // router-config/eval-personas-{dev,test}.jsonl: 300 prompts by six personas, written before
+    // any tuning; rules were tuned on the development half only. Measured with the built-in
+    // rules: dev 0.867 / 0.933, test 0.781 / 0.904 (README, "Prompt routing").
+    for (set, p1, r3) in [
+        ("router-config/eval-personas-dev.jsonl", 0.84, 0.91),
+        ("router-config/eval-personas-test.jsonl", 0.76, 0.88),
+    ] {
+        let r = eval_json(set);
+        let cases = r["cases"].as_u64().unwrap() + r["skipped"].as_u64().unwrap();
+        assert!(cases >= 148, "{set}: {cases} prompts");
+        assert!(r["precision_at_1"].as_f64().unwrap() >= p1, "{set}: {r}");
+        assert!(r["recall_at_3"].as_f64().unwrap() >= r3, "{set}: {r}");
+    }
+    let text = std::fs::read_to_string(manifest("router-config/eval-personas-test.jsonl")).unwrap();
+    let personas: std::collections::BTreeSet<String> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["persona"].to_string())
+        .collect();
+    assert!(personas.len() >= 6, "{personas:?}");
+}
+
+#[test]
+fn zero_rules_route_by_real_servers_catalogs() {
+    needs_peers!();
+    // No rules at all: only what filesystem, git, memory, fetch, time and everything publish.
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("files");
+    std::fs::create_dir(&files).unwrap();
+    let repo = dir.path().join("repo");
+    let git = Command::new("git")
+        .args(["init", "-q"])
+        .arg(&repo)
+        .status()
+        .unwrap();
+    assert!(git.success());
+    let tools = tools_dir();
+    let npm = |p: &str| tools.join("npm/node_modules/@modelcontextprotocol").join(p);
+    let venv = |p: &str| tools.join("venv/bin").join(p);
+    let config = format!(
+        r#"[router]
+default_rules = false
+
+[servers.filesystem]
+command = "node"
+args = ["{fs}", "{files}"]
+
+[servers.git]
+command = "{git}"
+args = ["--repository", "{repo}"]
+
+[servers.memory]
+command = "node"
+args = ["{memory}"]
+env = {{ MEMORY_FILE_PATH = "{memfile}" }}
+
+[servers.fetch]
+command = "{fetch}"
+
+[servers.time]
+command = "{time}"
+
+[servers.everything]
+command = "node"
+args = ["{everything}", "stdio"]
+"#,
+        fs = npm("server-filesystem/dist/index.js").display(),
+        files = files.display(),
+        git = venv("mcp-server-git").display(),
+        repo = repo.display(),
+        memory = npm("server-memory/dist/index.js").display(),
+        memfile = dir.path().join("memory.jsonl").display(),
+        fetch = venv("mcp-server-fetch").display(),
+        time = time_server().display(),
+        everything = everything_js().display(),
+    );
+    let path = dir.path().join("zero.toml");
+    std::fs::write(&path, config).unwrap();
+    let r = json_of(
+        Command::new(switchboard_bin())
+            .args(["eval", "--json", "--config"])
+            .arg(&path)
+            .arg(manifest("router-config/eval-personas-test.jsonl")),
+    );
+    // The prompts for other kinds of server are skipped; 43 remain. Measured 0.628 / 0.651
+    // (README, "Prompt routing"); the issue's target is 0.80.
+    assert!(r["cases"].as_u64().unwrap() >= 40, "{r}");
+    assert!(r["precision_at_1"].as_f64().unwrap() >= 0.60, "{r}");
+    assert!(r["recall_at_3"].as_f64().unwrap() >= 0.62, "{r}");
 }

@@ -94,7 +94,10 @@ pub fn implied(prompt: &str, urls: &[Url]) -> Vec<(Implied, usize, usize)> {
         at += token.len() + 1;
         let t = token.trim_end_matches(['.', ',', '?', '!', ':', ';', ')']);
         let t = t.trim_start_matches(['(', '"', '\'']);
-        if t.is_empty() || urls.iter().any(|u| start >= u.start && start < u.end) {
+        // A plain word is none of them: most tokens stop here.
+        if !t.bytes().any(|b| matches!(b, b'.' | b'/' | b'@' | b'~'))
+            || urls.iter().any(|u| start >= u.start && start < u.end)
+        {
             continue;
         }
         let lead = token.len() - token.trim_start_matches(['(', '"', '\'']).len();
@@ -123,13 +126,14 @@ const DOMAINS: &[&str] = &[
 /// perhaps a path, without a scheme.
 fn is_bare_url(t: &str) -> bool {
     let host = t.split('/').next().unwrap_or(t);
-    let labels: Vec<&str> = host.split('.').collect();
-    labels.len() >= 2
-        && labels
-            .iter()
-            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-        && labels[0].bytes().any(|b| b.is_ascii_alphabetic())
-        && DOMAINS.contains(&labels[labels.len() - 1].to_ascii_lowercase().as_str())
+    let Some((name, tld)) = host.rsplit_once('.') else {
+        return false;
+    };
+    let label =
+        |l: &str| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    name.split('.').all(label)
+        && name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        && DOMAINS.iter().any(|d| tld.eq_ignore_ascii_case(d))
 }
 
 /// `~/x`, `./x`, `/a/b`, `a/b.ext`, or `name.ext` with a short extension (two to five letters
