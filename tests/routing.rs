@@ -107,7 +107,18 @@ async fn analyze_explains_every_point() {
         );
         assert!(e > s && e <= prompt.len(), "{m}");
         assert!(
-            ["keyword", "pattern", "catalog", "negative"].contains(&m["kind"].as_str().unwrap())
+            [
+                "keyword",
+                "pattern",
+                "catalog",
+                "fuzzy",
+                "example",
+                "gazetteer",
+                "synonym",
+                "negative"
+            ]
+            .contains(&m["kind"].as_str().unwrap()),
+            "{m}"
         );
         total += m["points"].as_f64().unwrap();
     }

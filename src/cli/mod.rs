@@ -147,33 +147,7 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
     /// Explain which servers and tools a prompt routes to, and why.
-    Analyze {
-        /// Configuration file (as for `serve`).
-        #[arg(long, short, env = "SWITCHBOARD_CONFIG")]
-        config: Option<PathBuf>,
-        /// Extra rule files (TOML or seed-004 router JSON).
-        #[arg(long)]
-        rules: Vec<PathBuf>,
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-        /// How many servers to show.
-        #[arg(long, default_value_t = 5)]
-        top: usize,
-        /// Use the rules only: do not start the servers for their catalogs.
-        #[arg(long)]
-        offline: bool,
-        /// Score against one server per built-in rule set with the shipped catalog snapshots
-        /// (what `eval` runs against without a configuration); starts nothing.
-        #[arg(long, conflicts_with_all = ["config", "offline"])]
-        fleet: bool,
-        /// Read prompts from stdin, one per line, and print each one's table.
-        #[arg(long, conflicts_with = "prompt")]
-        interactive: bool,
-        /// What the user asked.
-        #[arg(required_unless_present = "interactive")]
-        prompt: Option<String>,
-    },
+    Analyze(AnalyzeArgs),
     /// Route a prompt and call the tool it picks (what `POST /route` does): prints the server,
     /// the tool, the result and the routing as JSON; exits 1 when nothing fits or the call fails.
     Route {
@@ -259,6 +233,36 @@ async fn run_fixture(a: FixtureArgs) -> Result<(), String> {
     commands::fixture(a.http, a.tools, faults, a.record_headers).await
 }
 
+/// `analyze`'s flags.
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// Configuration file (as for `serve`).
+    #[arg(long, short, env = "SWITCHBOARD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Extra rule files (TOML or seed-004 router JSON).
+    #[arg(long)]
+    pub rules: Vec<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// How many servers to show.
+    #[arg(long, default_value_t = 5)]
+    pub top: usize,
+    /// Use the rules only: do not start the servers for their catalogs.
+    #[arg(long)]
+    pub offline: bool,
+    /// Score against one server per built-in rule set with the shipped catalog snapshots
+    /// (what `eval` runs against without a configuration); starts nothing.
+    #[arg(long, conflicts_with_all = ["config", "offline"])]
+    pub fleet: bool,
+    /// Read prompts from stdin, one per line, and print each one's table.
+    #[arg(long, conflicts_with = "prompt")]
+    pub interactive: bool,
+    /// What the user asked.
+    #[arg(required_unless_present = "interactive")]
+    pub prompt: Option<String>,
+}
+
 /// `fixture`'s flags.
 #[derive(Debug, clap::Args)]
 pub struct FixtureArgs {
@@ -299,6 +303,35 @@ pub struct FixtureArgs {
     pub description_file: Option<std::path::PathBuf>,
 }
 
+/// `switchboard analyze`: which scorer the flags ask for, then the table or the loop.
+async fn run_analyze(args: AnalyzeArgs) -> Result<(), String> {
+    let AnalyzeArgs {
+        config,
+        rules,
+        json,
+        top,
+        offline,
+        fleet,
+        interactive,
+        prompt,
+    } = args;
+    let prompt = if interactive { None } else { prompt };
+    let source = match (fleet, offline) {
+        (true, _) => commands::Scorer::Fleet,
+        (false, true) => commands::Scorer::Rules,
+        (false, false) => commands::Scorer::Gateway,
+    };
+    commands::analyze(
+        config.as_deref(),
+        &rules,
+        json,
+        top,
+        source,
+        prompt.as_deref(),
+    )
+    .await
+}
+
 /// Run a parsed command line; a failing command says why on stderr, once.
 pub async fn run(cli: Cli) -> ExitCode {
     let done = match cli.command {
@@ -307,32 +340,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             commands::stdio(config.as_deref(), endpoint.as_deref()).await
         }
         Command::Tools { config, json } => commands::tools(config.as_deref(), json).await,
-        Command::Analyze {
-            config,
-            rules,
-            json,
-            top,
-            offline,
-            fleet,
-            interactive,
-            prompt,
-        } => {
-            let prompt = if interactive { None } else { prompt };
-            let source = match (fleet, offline) {
-                (true, _) => commands::Scorer::Fleet,
-                (false, true) => commands::Scorer::Rules,
-                (false, false) => commands::Scorer::Gateway,
-            };
-            commands::analyze(
-                config.as_deref(),
-                &rules,
-                json,
-                top,
-                source,
-                prompt.as_deref(),
-            )
-            .await
-        }
+        Command::Analyze(args) => run_analyze(args).await,
         Command::Route {
             config,
             tool,

@@ -3,13 +3,12 @@
 //! scanned once per automaton whatever the number of servers.
 
 use super::context::{self, Implied};
-use super::examples;
 use super::fuzzy::{self, Fuzzy};
 use super::inflect::{self, Form};
 use super::prefilter::Prefilter;
 use super::spans::outermost;
 use crate::config::Rules;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -57,10 +56,6 @@ pub struct ToolWords {
     /// How many of `words` (the first ones) come from its name.
     pub from_name: usize,
 }
-
-/// Share of the catalog weight a word of a tool's description gives (a word of its name gives
-/// the whole): chosen on the zero-rules evaluation (README, "Prompt routing").
-const DESCRIPTION_SHARE: f64 = 0.5;
 
 /// What one automaton pattern stands for.
 #[derive(Debug)]
@@ -135,124 +130,6 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Compile. Patterns were validated when the configuration loaded; one that still fails is
-    /// skipped with a warning rather than taking routing down.
-    pub fn build(inputs: &[ServerInput], catalog_weight: f64) -> Engine {
-        let mut by_stem: HashMap<String, usize> = HashMap::new();
-        let mut terms: Vec<Term> = Vec::new();
-        // A thesaurus's word matches as written; every other term through its stem.
-        let mut add = |word: &str, hit: (u32, f64, Kind, Option<u32>)| {
-            let form = match hit.2 {
-                Kind::Synonym => inflect::exact(word),
-                _ => inflect::form(word),
-            };
-            if form.stem.is_empty() {
-                return None;
-            }
-            // Keyed by what the term matches: two keywords with one prefix may stem apart.
-            let key = form.key();
-            let i = *by_stem.entry(key).or_insert_with(|| {
-                terms.push(Term {
-                    text: Arc::from(word.trim().to_lowercase()),
-                    form,
-                    hits: Vec::new(),
-                });
-                terms.len() - 1
-            });
-            terms[i].hits.push(hit);
-            Some(i)
-        };
-        let vocabulary = Vocabulary::of(inputs);
-        let mut synonym_of = HashMap::new();
-        let mut patterns = Vec::new();
-        for (s, input) in inputs.iter().enumerate() {
-            let v = &vocabulary.servers[s];
-            let s = s as u32;
-            for k in &input.rules.keywords {
-                add(&k.text, (s, k.weight, Kind::Keyword, None));
-            }
-            for k in &input.rules.negative {
-                add(&k.text, (s, k.weight, Kind::Negative, None));
-            }
-            for k in &input.rules.gazetteer {
-                add(&k.text, (s, k.weight, Kind::Gazetteer, None));
-            }
-            for r in &input.rules.synonyms {
-                if !v.keywords.contains(&inflect::form(&r.text).key()) {
-                    let t = add(&r.text, (s, r.weight, Kind::Synonym, None));
-                    if let Some(t) = t {
-                        synonym_of.insert((t, s), Arc::from(r.of.as_str()));
-                    }
-                }
-            }
-            for w in &v.example_words {
-                let key = inflect::form(w).key();
-                let points = examples::EXAMPLE_WEIGHT * vocabulary.idf(&key);
-                if !v.keywords.contains(&key) && points > 0.0 {
-                    add(w, (s, round(points), Kind::Example, None));
-                }
-            }
-            if catalog_weight > 0.0 {
-                for (t, tool) in input.tools.iter().enumerate() {
-                    for (i, w) in tool.words.iter().enumerate() {
-                        let share = match i < tool.from_name {
-                            true => 1.0,
-                            false => DESCRIPTION_SHARE,
-                        };
-                        let points =
-                            catalog_weight * share * vocabulary.idf(&inflect::form(w).key());
-                        if points > 0.0 {
-                            add(w, (s, round(points), Kind::Catalog, Some(t as u32)));
-                        }
-                    }
-                }
-            }
-            patterns.extend(compile(input, s));
-        }
-        // A server's score counts a term once: its best hit (a tool's name over a description).
-        for t in &mut terms {
-            t.hits.sort_by(|a, b| b.1.total_cmp(&a.1));
-        }
-        let implied = Implied::ALL
-            .iter()
-            .map(|&kind| {
-                let words = kind.words().iter();
-                let found = words.filter_map(|w| by_stem.get(&inflect::form(w).key()));
-                (kind, found.copied().collect())
-            })
-            .collect();
-        let automaton = (!terms.is_empty()).then(|| {
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                // A full DFA: the fastest scan, and the cost per byte stays flat as the automaton grows.
-                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                .build(terms.iter().map(|t| t.form.stem.as_str()))
-                .expect("an automaton over plain strings builds")
-        });
-        let gate = Prefilter::build(
-            &patterns
-                .iter()
-                .map(|p| p.regex.as_str())
-                .collect::<Vec<_>>(),
-        );
-        let fuzzy = fuzzy_index(&terms);
-        Engine {
-            fuzzy,
-            synonym_of,
-            implied,
-            servers: inputs.iter().map(|i| i.name.clone()).collect(),
-            tools: inputs
-                .iter()
-                .map(|i| i.tools.iter().map(|t| t.name.clone()).collect())
-                .collect(),
-            automaton,
-            terms,
-            gate,
-            patterns,
-        }
-    }
-
     /// Server names, in configuration order.
     pub fn servers(&self) -> &[Arc<str>] {
         &self.servers
@@ -479,95 +356,6 @@ impl Engine {
     }
 }
 
-/// Server `s`'s patterns, compiled (one that does not is skipped, with a warning).
-fn compile(input: &ServerInput, s: u32) -> Vec<Pattern> {
-    let mut out = Vec::new();
-    for p in &input.rules.patterns {
-        match regex::RegexBuilder::new(&p.text)
-            .case_insensitive(true)
-            .build()
-        {
-            Ok(regex) => out.push(Pattern {
-                source: Arc::from(p.text.as_str()),
-                server: s,
-                weight: p.weight,
-                regex,
-            }),
-            Err(e) => {
-                tracing::warn!(server = %input.name, pattern = %p.text, "skipping a pattern that does not compile: {e}")
-            }
-        }
-    }
-    out
-}
-
-/// The fuzzy index over the terms that give points (a negative keyword is never guessed at).
-fn fuzzy_index(terms: &[Term]) -> Fuzzy {
-    Fuzzy::build(
-        terms
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| t.hits.iter().any(|h| h.2 != Kind::Negative))
-            .map(|(i, t)| (i as u32, &*t.text)),
-    )
-}
-
-/// Points rounded to thousandths, as every score is shown.
-fn round(points: f64) -> f64 {
-    (points * 1000.0).round() / 1000.0
-}
-
-/// What each server's rules and catalog say, as match keys: for idf, and so that derived words
-/// never double a server's own keyword.
-struct Vocabulary {
-    servers: Vec<ServerWords>,
-    df: HashMap<String, usize>,
-}
-
-struct ServerWords {
-    /// Keys of its keywords.
-    keywords: HashSet<String>,
-    /// The content words of its examples.
-    example_words: Vec<String>,
-}
-
-impl Vocabulary {
-    fn of(inputs: &[ServerInput]) -> Vocabulary {
-        let key = |w: &str| inflect::form(w).key();
-        let mut all: Vec<HashSet<String>> = Vec::with_capacity(inputs.len());
-        let mut servers = Vec::with_capacity(inputs.len());
-        for input in inputs {
-            let keywords: HashSet<String> =
-                input.rules.keywords.iter().map(|k| key(&k.text)).collect();
-            let example_words = examples::words(&input.rules.examples);
-            let mut every = keywords.clone();
-            every.extend(input.rules.synonyms.iter().map(|r| key(&r.text)));
-            every.extend(example_words.iter().map(|w| key(w)));
-            every.extend(
-                input
-                    .tools
-                    .iter()
-                    .flat_map(|t| t.words.iter().map(|w| key(w))),
-            );
-            all.push(every);
-            servers.push(ServerWords {
-                keywords,
-                example_words,
-            });
-        }
-        let df = examples::document_frequency(&all)
-            .into_iter()
-            .map(|(k, n)| (k.to_string(), n))
-            .collect();
-        Vocabulary { servers, df }
-    }
-
-    /// idf of a key over the servers.
-    fn idf(&self, key: &str) -> f64 {
-        examples::idf(self.df.get(key).copied().unwrap_or(1), self.servers.len())
-    }
-}
-
 /// What one prompt's matches add up to, per server.
 #[derive(Default)]
 struct Tally {
@@ -575,6 +363,8 @@ struct Tally {
     tool_points: HashMap<(u32, u32), f64>,
     counted: HashSet<(u32, usize, Kind)>,
 }
+
+mod build;
 
 #[cfg(test)]
 mod tests;
