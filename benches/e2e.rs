@@ -3,7 +3,10 @@
 //!
 //! Measures tools/call throughput and latency at concurrency 1, 16 and 64 over streamable HTTP
 //! (JSON answers) and with a stdio upstream; tools/list latency over 50 upstreams x 100 tools;
-//! gateway RSS idle and with 10,000 idle sessions. Prints a table with gateway/direct ratios.
+//! gateway RSS idle and with 10,000 idle sessions. Prints a table with gateway/direct ratios, and
+//! (when Debian's nginx is installed) a table against nginx as a bare reverse-proxy hop in front
+//! of the same fixture, interleaved in the same run: one shared session, a session per
+//! connection, stateless 2026-07-28 clients, SSE answers, a stdio upstream.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // blocking harness threads on the wall clock, outside any runtime
 
 use serde_json::{json, Value};
@@ -66,6 +69,19 @@ async fn mcp_session(client: &reqwest::Client, url: &str) -> Option<String> {
     sid
 }
 
+/// What kind of client a load run uses.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// Each connection its own session.
+    PerConnection,
+    /// One session, opened first, shared by every connection.
+    Shared,
+    /// 2026-07-28: no session, the envelope in `_meta`, mirrored headers.
+    Stateless,
+    /// Each connection its own session, accepting only event-stream answers.
+    Sse,
+}
+
 /// `concurrency` clients, each on its own connection and session, calling `method` for `time`.
 async fn load_http(
     url: &str,
@@ -74,7 +90,7 @@ async fn load_http(
     concurrency: usize,
     time: Duration,
 ) -> Run {
-    load(url, method, params, concurrency, time, false).await
+    load(url, method, params, concurrency, time, Mode::PerConnection).await
 }
 
 /// The same with 2026-07-28 clients: no session, the envelope in `_meta`, mirrored headers.
@@ -89,7 +105,7 @@ async fn load_modern(
         "io.modelcontextprotocol/protocolVersion": "2026-07-28",
         "io.modelcontextprotocol/clientCapabilities": {},
     });
-    load(url, method, params, concurrency, time, true).await
+    load(url, method, params, concurrency, time, Mode::Stateless).await
 }
 
 async fn load(
@@ -98,8 +114,17 @@ async fn load(
     params: Value,
     concurrency: usize,
     time: Duration,
-    modern: bool,
+    mode: Mode,
 ) -> Run {
+    let modern = mode == Mode::Stateless;
+    let shared = match mode {
+        Mode::Shared => mcp_session(&reqwest::Client::new(), url).await,
+        _ => None,
+    };
+    let accept = match mode {
+        Mode::Sse => "text/event-stream",
+        _ => "application/json, text/event-stream",
+    };
     let name = params["name"].as_str().unwrap_or_default().to_string();
     let method = method.to_string();
     let body = bytes::Bytes::from(
@@ -108,16 +133,17 @@ async fn load(
     let start = Instant::now();
     let workers = (0..concurrency).map(|_| {
         let (url, body) = (url.to_string(), body.clone());
-        let (method, name) = (method.clone(), name.clone());
+        let (method, name, shared) = (method.clone(), name.clone(), shared.clone());
         tokio::spawn(async move {
             let client = reqwest::Client::builder()
                 .pool_max_idle_per_host(1)
                 .tcp_nodelay(true)
                 .build()
                 .unwrap();
-            let sid = match modern {
-                true => None,
-                false => mcp_session(&client, &url).await,
+            let sid = match mode {
+                Mode::Stateless => None,
+                Mode::Shared => shared,
+                _ => mcp_session(&client, &url).await,
             };
             let mut samples = Vec::new();
             let deadline = Instant::now() + time;
@@ -125,7 +151,7 @@ async fn load(
                 let t = Instant::now();
                 let mut req = client
                     .post(&url)
-                    .header("accept", "application/json, text/event-stream")
+                    .header("accept", accept)
                     .header("content-type", "application/json");
                 req = match modern {
                     true => req
@@ -139,11 +165,11 @@ async fn load(
                 }
                 let r = req.body(body.clone()).send().await.expect("request");
                 let b = r.bytes().await.expect("body");
-                assert!(
-                    b.starts_with(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\""),
-                    "{}",
-                    String::from_utf8_lossy(&b)
-                );
+                let answer = match mode {
+                    Mode::Sse => b.windows(8).any(|w| w == b"\"result\""),
+                    _ => b.starts_with(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\""),
+                };
+                assert!(answer, "{}", String::from_utf8_lossy(&b));
                 samples.push(t.elapsed().as_micros() as u32);
             }
             samples
@@ -239,6 +265,122 @@ fn row(label: &str, direct: &Run, gateway: &Run) {
     );
 }
 
+/// The CPUs this machine gives (nginx gets as many worker processes as the gateway threads).
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// One row of the nginx table: a target's runs at c = 1, 16, 64.
+struct Line {
+    label: &'static str,
+    runs: [Run; 3],
+}
+
+/// The table of issue "as fast as a bare proxy hop": direct, nginx and the gateway's kinds of
+/// client, interleaved per concurrency, with ratios to nginx.
+async fn against_nginx(fixture: &str, nginx: &str, gw_http: &str, gw_stdio: &str, time: Duration) {
+    let direct_args = json!({"name":"echo","arguments":{"message":"hello benchmark"}});
+    let gw_args = json!({"name":"fx__echo","arguments":{"message":"hello benchmark"}});
+    let mut modern_args = gw_args.clone();
+    modern_args["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    });
+    let targets: [(&'static str, &str, &Value, Mode); 7] = [
+        (
+            "direct to the upstream",
+            fixture,
+            &direct_args,
+            Mode::Shared,
+        ),
+        ("nginx, a bare L7 hop", nginx, &direct_args, Mode::Shared),
+        (
+            "switchboard, one shared session",
+            gw_http,
+            &gw_args,
+            Mode::Shared,
+        ),
+        (
+            "switchboard, session per connection",
+            gw_http,
+            &gw_args,
+            Mode::PerConnection,
+        ),
+        (
+            "switchboard, 2026-07-28 stateless",
+            gw_http,
+            &modern_args,
+            Mode::Stateless,
+        ),
+        ("switchboard, SSE answers", gw_http, &gw_args, Mode::Sse),
+        (
+            "switchboard, stdio upstream",
+            gw_stdio,
+            &gw_args,
+            Mode::PerConnection,
+        ),
+    ];
+    let mut runs: Vec<Vec<Run>> = targets.iter().map(|_| Vec::new()).collect();
+    // Interleaved: every target at one concurrency before the next concurrency.
+    for c in [1usize, 16, 64] {
+        for (i, (_, url, args, mode)) in targets.iter().enumerate() {
+            runs[i].push(load(url, "tools/call", (*args).clone(), c, time, *mode).await);
+        }
+    }
+    let lines: Vec<Line> = targets
+        .iter()
+        .zip(runs)
+        .map(|((label, ..), r)| Line {
+            label,
+            runs: r.try_into().ok().expect("three runs"),
+        })
+        .collect();
+    let (direct, hop) = (&lines[0].runs, &lines[1].runs);
+    let hop_added = hop[0].pct(0.5) as i64 - direct[0].pct(0.5) as i64;
+    println!(
+        "\nagainst nginx ({} worker processes), tools/call, same fixture, same run\n",
+        workers()
+    );
+    println!("| target | c=1 rps | c=1 p50 | added p50 | c=16 rps | c=64 rps | c=16 p99 | ratio to nginx c=16 / c=64 | added p50 / nginx's |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for l in &lines {
+        let added = l.runs[0].pct(0.5) as i64 - direct[0].pct(0.5) as i64;
+        println!(
+            "| {} | {:.0} | {} µs | {} | {:.0} | {:.0} | {} µs | {:.2} / {:.2} | {} |",
+            l.label,
+            l.runs[0].rps(),
+            l.runs[0].pct(0.5),
+            if l.label.starts_with("direct") {
+                "-".to_string()
+            } else {
+                format!("{added} µs")
+            },
+            l.runs[1].rps(),
+            l.runs[2].rps(),
+            l.runs[1].pct(0.99),
+            l.runs[1].rps() / hop[1].rps(),
+            l.runs[2].rps() / hop[2].rps(),
+            if l.label.starts_with("direct") || hop_added <= 0 {
+                "-".to_string()
+            } else {
+                format!("{:.2}x", added as f64 / hop_added as f64)
+            },
+        );
+    }
+    println!(
+        "\np99 at c=16 over nginx's: {}",
+        lines[2..]
+            .iter()
+            .map(|l| format!(
+                "{} {:.2}x",
+                l.label,
+                l.runs[1].pct(0.99) as f64 / hop[1].pct(0.99).max(1) as f64
+            ))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+}
+
 fn main() {
     // Only run when asked for this bench (`cargo bench` passes --bench; `cargo test` runs benches in test mode).
     if !std::env::args().any(|a| a == "--bench") {
@@ -315,6 +457,18 @@ fn main() {
     println!();
     for (kind, p50, p99) in &added {
         println!("added latency at c=1, {kind} upstream (the stdio direct client talks to a pipe, the gateway client pays HTTP too): p50 {p50} µs, p99 {p99} µs");
+    }
+
+    // Against a bare L7 hop: nginx in front of the same fixture, in the same run.
+    match common::nginx::start(&fixture_url, workers()) {
+        None => println!("\n(nginx is not installed: `apt-get install nginx` adds the comparison with a bare proxy hop)"),
+        Some((_nginx, nginx_url)) => rt.block_on(against_nginx(
+            &fixture_url,
+            &nginx_url,
+            &gw_http_url,
+            &gw_stdio_url,
+            time,
+        )),
     }
 
     // tools/list over 50 upstreams x 100 tools.

@@ -2,6 +2,8 @@
 //! listen, killing it when done, and reading its memory from `/proc`.
 #![allow(dead_code)] // each bench uses its own part
 
+pub mod nginx;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
