@@ -197,7 +197,13 @@ async fn analyze_explains_every_point() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn route_calls_the_best_server_and_explains_why() {
-    let config = demo("text", "text", "") + &demo("math", "math", "");
+    // "weather" takes the built-in weather rules; its one tool is the fixture's echo.
+    let config = demo("text", "text", "")
+        + &demo("math", "math", "")
+        + &format!(
+            "[servers.weather]\ncommand = \"{}\"\nargs = [\"fixture\"]\n",
+            switchboard_bin()
+        );
     let gw = Gateway::start("switchboard.toml", &config);
     let http = reqwest::Client::new();
     let r: Value = post_json(&format!("{}/route", gw.base), &json!({ "prompt": "add these two numbers", "tool": "add", "arguments": { "a": 40, "b": 2 } })).await;
@@ -213,6 +219,15 @@ async fn route_calls_the_best_server_and_explains_why() {
     .await;
     assert_eq!(r["tool"], "text__reverse", "{r}");
     assert_eq!(r["result"]["content"][0]["text"], "cba", "{r}");
+    // The rules chose a server whose one tool no word of the prompt names: that tool.
+    let r: Value = post_json(
+        &format!("{}/route", gw.base),
+        &json!({ "prompt": "do I need an umbrella tomorrow", "arguments": { "message": "hi" } }),
+    )
+    .await;
+    assert_eq!(r["server"], "weather", "{r}");
+    assert_eq!(r["tool"], "weather__echo", "{r}");
+    assert!(r["result"]["content"][0]["text"].is_string(), "{r}");
     // Nothing to go on: 422 with the (empty) explanation.
     let r = http
         .post(format!("{}/route", gw.base))

@@ -277,7 +277,8 @@ fn unpicked(
 }
 
 /// The tool `/route` calls: the named one on the best-ranked server that has it (else on any
-/// server), or without a name, the best server's best tool.
+/// server), or without a name, the best server's best tool (its only tool when the prompt
+/// matched none of them).
 fn pick<'c>(
     catalog: &'c Catalog,
     analysis: &Analysis,
@@ -285,12 +286,16 @@ fn pick<'c>(
     visible: &dyn Fn(&Named) -> bool,
 ) -> Option<&'c Named> {
     let Some(tool) = tool else {
-        return analysis
-            .ranking
-            .first()
-            .and_then(|s| s.tools.first())
-            .and_then(|name| catalog.tools.get(name))
-            .filter(|t| visible(t));
+        let best = analysis.ranking.first()?;
+        let matched = best.tools.first().and_then(|name| catalog.tools.get(name));
+        if let Some(t) = matched.filter(|t| visible(t)) {
+            return Some(t);
+        }
+        // A server with one tool the caller may see: that one, whatever words chose the server.
+        let mut mine = catalog.tools.items().iter();
+        let mut mine = std::iter::from_fn(|| mine.find(|t| t.server == best.index && visible(t)));
+        let only = mine.next()?;
+        return mine.next().is_none().then_some(only);
     };
     let named =
         |t: &&Named| (&*t.exposed == tool || (&*t.original == tool && !t.renamed)) && visible(t);
