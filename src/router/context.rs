@@ -133,7 +133,12 @@ fn is_bare_url(t: &str) -> bool {
         |l: &str| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     name.split('.').all(label)
         && name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
-        && DOMAINS.iter().any(|d| tld.eq_ignore_ascii_case(d))
+        && is_domain(tld)
+}
+
+/// Whether `label` is one of the [`DOMAINS`], in any case.
+fn is_domain(label: &str) -> bool {
+    DOMAINS.iter().any(|d| label.eq_ignore_ascii_case(d))
 }
 
 /// `~/x`, `./x`, `/a/b`, `a/b.ext`, or `name.ext` with a short extension (two to five letters
@@ -153,7 +158,7 @@ fn is_path(t: &str) -> bool {
         && (2..=5).contains(&ext.len())
         && ext.bytes().all(|b| b.is_ascii_alphanumeric())
         && ext.bytes().any(|b| b.is_ascii_alphabetic());
-    file_like && (slashes > 0 || !DOMAINS.contains(&ext))
+    file_like && (slashes > 0 || !is_domain(ext))
 }
 
 #[cfg(test)]

@@ -63,25 +63,23 @@ pub fn run(router: &Router, cases: &[Case]) -> Report {
     let mut misses = Vec::new();
     let mut keywords = Vec::new();
     let servers = router.engine().servers();
-    let cases: Vec<Case> = cases
-        .iter()
-        .map(|c| Case {
-            prompt: c.prompt.clone(),
-            expected: c
-                .expected
-                .iter()
-                .filter(|e| servers.iter().any(|s| **s == ***e))
-                .cloned()
-                .collect(),
-        })
-        .collect();
-    let skipped = cases.iter().filter(|c| c.expected.is_empty()).count();
-    let cases: Vec<&Case> = cases.iter().filter(|c| !c.expected.is_empty()).collect();
-    for c in &cases {
+    let (mut evaluated, mut skipped) = (0usize, 0usize);
+    for c in cases {
+        let expected: Vec<String> = c
+            .expected
+            .iter()
+            .filter(|e| servers.iter().any(|s| **s == ***e))
+            .cloned()
+            .collect();
+        if expected.is_empty() {
+            skipped += 1;
+            continue;
+        }
+        evaluated += 1;
         let a = router.analyze(&c.prompt, 0);
         let top: Vec<&str> = a.ranking.iter().take(3).map(|s| &*s.server).collect();
         let first = top.first().copied();
-        let hit = first.is_some_and(|f| c.expected.iter().any(|e| e == f));
+        let hit = first.is_some_and(|f| expected.iter().any(|e| e == f));
         let mut words: Vec<String> = a
             .ranking
             .iter()
@@ -105,18 +103,18 @@ pub fn run(router: &Router, cases: &[Case]) -> Report {
             .iter()
             .filter(|e| top.contains(&e.as_str()))
             .count();
-        recall += found as f64 / c.expected.len().max(1) as f64;
+        recall += found as f64 / expected.len().max(1) as f64;
         if !hit {
             misses.push((
                 c.prompt.clone(),
-                c.expected.clone(),
+                expected.clone(),
                 first.map(str::to_string),
             ));
         }
     }
-    let n = cases.len().max(1) as f64;
+    let n = evaluated.max(1) as f64;
     Report {
-        cases: cases.len(),
+        cases: evaluated,
         skipped,
         precision_at_1: hits as f64 / n,
         recall_at_3: recall / n,

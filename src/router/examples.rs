@@ -12,7 +12,10 @@ pub const EXAMPLE_WEIGHT: f64 = 1.0;
 /// The distinct content words of `examples`: lowercase, three letters or more, no digits, not
 /// one of NLTK's English stop words.
 pub fn words(examples: &[String]) -> Vec<String> {
-    let stop: HashSet<&str> = stop_words::get("en").iter().copied().collect();
+    // Built once: the router is rebuilt on every catalog change, for every server.
+    static STOP: std::sync::LazyLock<HashSet<&'static str>> =
+        std::sync::LazyLock::new(|| stop_words::get("en").iter().copied().collect());
+    let stop = &*STOP;
     let mut out: Vec<String> = Vec::new();
     for e in examples {
         for w in e.split(|c: char| !c.is_ascii_alphabetic()) {
