@@ -17,7 +17,7 @@ impl Gateway {
     /// tied to the request (progress, logs, server-to-client requests) go to `related` when
     /// given, else to the client's stream.
     /// Each request runs in its own span (client, request id, method; server and tool once
-    /// routed), so every log line about it carries them.
+    /// routed; see `observe::trace::request` for when it is recorded).
     pub async fn request(
         &self,
         client: &Arc<Client>,
@@ -26,14 +26,7 @@ impl Gateway {
         params: Option<&RawValue>,
         related: Option<Related>,
     ) -> Bytes {
-        let span = tracing::info_span!(
-            "request",
-            session = %client.id,
-            id,
-            method,
-            server = tracing::field::Empty,
-            tool = tracing::field::Empty,
-        );
+        let span = crate::observe::trace::request(&client.id, id, method);
         let started = tokio::time::Instant::now();
         let answer = self
             .answer(client, id, method, params.map(RawValue::get), related)

@@ -161,7 +161,7 @@ impl Gateway {
             let result = crate::layers::metrics::outcome(&outcome);
             self.audit_call(client, name, a, result, took);
         }
-        let (answer, outcome, error) = settle(id, name, method, outcome);
+        let (answer, outcome, error) = settle(&client.id, id, name, method, outcome);
         self.recent.push(recent::Entry {
             at: 0.0,
             method: method.into(),
@@ -176,8 +176,10 @@ impl Gateway {
 }
 
 /// The answer to the client (under its id `id`) of a call to `server` that ended with
-/// `outcome`, logged, and what the recent requests say of it (outcome, error).
+/// `outcome`, logged (the line names the session and request itself: the request's span is
+/// recorded only inside a trace or at `debug`), and what the recent requests say of it.
 fn settle(
+    session: &str,
     id: &str,
     server: &str,
     method: &str,
@@ -195,7 +197,7 @@ fn settle(
         }
         Err(e) => {
             let e = failed(server, method, e);
-            tracing::warn!(reason = e.kind().reason(), error = %e, "request failed");
+            tracing::warn!(session, id, server, method, reason = e.kind().reason(), error = %e, "request failed");
             let answer = jsonrpc::error_message(Some(id), &e.to_rpc());
             (answer, e.kind().reason(), Some(e.to_string()))
         }

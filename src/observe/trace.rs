@@ -260,6 +260,21 @@ pub fn continue_from(headers: &axum::http::HeaderMap) -> tracing::Span {
     span
 }
 
+/// The span of one client request (session, request id, method; `server` and `tool` recorded
+/// once routed). Inside a trace (exported, or a `traceparent` came in) it is an info span, a part
+/// of the trace; otherwise it is a debug span, so only a log at `debug` pays for it. Measured
+/// (issue "as fast as a bare proxy hop"): the info span on every request cost about a tenth of
+/// the calls per second at c=16, for log lines that were mostly not written. Warnings of a
+/// request name what they are about themselves.
+pub fn request(session: &str, id: &str, method: &str) -> tracing::Span {
+    use tracing::field::Empty;
+    if bridged() || !tracing::Span::current().is_none() {
+        tracing::info_span!("request", session, id, method, server = Empty, tool = Empty)
+    } else {
+        tracing::debug_span!("request", session, id, method, server = Empty, tool = Empty)
+    }
+}
+
 /// The span of one call to an upstream (the parent its `traceparent` names); none outside a
 /// trace when traces are not exported.
 pub fn upstream(server: &str, method: &str) -> tracing::Span {

@@ -17,36 +17,10 @@ use dashmap::DashMap;
 use serde_json::value::RawValue;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-/// A call in progress: the upstream work runs in its own task; this end sees what it sends.
-pub struct Running {
-    faces: Arc<Faces>,
-    client: Arc<Client>,
-    /// The id the call was started with (its cancellation key).
-    first_id: String,
-    method: String,
-    related: mpsc::Receiver<Bytes>,
-    done: oneshot::Receiver<Bytes>,
-    /// Ids of the server-to-client requests the client still has to answer.
-    asked: Vec<String>,
-    parked_at: Instant,
-}
-
-impl Drop for Running {
-    /// A call dropped before its answer (the client went away, or never came back) is cancelled
-    /// upstream; one that finished has nothing left to cancel. Either way its throw-away client
-    /// ends (stopping any private upstream connection it opened).
-    fn drop(&mut self) {
-        self.client.cancel(&self.first_id);
-        let (faces, id) = (self.faces.clone(), self.client.id.clone());
-        tokio::spawn(async move {
-            faces.sessions.end(&id).await;
-        });
-    }
-}
+use super::running::{classify, forget, next_step, queued_notes, Done, Running, Step};
 
 /// Parked calls by `requestState` (128 random bits each), owned by the faces of one gateway;
 /// each is dropped (cancelled upstream) when `gateway.input_required_timeout` passes without the
@@ -122,7 +96,6 @@ async fn begin(
     faces.sessions.insert(client.clone()).await?;
     let (tx, related) =
         crate::gateway::related(faces.gateway().config().gateway.max_queued_messages);
-    let (done_tx, done) = oneshot::channel();
     let (gw, c2, id2, m2) = (
         faces.gateway().clone(),
         client.clone(),
@@ -135,11 +108,9 @@ async fn begin(
         // before the call reaches its upstream still counts.
         client.begin_with(id, token);
     }
-    tokio::spawn(async move {
-        let answer = gw
-            .request(&c2, &id2, &m2, params.as_deref(), Some(tx))
-            .await;
-        let _ = done_tx.send(answer);
+    let call: futures::future::BoxFuture<'static, Bytes> = Box::pin(async move {
+        gw.request(&c2, &id2, &m2, params.as_deref(), Some(tx))
+            .await
     });
     Ok(Running {
         faces: faces.clone(),
@@ -147,9 +118,10 @@ async fn begin(
         first_id: id.to_string(),
         method: method.to_string(),
         related,
-        done,
+        done: Done::Here(parking_lot::Mutex::new(call)),
         asked: Vec::new(),
         parked_at: Instant::now(),
+        ended: false,
     })
 }
 
@@ -224,6 +196,9 @@ async fn respond(mut running: Running, id: &str, wants: Wants) -> Response {
                 if wants != Wants::JsonOnly {
                     early.extend(queued_notes(&mut running, log)); // sent before the answer
                 }
+                // Ended here rather than in a task of its own when dropped.
+                running.faces.sessions.end(&running.client.id).await;
+                running.ended = true;
                 forget(running);
                 return if early.is_empty() {
                     reply::json(status, body)
@@ -310,15 +285,6 @@ enum Tail {
     Rest(std::vec::IntoIter<Bytes>),
 }
 
-/// What the call does next: answer, ask the client, or notify.
-async fn next_step(running: &mut Running) -> Step {
-    tokio::select! {
-        biased;
-        answer = &mut running.done => Step::Done(answer.ok()),
-        Some(msg) = running.related.recv() => classify(msg),
-    }
-}
-
 /// The call's answer (or, if its task ended without one, an error) as the client gets it.
 fn final_answer(answer: Option<Bytes>, id: &str, method: &str) -> (StatusCode, Bytes) {
     let answer = answer.unwrap_or_else(|| {
@@ -326,43 +292,6 @@ fn final_answer(answer: Option<Bytes>, id: &str, method: &str) -> (StatusCode, B
         jsonrpc::error_message(Some(id), &e.to_rpc())
     });
     finish(&answer, id, method)
-}
-
-/// Notifications already queued when the answer came (they were sent before it).
-fn queued_notes(running: &mut Running, log: bool) -> Vec<Bytes> {
-    let mut notes = Vec::new();
-    while let Ok(m) = running.related.try_recv() {
-        if let Step::Tell(n, is_log) = classify(m) {
-            if log || !is_log {
-                notes.push(n);
-            }
-        }
-    }
-    notes
-}
-
-enum Step {
-    Done(Option<Bytes>),
-    /// A server-to-client request (the whole message).
-    Ask(Bytes),
-    /// A notification; `true` for a log message.
-    Tell(Bytes, bool),
-}
-
-fn classify(msg: Bytes) -> Step {
-    let kind = jsonrpc::parse(&msg).ok().map(|m| match m.kind() {
-        Ok(Message::Request { .. }) => 1,
-        Ok(Message::Notification {
-            method: "notifications/message",
-            ..
-        }) => 2,
-        _ => 0,
-    });
-    match kind {
-        Some(1) => Step::Ask(msg),
-        Some(2) => Step::Tell(msg, true),
-        _ => Step::Tell(msg, false),
-    }
 }
 
 /// How long to wait, after an upstream's first request for the client, for others it sends at
@@ -434,10 +363,4 @@ fn park(mut running: Running, requests: Vec<Bytes>, id: &str) -> Bytes {
         }
     });
     jsonrpc::response_result(id, &result.to_string())
-}
-
-/// The call ended with its answer: nothing to cancel.
-fn forget(running: Running) {
-    running.client.end(&running.first_id);
-    drop(running);
 }

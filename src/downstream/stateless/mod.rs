@@ -8,6 +8,7 @@
 mod exchange;
 mod ladder;
 mod listen;
+mod running;
 
 pub use exchange::Parked;
 
