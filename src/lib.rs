@@ -22,6 +22,8 @@
 //!   the supervisor, and the connector (the innermost service of a stack).
 //! - [`call`]: what layers and upstream share: the call, its deadline, the reply, the caller, and
 //!   the one classification of every failure.
+//! - [`cluster`]: replicas sharing state through Redis (`[cluster]`): the store, its health, the
+//!   shared rate-limit check.
 //! - Leaves: [`config`] (every file format, parsed into runtime types), [`protocol`] (the
 //!   revisions spoken), [`jsonrpc`] (envelopes read just enough to route), [`observe`] (metrics).
 #![deny(unsafe_code)]
@@ -30,6 +32,7 @@ pub mod auth;
 pub mod call;
 pub mod catalog;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod demo;
 pub mod downstream;

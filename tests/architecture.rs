@@ -23,6 +23,7 @@ const ORDER: &[&str] = &[
     "layers",
     "upstream",
     "call",
+    "cluster",
     "config",
     "protocol",
     "jsonrpc",

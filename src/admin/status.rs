@@ -42,12 +42,17 @@ pub async fn ready(State(sessions): State<Arc<Sessions>>, headers: HeaderMap) ->
         .filter(|u| trusted && !matches!(u.state(), Life::Ready | Life::Dormant))
         .map(|u| json!({ "server": &*u.spec.name, "state": u.state(), "last_error": u.last_error() }))
         .collect();
-    let body = json!({
+    let mut body = json!({
         "status": if ready >= needed { "ready" } else { "not ready" },
         "ready": ready,
         "required": needed,
         "servers": waiting,
     });
+    // A store that is down degrades the replica (limits are local, or refused) but leaves it
+    // serving: it stays in rotation, and says so.
+    if let Some(store) = crate::cluster::store() {
+        body["cluster"] = store.describe();
+    }
     match ready >= needed {
         true => Json(body).into_response(),
         false => (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response(),
@@ -70,7 +75,8 @@ pub async fn servers(State(sessions): State<Arc<Sessions>>, headers: HeaderMap) 
     let endpoints = gw.endpoints();
     let mut config = serde_json::to_value(gw.loaded.get()).unwrap_or_default();
     config["source"] = json!(gw.config().source);
-    Json(json!({ "servers": rows, "endpoints": endpoints, "sessions": sessions.len(), "config": config }))
+    let cluster = crate::cluster::store().map(|s| s.describe());
+    Json(json!({ "servers": rows, "endpoints": endpoints, "sessions": sessions.len(), "config": config, "cluster": cluster }))
         .into_response()
 }
 

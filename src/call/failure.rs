@@ -168,6 +168,9 @@ kinds! {
     RateLimited => "rate_limited", Gateway, false, false, Neutral, "rate_limited", code::RATE_LIMITED, 200;
     /// The upstream already has `max_concurrent` requests in flight, or `max_per_session_children` per-session connections.
     Overloaded => "overloaded", Gateway, false, false, Neutral, "overloaded", code::RATE_LIMITED, 200;
+    /// A shared (`[cluster]`) rate limit could not be checked: the store is down and
+    /// `cluster.fail_open = false` (`data.retry_after_ms`).
+    StoreUnavailable => "store_unavailable", Gateway, false, false, Neutral, "unavailable", code::RATE_LIMITED, 200;
     /// `gateway.max_connections` client connections are open already.
     ConnectionLimit => "connection_limit", Gateway, false, false, Neutral, "overloaded", code::RATE_LIMITED, 503;
     /// `gateway.max_sessions` sessions are live and none is idle enough to end.

@@ -47,6 +47,7 @@ const EXPECTED: &[Row] = {
         (Kind::CircuitOpen, G, false, false, N, "circuit_open", -32032, 200),
         (Kind::RateLimited, G, false, false, N, "rate_limited", -32029, 200),
         (Kind::Overloaded, G, false, false, N, "overloaded", -32029, 200),
+        (Kind::StoreUnavailable, G, false, false, N, "unavailable", -32029, 200),
         (Kind::ConnectionLimit, G, false, false, N, "overloaded", -32029, 503),
         (Kind::SessionLimit, G, false, false, N, "overloaded", -32029, 503),
         (Kind::Elapsed, G, false, false, N, "timeout", -32001, 200),

@@ -21,7 +21,18 @@ fn load(path: Option<&Path>, rules: &[PathBuf]) -> Result<Config, String> {
 async fn start(path: Option<&Path>) -> Result<Arc<Gateway>, String> {
     let config = load(path, &[])?;
     traces(&config)?;
+    cluster(&config)?;
     Gateway::start(config).await.map_err(|e| e.to_string())
+}
+
+/// Join the cluster `[cluster]` names (before any upstream's layers are built: they read it).
+fn cluster(config: &Config) -> Result<(), String> {
+    let Some(c) = &config.cluster else {
+        return Ok(());
+    };
+    crate::cluster::start(c)?;
+    tracing::info!(node = %c.node_id, "cluster: state shared through the store at cluster.redis");
+    Ok(())
 }
 
 /// Export traces when `[telemetry] otlp_endpoint` says where.
@@ -47,6 +58,7 @@ pub async fn serve(path: Option<&Path>, listen: Option<SocketAddr>) -> Result<()
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e} (no server was started)"))?;
     traces(&config)?;
+    cluster(&config)?;
     let server = Server::new(Gateway::start(config).await.map_err(|e| e.to_string())?)?;
     if listen.is_some() {
         server.reloader.keep_listening_on(addr);

@@ -75,6 +75,7 @@ pub fn parse(text: &str, file: &str, ctx: &Context) -> Result<Config, ConfigErro
         endpoints: Vec::new(),
         files: Vec::new(),
         telemetry: Default::default(),
+        cluster: None,
     })
 }
 

@@ -7,6 +7,7 @@
 pub mod ancestry;
 mod audit;
 mod auth;
+mod cluster;
 mod default;
 mod endpoints;
 mod entry;
@@ -25,6 +26,7 @@ mod transport;
 
 pub use audit::AuditSettings;
 pub use auth::{ApiKey, AuthSettings, JwksSource, JwtSettings, Metadata, Mode as AuthMode};
+pub use cluster::ClusterSettings;
 pub use endpoints::{Endpoint, Override};
 pub use error::ConfigError;
 pub use expand::tilde;
@@ -69,6 +71,8 @@ pub struct Config {
     pub files: Vec<PathBuf>,
     /// Where traces go.
     pub telemetry: TelemetrySettings,
+    /// Replicas sharing state (`[cluster]`); `None`: this process alone.
+    pub cluster: Option<ClusterSettings>,
 }
 
 /// Which protocol generation the gateway speaks to an upstream (`protocol = ...`).

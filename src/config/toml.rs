@@ -25,6 +25,7 @@ struct File {
     endpoints: IndexMap<String, super::endpoints::EndpointSpec>,
     #[serde(default)]
     telemetry: super::telemetry::TelemetrySpec,
+    cluster: Option<super::cluster::ClusterSpec>,
 }
 
 /// Parse a TOML configuration.
@@ -66,6 +67,10 @@ pub fn parse(text: &str, file: &str, ctx: &Context) -> Result<Config, ConfigErro
         endpoints: Vec::new(),
         files: Vec::new(),
         telemetry: parsed.telemetry.build(file)?,
+        cluster: match parsed.cluster {
+            Some(c) => Some(c.build(file)?),
+            None => None,
+        },
     };
     let names: Vec<_> = config.servers.iter().map(|s| s.name.clone()).collect();
     config.endpoints = super::endpoints::build(

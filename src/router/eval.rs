@@ -213,6 +213,7 @@ pub fn offline_fleet() -> (Config, Catalog) {
         endpoints: Vec::new(),
         files: Vec::new(),
         telemetry: Default::default(),
+        cluster: None,
     };
     (config, catalog)
 }

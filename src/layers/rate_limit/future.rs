@@ -5,9 +5,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// Passed on, or refused at once.
+/// Passed on, refused at once, or first checked against the cluster's shared buckets.
 #[pin_project::pin_project(project = Proj)]
-pub enum ResponseFuture<F> {
+pub enum ResponseFuture<F, T> {
     /// Within the limits.
     Passed {
         #[pin]
@@ -15,9 +15,11 @@ pub enum ResponseFuture<F> {
     },
     /// Over a limit.
     Refused(Option<Failure>),
+    /// Checked with the store, then passed on.
+    Shared(futures::future::BoxFuture<'static, Result<T, Failure>>),
 }
 
-impl<F, T, E> Future for ResponseFuture<F>
+impl<F, T, E> Future for ResponseFuture<F, T>
 where
     F: Future<Output = Result<T, E>>,
     E: Into<Failure>,
@@ -28,6 +30,7 @@ where
         match self.project() {
             Proj::Passed { inner } => inner.poll(cx).map_err(Into::into),
             Proj::Refused(l) => Poll::Ready(Err(l.take().expect("polled after completion"))),
+            Proj::Shared(f) => f.as_mut().poll(cx),
         }
     }
 }

@@ -1,6 +1,9 @@
 //! Rate limit: token buckets (GCRA, from `governor`) per upstream and per downstream client (its
 //! session; its identity once authentication exists). A refused request is answered at once with
 //! a failure that says which bucket refused and when to retry; it never waits in the gateway.
+//! In a cluster (`[cluster]`) the buckets live in the shared store, so a limit holds across
+//! replicas; while the store is down, this replica's own buckets decide (`fail_open = true`) or
+//! the call is refused (`false`).
 
 mod clock;
 mod future;
@@ -76,6 +79,11 @@ const SWEEP_EVERY: u64 = 4096;
 
 struct Limiters {
     server: Arc<str>,
+    rates: RateLimits,
+    /// The cluster's store, when there is one.
+    shared: Option<&'static Arc<crate::cluster::Store>>,
+    /// `rl:SERVER:upstream`
+    upstream_bucket: String,
     upstream: Option<Direct>,
     client: Option<Keyed>,
     clock: TokioClock,
@@ -84,6 +92,48 @@ struct Limiters {
 }
 
 impl Limiters {
+    /// The shared buckets decide; while the store is down, this replica's (or nobody: refused).
+    async fn check_shared(
+        &self,
+        store: &crate::cluster::Store,
+        client: &Arc<str>,
+    ) -> Result<(), Failure> {
+        use crate::cluster::{Admission, Bucket};
+        let client_bucket = format!("rl:{}:client:{client}", self.server);
+        let mut buckets = Vec::with_capacity(2);
+        let mut scopes = Vec::with_capacity(2);
+        if let Some(rate) = self.rates.client {
+            buckets.push(Bucket {
+                name: &client_bucket,
+                rate,
+            });
+            scopes.push(Scope::Client);
+        }
+        if let Some(rate) = self.rates.upstream {
+            buckets.push(Bucket {
+                name: &self.upstream_bucket,
+                rate,
+            });
+            scopes.push(Scope::Upstream);
+        }
+        match store.admit(&buckets).await {
+            Admission::Admitted => Ok(()),
+            Admission::Refused { bucket, retry_in } => {
+                Err(refusal(&self.server, scopes[bucket.min(scopes.len() - 1)], retry_in))
+            }
+            Admission::Unknown if store.settings().fail_open => self.check(client),
+            Admission::Unknown => Err(Failure::new(
+                Kind::StoreUnavailable,
+                format!(
+                    "the rate limits of upstream {:?} are shared through the cluster store, which is unreachable (cluster.fail_open = false); retry shortly",
+                    self.server
+                ),
+            )
+            .with("server", &*self.server)
+            .retry_after(std::time::Duration::from_secs(1))),
+        }
+    }
+
     fn check(&self, client: &Arc<str>) -> Result<(), Failure> {
         let now = governor::clock::Clock::now(&self.clock);
         let refuse = |scope, retry_in| refusal(&self.server, scope, retry_in);
@@ -126,6 +176,9 @@ impl RateLimitLayer {
                 .client
                 .map(|r| RateLimiter::new(quota(r), Default::default(), clock.clone())),
             refused: metrics::counter!(crate::observe::RATE_LIMITED, "server" => server.to_string()),
+            rates: settings,
+            shared: crate::cluster::store(),
+            upstream_bucket: format!("rl:{server}:upstream"),
             server,
             clock,
             checks: AtomicU64::new(0),
@@ -156,23 +209,42 @@ pub struct RateLimit<S> {
 
 impl<S, T> tower::Service<Call<T>> for RateLimit<S>
 where
-    S: tower::Service<Call<T>>,
+    S: tower::Service<Call<T>> + Clone + Send + 'static,
     S::Error: Into<Failure>,
+    S::Future: Send + 'static,
+    S::Response: Send + 'static,
+    T: Send + 'static,
 {
     type Response = S::Response;
     type Error = Failure;
-    type Future = future::ResponseFuture<S::Future>;
+    type Future = future::ResponseFuture<S::Future, S::Response>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Failure>> {
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, call: Call<T>) -> Self::Future {
-        if let Some(l) = &self.limits {
-            if let Err(limited) = l.check(&call.client) {
-                l.refused.increment(1);
-                return future::ResponseFuture::Refused(Some(limited));
-            }
+        let Some(l) = &self.limits else {
+            return future::ResponseFuture::Passed {
+                inner: self.inner.call(call),
+            };
+        };
+        if let Some(store) = l.shared {
+            // The store answers asynchronously: the service made ready goes with the call.
+            let fresh = self.inner.clone();
+            let mut ready = std::mem::replace(&mut self.inner, fresh);
+            let l = l.clone();
+            return future::ResponseFuture::Shared(Box::pin(async move {
+                if let Err(limited) = l.check_shared(store, &call.client).await {
+                    l.refused.increment(1);
+                    return Err(limited);
+                }
+                ready.call(call).await.map_err(Into::into)
+            }));
+        }
+        if let Err(limited) = l.check(&call.client) {
+            l.refused.increment(1);
+            return future::ResponseFuture::Refused(Some(limited));
         }
         future::ResponseFuture::Passed {
             inner: self.inner.call(call),

@@ -1,0 +1,143 @@
+//! Replicas sharing state through Redis (`[cluster]`): the one store handle shared decisions go
+//! through, whether it is reachable, and the atomic rate-limit check (GCRA, in [`gcra`]).
+//! Without `[cluster]` there is no store and every decision stays in the process.
+
+mod gcra;
+
+pub use gcra::{Admission, Bucket};
+
+use crate::config::ClusterSettings;
+use arc_swap::ArcSwapOption;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How often a store that is down is tried again (callers meanwhile fall back at once).
+const PROBE_EVERY: Duration = Duration::from_millis(500);
+
+/// The shared store of this process, once `[cluster]` started it.
+static STORE: OnceLock<Arc<Store>> = OnceLock::new();
+
+/// The shared store, when this replica is part of a cluster.
+pub fn store() -> Option<&'static Arc<Store>> {
+    STORE.get()
+}
+
+/// Start the store of `settings` (call once, at start, on the runtime): connecting happens in
+/// the background, and until it succeeds the store counts as down.
+pub fn start(settings: &ClusterSettings) -> Result<&'static Arc<Store>, String> {
+    let client =
+        redis::Client::open(settings.redis.as_str()).map_err(|e| format!("cluster.redis: {e}"))?;
+    let store = Arc::new(Store {
+        settings: settings.clone(),
+        conn: ArcSwapOption::empty(),
+        up: AtomicBool::new(false),
+        next_probe: AtomicU64::new(0),
+        born: Instant::now(),
+    });
+    let s = store.clone();
+    tokio::spawn(async move { s.connect(client).await });
+    let _ = STORE.set(store);
+    Ok(STORE.get().expect("just set"))
+}
+
+/// The connection to Redis and what is known of its health.
+pub struct Store {
+    settings: ClusterSettings,
+    conn: ArcSwapOption<ConnectionManager>,
+    /// Whether the last operation succeeded.
+    up: AtomicBool,
+    /// When (ms since `born`) a store that is down may be tried again.
+    next_probe: AtomicU64,
+    born: Instant,
+}
+
+impl Store {
+    /// Connect, retrying until it works (the connection manager reconnects by itself after).
+    async fn connect(&self, client: redis::Client) {
+        let t = self.settings.timeout;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(t)
+            .set_response_timeout(t)
+            .set_number_of_retries(1);
+        loop {
+            match ConnectionManager::new_with_config(client.clone(), config.clone()).await {
+                Ok(m) => {
+                    self.conn.store(Some(Arc::new(m)));
+                    self.mark(true);
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot reach the cluster store yet; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+
+    /// The settings it runs with.
+    pub fn settings(&self) -> &ClusterSettings {
+        &self.settings
+    }
+
+    /// Whether the last operation on the store succeeded.
+    pub fn is_up(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
+    }
+
+    /// What `/ready` and `/servers` say of it.
+    pub fn describe(&self) -> serde_json::Value {
+        serde_json::json!({
+            "store": "redis",
+            "state": if self.is_up() { "up" } else { "down" },
+            "node_id": self.settings.node_id,
+            "fail_open": self.settings.fail_open,
+            "rate_limits": match (self.is_up(), self.settings.fail_open) {
+                (true, _) => "shared",
+                (false, true) => "local (the store is down)",
+                (false, false) => "refused (the store is down, fail_open = false)",
+            },
+        })
+    }
+
+    /// Record an operation's outcome; the change (down, back) is logged once.
+    fn mark(&self, up: bool) {
+        if self.up.swap(up, Ordering::Relaxed) != up {
+            match up {
+                true => {
+                    tracing::info!(node = %self.settings.node_id, "cluster store reachable: limits are shared")
+                }
+                false => {
+                    tracing::warn!(node = %self.settings.node_id, fail_open = self.settings.fail_open, "cluster store unreachable: limits fall back to this replica's")
+                }
+            }
+        }
+        if !up {
+            let at = self.born.elapsed() + PROBE_EVERY;
+            self.next_probe
+                .store(at.as_millis() as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// A connection to use now: `None` while down and not yet due for another try.
+    fn connection(&self) -> Option<ConnectionManager> {
+        let due = self.born.elapsed().as_millis() as u64 >= self.next_probe.load(Ordering::Relaxed);
+        if !self.is_up() && !due {
+            return None;
+        }
+        if !self.is_up() {
+            // This caller probes; the others keep falling back until it has an answer.
+            let at = self.born.elapsed() + PROBE_EVERY;
+            self.next_probe
+                .store(at.as_millis() as u64, Ordering::Relaxed);
+        }
+        self.conn.load_full().map(|c| (*c).clone())
+    }
+
+    /// The full key of `name`.
+    fn key(&self, name: &str) -> String {
+        format!("{}{name}", self.settings.key_prefix)
+    }
+}

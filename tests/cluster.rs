@@ -1,0 +1,226 @@
+//! Replicas sharing state through a real `redis-server` (`[cluster]`): a per-identity rate limit
+//! holds across three replicas, and a store that goes away leaves every request answered, within
+//! its deadline, with `/ready` saying so, until it is back and limits are shared again.
+
+mod common;
+
+use common::{free_port, switchboard_bin, wait_for_port, Gateway, Proc, RawClient};
+use serde_json::{json, Value};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// A `redis-server` on `port`, keeping nothing on disk; `None` (the test skipped, saying so)
+/// when Debian's package is not installed, unless CI requires every peer.
+fn redis(port: u16) -> Option<Proc> {
+    let bin = std::path::Path::new("/usr/bin/redis-server");
+    if !bin.exists() {
+        let required = std::env::var_os("SWITCHBOARD_REQUIRE_PEERS").is_some_and(|v| !v.is_empty());
+        assert!(
+            !required,
+            "redis-server is not installed: run `bash .ci/install`"
+        );
+        eprintln!("skipped: redis-server is not installed (apt-get install redis-server)");
+        return None;
+    }
+    let child = Command::new(bin)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port, Duration::from_secs(10));
+    Some(Proc { child })
+}
+
+const KEY: &str = "team-key-0123456789abcdef";
+
+/// Replica `node` of a cluster on the store at `port`: one fixture upstream whose calls each
+/// identity may make at `rate` per second after a burst of `burst`.
+fn replica(node: &str, port: u16, rate: f64, burst: u32, fail_open: bool) -> Gateway {
+    let config = format!(
+        r#"
+[cluster]
+redis = "redis://127.0.0.1:{port}/0"
+node_id = "{node}"
+timeout = "150ms"
+fail_open = {fail_open}
+[auth]
+mode = "required"
+[[auth.api_keys]]
+id = "team"
+env = "TEAM_KEY"
+[servers.fx]
+command = "{bin}"
+args = ["fixture"]
+client_rate_limit = {{ per_second = {rate}, burst = {burst} }}
+"#,
+        bin = switchboard_bin(),
+    );
+    Gateway::start_env("switchboard.toml", &config, &[("TEAM_KEY", KEY)])
+}
+
+/// One stateless (2026-07-28) `tools/call` of `fx__echo` as the team's identity.
+async fn call(c: &RawClient, id: u64) -> Value {
+    let body = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {
+        "name": "fx__echo", "arguments": {"message": "hi"},
+        "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                  "io.modelcontextprotocol/clientCapabilities": {}}}});
+    let bearer = format!("Bearer {KEY}");
+    let a = c
+        .post_raw(
+            body.to_string(),
+            &[
+                ("authorization", &bearer),
+                ("mcp-protocol-version", "2026-07-28"),
+                ("mcp-method", "tools/call"),
+                ("mcp-name", "fx__echo"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        a.body["id"], id,
+        "one answer per request, under its id: {}",
+        a.text
+    );
+    a.body
+}
+
+/// Whether an answer is the client's rate limit refusing.
+fn limited(answer: &Value) -> bool {
+    answer["error"]["code"] == -32029 && answer["error"]["data"]["scope"] == "client"
+}
+
+async fn ready(gw: &Gateway) -> (u16, Value) {
+    let r = reqwest::get(format!("{}/ready", gw.base)).await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+/// `rate` per second after a burst of `burst`, per identity, on each of three replicas: sending
+/// round-robin as fast as answers come for `for_`, the identity gets what one gateway would
+/// give it (within 5%), not three times that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_per_identity_limit_holds_across_three_replicas() {
+    let port = free_port();
+    let Some(_redis) = redis(port) else { return };
+    let (rate, burst) = (4.0, 10);
+    let replicas: Vec<Gateway> = ["r1", "r2", "r3"]
+        .iter()
+        .map(|n| replica(n, port, rate, burst, true))
+        .collect();
+    for gw in &replicas {
+        wait_until_shared(gw).await;
+    }
+    let clients: Vec<RawClient> = replicas.iter().map(|g| RawClient::new(&g.url)).collect();
+    let started = Instant::now();
+    let (mut sent, mut admitted, mut refused) = (0u64, 0u64, 0u64);
+    while started.elapsed() < Duration::from_secs(5) {
+        let a = call(&clients[(sent % 3) as usize], sent + 1).await;
+        sent += 1;
+        if a["result"]["content"][0]["text"] == "hi" {
+            admitted += 1;
+        } else {
+            assert!(limited(&a), "{a}");
+            refused += 1;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let allowed = burst as f64 + rate * elapsed;
+    assert_eq!(sent, admitted + refused);
+    assert!(refused > 0, "nothing was refused in {sent} calls");
+    assert!(
+        (admitted as f64) <= allowed * 1.05 + 1.0,
+        "{admitted} admitted of {sent} in {elapsed:.2} s across three replicas; one limit allows {allowed:.1}"
+    );
+    assert!(
+        (admitted as f64) >= allowed * 0.8,
+        "only {admitted} admitted of {sent} in {elapsed:.2} s; the limit allows {allowed:.1}"
+    );
+}
+
+/// Until the replica says its store is up (it connects in the background).
+async fn wait_until_shared(gw: &Gateway) {
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, body) = ready(gw).await;
+        if body["cluster"]["state"] == "up" {
+            return;
+        }
+        // The first call is what shows the store up, once connected.
+        let _ = call(&RawClient::new(&gw.url), 999_999).await;
+        assert!(
+            Instant::now() < until,
+            "the store never came up: {body}\n{}",
+            gw.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `redis-server` stopped: calls go on under the replica's own limit, each answered within its
+/// deadline; `/ready` stays 200 and says the store is down; after a restart on the same port the
+/// limit is shared again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_store_degrades_and_recovers() {
+    let port = free_port();
+    let Some(redis_proc) = redis(port) else {
+        return;
+    };
+    let gw = replica("solo", port, 1000.0, 1000, true);
+    wait_until_shared(&gw).await;
+    drop(redis_proc); // SIGKILL
+    let c = RawClient::new(&gw.url);
+    let mut worst = Duration::ZERO;
+    for id in 1..=40 {
+        let t = Instant::now();
+        let a = call(&c, id).await;
+        worst = worst.max(t.elapsed());
+        assert_eq!(a["result"]["content"][0]["text"], "hi", "fail_open: {a}");
+    }
+    assert!(
+        worst < Duration::from_secs(5),
+        "a call took {worst:?} with the store down"
+    );
+    let (status, body) = ready(&gw).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["cluster"]["state"], "down", "{body}");
+    assert_eq!(
+        body["cluster"]["rate_limits"], "local (the store is down)",
+        "{body}"
+    );
+    assert!(
+        gw.log().contains("cluster store unreachable"),
+        "{}",
+        gw.log()
+    );
+    let _back = redis(port).unwrap();
+    wait_until_shared(&gw).await;
+    assert!(gw.log().contains("cluster store reachable"), "{}", gw.log());
+}
+
+/// With `fail_open = false` a call under a shared limit is refused while the store is down,
+/// saying why and when to retry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fail_closed_refuses_while_the_store_is_down() {
+    let port = free_port();
+    let Some(redis_proc) = redis(port) else {
+        return;
+    };
+    let gw = replica("closed", port, 1000.0, 1000, false);
+    wait_until_shared(&gw).await;
+    drop(redis_proc);
+    let a = call(&RawClient::new(&gw.url), 1).await;
+    assert_eq!(a["error"]["code"], -32029, "{a}");
+    assert_eq!(a["error"]["data"]["reason"], "store_unavailable", "{a}");
+    let message = a["error"]["message"].as_str().unwrap();
+    assert!(message.contains("cluster.fail_open = false"), "{message}");
+}
