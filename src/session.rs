@@ -17,6 +17,8 @@ const SWEEP: Duration = Duration::from_secs(60);
 struct Session {
     client: Arc<Client>,
     last_seen: parking_lot::Mutex<Instant>,
+    /// In a cluster: whether its record is in the store, and when its TTL was last refreshed.
+    shared: Option<parking_lot::Mutex<Instant>>,
 }
 
 /// Every live session, and the gateway they reach.
@@ -34,6 +36,16 @@ impl Sessions {
         });
         tokio::spawn(deliver(Arc::downgrade(&sessions), gw.notices()));
         tokio::spawn(expire(Arc::downgrade(&sessions)));
+        if let Some(store) = crate::cluster::store() {
+            // Another replica ended a session (DELETE): so does this one's copy.
+            let weak = Arc::downgrade(&sessions);
+            let store: &'static crate::cluster::Store = store.as_ref();
+            store.on_session_end(move |id| {
+                if let Some(s) = weak.upgrade() {
+                    tokio::spawn(async move { s.end(&id).await });
+                }
+            });
+        }
         sessions
     }
 
@@ -73,6 +85,7 @@ impl Sessions {
         let session = Session {
             client: client.clone(),
             last_seen: parking_lot::Mutex::new(Instant::now()),
+            shared: None,
         };
         self.map.insert(client.id.clone(), session);
         metrics::gauge!(crate::observe::SESSIONS).set(self.map.len() as f64);
@@ -99,13 +112,121 @@ impl Sessions {
             }
             Some(s) => {
                 *s.last_seen.lock() = Instant::now();
+                if let (Some(refreshed), Some(store)) = (&s.shared, crate::cluster::store()) {
+                    self.refresh(store, id, refreshed);
+                }
                 Ok(s.client.clone())
             }
             None => Err(unknown_session(id)),
         }
     }
 
-    /// End a session: forget it, then release its client (subscriptions, private upstreams).
+    /// In a cluster, keep a shared session's record alive while it is used (at most every
+    /// quarter of `gateway.session_idle_timeout`, off the request path).
+    fn refresh(
+        &self,
+        store: &'static Arc<crate::cluster::Store>,
+        id: &str,
+        at: &parking_lot::Mutex<Instant>,
+    ) {
+        let ttl = self.idle();
+        let mut at = at.lock();
+        if at.elapsed() < ttl / 4 {
+            return;
+        }
+        *at = Instant::now();
+        let id = id.to_string();
+        tokio::spawn(async move { store.touch_session(&id, ttl).await });
+    }
+
+    /// In a cluster, write a new session's record so that any replica can serve it; a session
+    /// the store did not take stays this replica's (logged).
+    pub async fn share(&self, client: &Client) {
+        let Some(store) = crate::cluster::store() else {
+            return;
+        };
+        let Some(n) = client.negotiated() else {
+            return;
+        };
+        let record = crate::cluster::Record {
+            via: client.identity.via.name().to_string(),
+            subject: client.identity.subject.to_string(),
+            endpoint: client.endpoint.as_deref().map(str::to_string),
+            version: n.version.to_string(),
+            client_info: n
+                .client_info
+                .as_deref()
+                .and_then(|c| serde_json::from_str(c.get()).ok()),
+            capabilities: n.capabilities.clone(),
+            node: store.settings().node_id.clone(),
+        };
+        if !store.put_session(&client.id, &record, self.idle()).await {
+            tracing::warn!(session = %client.id, "the cluster store is unreachable: this session is served by this replica only");
+            return;
+        }
+        if let Some(mut s) = self.map.get_mut(&*client.id) {
+            s.shared = Some(parking_lot::Mutex::new(Instant::now()));
+        }
+    }
+
+    /// The session `id` names, here or (in a cluster) opened by another replica: then served
+    /// here too, under the same checks (identity, endpoint) as on its own replica.
+    pub async fn find_anywhere(
+        &self,
+        id: &str,
+        caller: &Arc<Identity>,
+        endpoint: Option<&Arc<str>>,
+    ) -> Result<Arc<Client>, Failure> {
+        if self.map.contains_key(id) {
+            return self.find(id, caller);
+        }
+        let Some(store) = crate::cluster::store() else {
+            return Err(unknown_session(id));
+        };
+        let Some(record) = store.session(id).await else {
+            return Err(unknown_session(id));
+        };
+        if record.via != caller.via.name() || record.subject != *caller.subject {
+            tracing::warn!(session = id, owner = %record.subject, caller = %caller.subject, "a shared session was named by another identity than its own; refused");
+            return Err(unknown_session(id));
+        }
+        if record.endpoint.as_deref() != endpoint.map(|e| &**e) {
+            return Err(unknown_session(id));
+        }
+        let client = Arc::new(
+            Client::for_caller(caller.clone(), "http")
+                .at(endpoint.cloned())
+                .adopted(Arc::from(id)),
+        );
+        let accepts = serde_json::from_str(&record.capabilities).unwrap_or_default();
+        client.negotiate(crate::gateway::Negotiated {
+            version: crate::protocol::negotiate(Some(&record.version)),
+            client_info: record
+                .client_info
+                .and_then(|c| serde_json::value::to_raw_value(&c).ok()),
+            capabilities: record.capabilities,
+            accepts,
+        });
+        client.mark_initialized();
+        self.insert(client.clone()).await?;
+        if let Some(mut s) = self.map.get_mut(id) {
+            s.shared = Some(parking_lot::Mutex::new(Instant::now()));
+        }
+        tracing::info!(session = id, opened_on = %record.node, "serving a session another replica opened");
+        Ok(client)
+    }
+
+    /// End a session everywhere (DELETE): here, then its record and every replica's copy.
+    pub async fn end_everywhere(&self, id: &str) {
+        let shared = self.map.get(id).is_some_and(|s| s.shared.is_some());
+        self.end(id).await;
+        if let (true, Some(store)) = (shared, crate::cluster::store()) {
+            store.end_session(id).await;
+        }
+    }
+
+    /// End a session here: forget it, then release its client (subscriptions, private
+    /// upstreams). A shared session's record stays: its TTL ends it, or [`Sessions::end_everywhere`].
     pub async fn end(&self, id: &str) -> bool {
         let Some((_, session)) = self.map.remove(id) else {
             return false;

@@ -224,3 +224,201 @@ async fn fail_closed_refuses_while_the_store_is_down() {
     let message = a["error"]["message"].as_str().unwrap();
     assert!(message.contains("cluster.fail_open = false"), "{message}");
 }
+
+/// Replica `node` sharing sessions through the store at `port`, over the real server-everything
+/// (stdio, one shared connection per replica).
+fn session_replica(node: &str, port: u16) -> Gateway {
+    let config = format!(
+        "[cluster]\nredis = \"redis://127.0.0.1:{port}/0\"\nnode_id = \"{node}\"\n\n[servers.ev]\ncommand = \"node\"\nargs = [\"{}\", \"stdio\"]\n",
+        common::everything_js().display()
+    );
+    Gateway::start("switchboard.toml", &config)
+}
+
+/// A session opened on one replica is served by the others (its identity and endpoint checked
+/// as on its own); `DELETE` on any of them ends it on all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_is_served_by_every_replica_and_ends_everywhere() {
+    if !common::peers("cluster sessions") {
+        return;
+    }
+    let port = free_port();
+    let Some(_redis) = redis(port) else { return };
+    let replicas: Vec<Gateway> = ["s1", "s2", "s3"]
+        .iter()
+        .map(|n| session_replica(n, port))
+        .collect();
+    for gw in &replicas {
+        wait_until_up(gw).await;
+    }
+    let mut first = RawClient::new(&replicas[0].url);
+    first.initialize().await;
+    let session = first.session.clone().unwrap();
+    let on = |i: usize| RawClient {
+        session: Some(session.clone()),
+        ..RawClient::new(&replicas[i].url)
+    };
+    for (i, word) in [(1, "two"), (2, "three"), (0, "one")] {
+        let r = on(i)
+            .request(
+                i as u64 + 1,
+                "tools/call",
+                json!({"name": "ev__echo", "arguments": {"message": word}}),
+            )
+            .await;
+        let text = r["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(text.contains(word), "replica {i}: {r}");
+    }
+    assert!(replicas[1]
+        .log()
+        .contains("serving a session another replica opened"));
+    // Another replica's id guessed with a made-up session: still 404.
+    let stranger = RawClient {
+        session: Some("0123456789abcdef0123456789abcdef".into()),
+        ..RawClient::new(&replicas[2].url)
+    };
+    let a = stranger
+        .post_raw(
+            json!({"jsonrpc":"2.0","id":9,"method":"tools/list"}).to_string(),
+            &[],
+        )
+        .await;
+    assert_eq!(a.status, 404, "{}", a.text);
+    // DELETE on the second replica: gone on all three.
+    let gone = on(1)
+        .http
+        .delete(&replicas[1].url)
+        .header("mcp-session-id", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 200);
+    for i in 0..3 {
+        let until = Instant::now() + Duration::from_secs(5);
+        loop {
+            let a = on(i)
+                .post_raw(
+                    json!({"jsonrpc":"2.0","id":10,"method":"tools/list"}).to_string(),
+                    &[],
+                )
+                .await;
+            if a.status == 404 {
+                break;
+            }
+            assert!(
+                Instant::now() < until,
+                "replica {i} still serves the ended session: {}",
+                a.text
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Until the replica's store is up.
+async fn wait_until_up(gw: &Gateway) {
+    let until = Instant::now() + Duration::from_secs(20);
+    while ready(gw).await.1["cluster"]["state"] != "up" {
+        assert!(
+            Instant::now() < until,
+            "the store never came up:\n{}",
+            gw.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Debian's nginx round-robin over `backends` (no stickiness), answering on the returned URL.
+fn nginx(backends: &[&Gateway]) -> Option<(Proc, String, tempfile::TempDir)> {
+    let bin = std::path::Path::new("/usr/sbin/nginx");
+    if !bin.exists() {
+        let required = std::env::var_os("SWITCHBOARD_REQUIRE_PEERS").is_some_and(|v| !v.is_empty());
+        assert!(!required, "nginx is not installed: run `bash .ci/install`");
+        eprintln!("skipped: nginx is not installed (apt-get install nginx)");
+        return None;
+    }
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let servers: String = backends
+        .iter()
+        .map(|g| format!("server {};", g.base.trim_start_matches("http://")))
+        .collect();
+    let conf = format!(
+        "daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
+         events {{ worker_connections 256; }}\nhttp {{\n access_log off;\n client_body_temp_path {d}/body;\n\
+         proxy_temp_path {d}/proxy;\n fastcgi_temp_path {d}/fastcgi;\n uwsgi_temp_path {d}/uwsgi;\n\
+         scgi_temp_path {d}/scgi;\n upstream replicas {{ {servers} }}\n server {{\n  listen 127.0.0.1:{port};\n\
+         location / {{ proxy_pass http://replicas; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_set_header Host $http_host;\n\
+         proxy_buffering off; proxy_read_timeout 60s; }}\n }}\n}}\n"
+    );
+    let path = dir.path().join("nginx.conf");
+    std::fs::write(&path, conf).unwrap();
+    let child = Command::new(bin)
+        .arg("-p")
+        .arg(dir.path())
+        .arg("-c")
+        .arg(&path)
+        .arg("-e")
+        .arg(dir.path().join("error.log"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port, Duration::from_secs(10));
+    Some((Proc { child }, format!("http://127.0.0.1:{port}/mcp"), dir))
+}
+
+/// The TypeScript SDK (the initialize generation) runs a whole session through nginx
+/// round-robin over three replicas: every request may land on any of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typescript_sdk_runs_a_session_across_replicas_behind_nginx() {
+    if !common::peers("cluster behind nginx") {
+        return;
+    }
+    let port = free_port();
+    let Some(_redis) = redis(port) else { return };
+    let replicas: Vec<Gateway> = ["n1", "n2", "n3"]
+        .iter()
+        .map(|n| session_replica(n, port))
+        .collect();
+    for gw in &replicas {
+        wait_until_up(gw).await;
+    }
+    let Some((_nginx, url, _dir)) = nginx(&replicas.iter().collect::<Vec<_>>()) else {
+        return;
+    };
+    let mut actions = vec![json!(["list"])];
+    for i in 0..9 {
+        actions.push(json!(["call", "ev__echo", {"message": format!("call {i}")}]));
+    }
+    actions.push(json!(["list"]));
+    let out = common::run_json(
+        Command::new("node")
+            .arg(common::client_script("ts_actions.mjs"))
+            .args([url.as_str(), &Value::from(actions).to_string()])
+            .env(
+                "SDK_NODE_MODULES",
+                common::tools_dir().join("npm/node_modules"),
+            ),
+    );
+    let out = out.as_array().unwrap();
+    assert_eq!(out[0], out[10], "the same catalog on every replica");
+    for i in 0..9 {
+        assert_eq!(out[i + 1]["ok"], true, "{}", out[i + 1]);
+        assert!(out[i + 1]["text"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("call {i}")));
+    }
+    let adopted = replicas
+        .iter()
+        .filter(|g| g.log().contains("serving a session another replica opened"))
+        .count();
+    assert!(
+        adopted >= 1,
+        "no replica served the session it did not open"
+    );
+}

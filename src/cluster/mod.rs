@@ -1,10 +1,13 @@
 //! Replicas sharing state through Redis (`[cluster]`): the one store handle shared decisions go
-//! through, whether it is reachable, and the atomic rate-limit check (GCRA, in [`gcra`]).
+//! through, whether it is reachable, the atomic rate-limit check (GCRA, in [`gcra`]) and the
+//! session records another replica serves a session from ([`sessions`]).
 //! Without `[cluster]` there is no store and every decision stays in the process.
 
 mod gcra;
+mod sessions;
 
 pub use gcra::{Admission, Bucket};
+pub use sessions::Record;
 
 use crate::config::ClusterSettings;
 use arc_swap::ArcSwapOption;
@@ -31,6 +34,7 @@ pub fn start(settings: &ClusterSettings) -> Result<&'static Arc<Store>, String> 
     let client =
         redis::Client::open(settings.redis.as_str()).map_err(|e| format!("cluster.redis: {e}"))?;
     let store = Arc::new(Store {
+        client: client.clone(),
         settings: settings.clone(),
         conn: ArcSwapOption::empty(),
         up: AtomicBool::new(false),
@@ -45,6 +49,8 @@ pub fn start(settings: &ClusterSettings) -> Result<&'static Arc<Store>, String> 
 
 /// The connection to Redis and what is known of its health.
 pub struct Store {
+    /// For connections of their own (a subscription).
+    client: redis::Client,
     settings: ClusterSettings,
     conn: ArcSwapOption<ConnectionManager>,
     /// Whether the last operation succeeded.

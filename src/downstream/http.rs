@@ -95,12 +95,12 @@ async fn handle_post(
             return Ok(StatusCode::ACCEPTED.into_response());
         }
         Message::Notification { method, params } => {
-            let client = session_of(faces, headers, &caller)?;
+            let client = session_of(faces, headers, &caller).await?;
             gw.notification(&client, method, params).await;
             return Ok(StatusCode::ACCEPTED.into_response());
         }
         Message::Response { id, .. } => {
-            let client = session_of(faces, headers, &caller)?;
+            let client = session_of(faces, headers, &caller).await?;
             gw.response(&client, id.get(), body.clone());
             return Ok(StatusCode::ACCEPTED.into_response());
         }
@@ -129,12 +129,15 @@ async fn handle_post(
             .insert(client.clone())
             .await
             .map_err(with_id)?;
+        faces.sessions.share(&client).await;
         let sid = HeaderValue::from_str(&client.id).expect("hex is a valid header value");
         let mut r = respond(answer, wants);
         r.headers_mut().insert(SESSION_HEADER, sid);
         return Ok(r);
     }
-    let client = session_of(faces, headers, &caller).map_err(|r| r.with_id(Some(id)))?;
+    let client = session_of(faces, headers, &caller)
+        .await
+        .map_err(|r| r.with_id(Some(id)))?;
     Ok(answer(faces.clone(), client, id, method, params, wants).await)
 }
 
@@ -235,8 +238,8 @@ fn respond(body: Bytes, wants: Wants) -> Response {
 }
 
 /// The session a request names: 400 without the header, 404 for an unknown or ended one (or
-/// one of another identity, or of another endpoint).
-fn session_of(
+/// one of another identity, or of another endpoint). In a cluster, one another replica opened.
+async fn session_of(
     faces: &Faces,
     headers: &HeaderMap,
     caller: &Caller,
@@ -249,7 +252,10 @@ fn session_of(
         .into());
     };
     let id = id.to_str().unwrap_or("");
-    let client = faces.sessions.find(id, &caller.identity)?;
+    let client = faces
+        .sessions
+        .find_anywhere(id, &caller.identity, caller.endpoint.as_ref())
+        .await?;
     if client.endpoint != caller.endpoint {
         tracing::warn!(
             session = id,
@@ -286,13 +292,14 @@ pub async fn get(
     if let Some(r) = sessionless(&headers) {
         return r;
     }
-    let opened = (|| {
+    let opened = async {
         let caller = Caller::of(caller, at?);
         guard::origin_and_host(&headers, &faces.gateway().config().gateway)?;
         guard::accept_for_get(&headers)?;
         guard::protocol_version(&headers)?;
-        session_of(&faces, &headers, &caller)
-    })();
+        session_of(&faces, &headers, &caller).await
+    }
+    .await;
     let client = match opened {
         Ok(c) => c,
         Err(rej) => return rej.into_response(),
@@ -318,13 +325,15 @@ pub async fn delete(
     if let Some(r) = sessionless(&headers) {
         return r;
     }
-    let checked = at.and_then(|at| {
+    let checked = async {
+        let at = at?;
         guard::origin_and_host(&headers, &faces.gateway().config().gateway)?;
-        session_of(&faces, &headers, &Caller::of(caller, at))
-    });
+        session_of(&faces, &headers, &Caller::of(caller, at)).await
+    }
+    .await;
     match checked {
         Ok(client) => {
-            faces.sessions.end(&client.id).await;
+            faces.sessions.end_everywhere(&client.id).await;
             StatusCode::OK.into_response()
         }
         Err(rej) => rej.into_response(),

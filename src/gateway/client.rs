@@ -146,6 +146,15 @@ impl Client {
         }
     }
 
+    /// The same client under `id`: a session another replica opened, served here too. Its ids
+    /// for server-to-client requests start at a random offset, so that two replicas asking the
+    /// same client do not reuse each other's.
+    pub fn adopted(mut self, id: Arc<str>) -> Self {
+        self.id = id;
+        self.next_id = AtomicU64::new(1 + (rand::random::<u32>() as u64) * 1024);
+        self
+    }
+
     /// The same client, of named endpoint `endpoint` (`None`: the aggregate).
     pub fn at(mut self, endpoint: Option<Arc<str>>) -> Self {
         self.endpoint = endpoint;
