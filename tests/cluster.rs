@@ -10,19 +10,26 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// Debian's `package` binary at `path`; `None` (the test skipped, saying so) when it is not
+/// installed, unless CI requires every peer.
+fn installed(path: &'static str, package: &str) -> Option<&'static std::path::Path> {
+    let bin = std::path::Path::new(path);
+    if bin.exists() {
+        return Some(bin);
+    }
+    let required = std::env::var_os("SWITCHBOARD_REQUIRE_PEERS").is_some_and(|v| !v.is_empty());
+    assert!(
+        !required,
+        "{package} is not installed: run `bash .ci/install`"
+    );
+    eprintln!("skipped: {package} is not installed (apt-get install {package})");
+    None
+}
+
 /// A `redis-server` on `port`, keeping nothing on disk; `None` (the test skipped, saying so)
 /// when Debian's package is not installed, unless CI requires every peer.
 fn redis(port: u16) -> Option<Proc> {
-    let bin = std::path::Path::new("/usr/bin/redis-server");
-    if !bin.exists() {
-        let required = std::env::var_os("SWITCHBOARD_REQUIRE_PEERS").is_some_and(|v| !v.is_empty());
-        assert!(
-            !required,
-            "redis-server is not installed: run `bash .ci/install`"
-        );
-        eprintln!("skipped: redis-server is not installed (apt-get install redis-server)");
-        return None;
-    }
+    let bin = installed("/usr/bin/redis-server", "redis-server")?;
     let child = Command::new(bin)
         .args([
             "--port",
@@ -244,13 +251,7 @@ async fn a_session_is_served_by_every_replica_and_ends_everywhere() {
     }
     let port = free_port();
     let Some(_redis) = redis(port) else { return };
-    let replicas: Vec<Gateway> = ["s1", "s2", "s3"]
-        .iter()
-        .map(|n| session_replica(n, port))
-        .collect();
-    for gw in &replicas {
-        wait_until_up(gw).await;
-    }
+    let replicas = session_cluster(&["s1", "s2", "s3"], port).await;
     let mut first = RawClient::new(&replicas[0].url);
     first.initialize().await;
     let session = first.session.clone().unwrap();
@@ -317,6 +318,15 @@ async fn a_session_is_served_by_every_replica_and_ends_everywhere() {
     }
 }
 
+/// Replicas `nodes` sharing sessions through the store at `port`, each with its store up.
+async fn session_cluster(nodes: &[&str], port: u16) -> Vec<Gateway> {
+    let replicas: Vec<Gateway> = nodes.iter().map(|n| session_replica(n, port)).collect();
+    for gw in &replicas {
+        wait_until_up(gw).await;
+    }
+    replicas
+}
+
 /// Until the replica's store is up.
 async fn wait_until_up(gw: &Gateway) {
     let until = Instant::now() + Duration::from_secs(20);
@@ -332,13 +342,7 @@ async fn wait_until_up(gw: &Gateway) {
 
 /// Debian's nginx round-robin over `backends` (no stickiness), answering on the returned URL.
 fn nginx(backends: &[&Gateway]) -> Option<(Proc, String, tempfile::TempDir)> {
-    let bin = std::path::Path::new("/usr/sbin/nginx");
-    if !bin.exists() {
-        let required = std::env::var_os("SWITCHBOARD_REQUIRE_PEERS").is_some_and(|v| !v.is_empty());
-        assert!(!required, "nginx is not installed: run `bash .ci/install`");
-        eprintln!("skipped: nginx is not installed (apt-get install nginx)");
-        return None;
-    }
+    let bin = installed("/usr/sbin/nginx", "nginx")?;
     let port = free_port();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display();
@@ -380,13 +384,7 @@ async fn the_typescript_sdk_runs_a_session_across_replicas_behind_nginx() {
     }
     let port = free_port();
     let Some(_redis) = redis(port) else { return };
-    let replicas: Vec<Gateway> = ["n1", "n2", "n3"]
-        .iter()
-        .map(|n| session_replica(n, port))
-        .collect();
-    for gw in &replicas {
-        wait_until_up(gw).await;
-    }
+    let replicas = session_cluster(&["n1", "n2", "n3"], port).await;
     let Some((_nginx, url, _dir)) = nginx(&replicas.iter().collect::<Vec<_>>()) else {
         return;
     };
@@ -420,5 +418,91 @@ async fn the_typescript_sdk_runs_a_session_across_replicas_behind_nginx() {
     assert!(
         adopted >= 1,
         "no replica served the session it did not open"
+    );
+}
+
+/// The replica that opened a session is killed (SIGKILL) mid-session: the next requests succeed
+/// on another replica, which serves the session from its record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_outlives_the_replica_that_opened_it() {
+    if !common::peers("cluster failover") {
+        return;
+    }
+    let port = free_port();
+    let Some(_redis) = redis(port) else { return };
+    let opener = session_replica("k1", port);
+    let survivor = session_replica("k2", port);
+    wait_until_up(&opener).await;
+    wait_until_up(&survivor).await;
+    let mut c = RawClient::new(&opener.url);
+    c.initialize().await;
+    let echo = |word: &str| json!({"name": "ev__echo", "arguments": {"message": word}});
+    let r = c.request(1, "tools/call", echo("before")).await;
+    assert!(
+        r["result"]["content"][0]["text"]
+            .to_string()
+            .contains("before"),
+        "{r}"
+    );
+    let pid = opener.pid();
+    drop(opener); // SIGKILL, and its server-everything child dies with it
+    assert!(!common::alive(pid));
+    c.url = survivor.url.clone();
+    let r = c.request(2, "tools/call", echo("after")).await;
+    assert!(
+        r["result"]["content"][0]["text"]
+            .to_string()
+            .contains("after"),
+        "{r}"
+    );
+    let listed = c.request(3, "tools/list", json!({})).await;
+    assert!(!common::tool_names(&listed).is_empty(), "{listed}");
+}
+
+/// Under concurrent load, the store killed and restarted mid-run: every request is answered
+/// exactly once (counted: sent against answered under their own ids), none past its deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_is_answered_once_through_a_store_outage() {
+    let port = free_port();
+    let Some(redis_proc) = redis(port) else {
+        return;
+    };
+    let gw = replica("load", port, 10_000.0, 10_000, true);
+    wait_until_shared(&gw).await;
+    let started = Instant::now();
+    let workers: Vec<_> = (0..8u64)
+        .map(|w| {
+            let url = gw.url.clone();
+            tokio::spawn(async move {
+                let c = RawClient::new(&url);
+                let (mut sent, mut answered, mut slowest) = (0u64, 0u64, Duration::ZERO);
+                while started.elapsed() < Duration::from_secs(3) {
+                    let id = w * 1_000_000 + sent + 1;
+                    sent += 1;
+                    let t = Instant::now();
+                    let a = call(&c, id).await; // asserts the answer carries this id
+                    slowest = slowest.max(t.elapsed());
+                    if a["result"]["content"][0]["text"] == "hi" {
+                        answered += 1;
+                    }
+                }
+                (sent, answered, slowest)
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    drop(redis_proc);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let _back = redis(port).unwrap();
+    let (mut sent, mut answered, mut slowest) = (0, 0, Duration::ZERO);
+    for w in workers {
+        let (s, a, t) = w.await.unwrap();
+        (sent, answered, slowest) = (sent + s, answered + a, slowest.max(t));
+    }
+    assert!(sent > 100, "only {sent} requests in 3 s");
+    assert_eq!(sent, answered, "every request answered (fail_open), once");
+    assert!(
+        slowest < Duration::from_secs(5),
+        "a request took {slowest:?}"
     );
 }

@@ -58,9 +58,10 @@ fn the_kubernetes_manifests_validate_and_probe_ready_and_health() {
     let files = [
         deploy("kubernetes/deployment.yaml"),
         deploy("kubernetes/sidecar.yaml"),
+        deploy("kubernetes/replicas.yaml"),
     ];
     let out = passes(Command::new(tools_dir().join("venv/bin/kubernetes-validate")).args(&files));
-    assert_eq!(out.matches("passed for resource").count(), 6, "{out}");
+    assert_eq!(out.matches("passed for resource").count(), 12, "{out}");
     passes(
         Command::new(tools_dir().join("venv/bin/yamllint"))
             .args([
@@ -85,6 +86,20 @@ fn the_kubernetes_manifests_validate_and_probe_ready_and_health() {
     let shared = gateway_of(&documents(&files[0]));
     assert_eq!(shared["readinessProbe"]["httpGet"]["path"], "/ready");
     assert_eq!(shared["livenessProbe"]["httpGet"]["path"], "/health");
+    let replicas = documents(&files[2]);
+    let many = gateway_of(&replicas);
+    assert_eq!(many["readinessProbe"]["httpGet"]["path"], "/ready");
+    let deployment = replicas
+        .iter()
+        .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "switchboard-replicas")
+        .unwrap();
+    assert_eq!(deployment["spec"]["replicas"], 3);
+    assert!(
+        replicas
+            .iter()
+            .any(|d| d["kind"] == "Service" && d["metadata"]["name"] == "switchboard-redis"),
+        "the Redis the replicas share"
+    );
     let sidecar = gateway_of(&documents(&files[1]));
     let exec = |probe: &str| {
         sidecar[probe]["exec"]["command"]
@@ -94,7 +109,7 @@ fn the_kubernetes_manifests_validate_and_probe_ready_and_health() {
     };
     assert!(exec("readinessProbe").iter().any(|a| a == "--ready"));
     assert!(exec("livenessProbe").iter().any(|a| a == "health"));
-    for c in [&shared, &sidecar] {
+    for c in [&shared, &sidecar, &many] {
         assert_eq!(
             c["volumeMounts"][0]["mountPath"], "/etc/switchboard",
             "a directory mount (no subPath) sees ConfigMap updates"
@@ -141,7 +156,11 @@ fn every_configuration_the_recipes_carry_loads() {
         "compose".to_string(),
         std::fs::read_to_string(deploy("compose/switchboard.toml")).unwrap(),
     )];
-    for file in ["kubernetes/deployment.yaml", "kubernetes/sidecar.yaml"] {
+    for file in [
+        "kubernetes/deployment.yaml",
+        "kubernetes/sidecar.yaml",
+        "kubernetes/replicas.yaml",
+    ] {
         for d in documents(&deploy(file))
             .iter()
             .filter(|d| d["kind"] == "ConfigMap")
@@ -150,7 +169,7 @@ fn every_configuration_the_recipes_carry_loads() {
             configs.push((file.to_string(), text));
         }
     }
-    assert_eq!(configs.len(), 3);
+    assert_eq!(configs.len(), 4);
     // The Deployment's key comes from its Secret; this test process is its only reader.
     std::env::set_var("SWITCHBOARD_AGENT_KEY", "a-key-long-enough-for-the-check");
     for (from, text) in configs {
