@@ -72,33 +72,16 @@ impl Store {
             let interval = 1e6 / b.rate.per_second.max(1e-6);
             call.arg(interval.round() as u64).arg(b.rate.burst.max(1));
         }
-        let answer = tokio::time::timeout(
-            self.settings.timeout,
-            call.invoke_async::<(i64, i64, i64)>(&mut conn),
-        )
-        .await;
-        match answer {
-            Ok(Ok((1, _, _))) => {
-                self.mark(true);
-                Admission::Admitted
-            }
-            Ok(Ok((_, wait, which))) => {
-                self.mark(true);
-                Admission::Refused {
-                    bucket: (which.max(1) - 1) as usize,
-                    retry_in: Duration::from_micros(wait.max(0) as u64),
-                }
-            }
-            Ok(Err(e)) => {
-                tracing::debug!(error = %e, "cluster store: rate-limit check failed");
-                self.mark(false);
-                Admission::Unknown
-            }
-            Err(_) => {
-                tracing::debug!(timeout = ?self.settings.timeout, "cluster store: rate-limit check timed out");
-                self.mark(false);
-                Admission::Unknown
-            }
+        match self
+            .within(call.invoke_async::<(i64, i64, i64)>(&mut conn))
+            .await
+        {
+            Some((1, _, _)) => Admission::Admitted,
+            Some((_, wait, which)) => Admission::Refused {
+                bucket: (which.max(1) - 1) as usize,
+                retry_in: Duration::from_micros(wait.max(0) as u64),
+            },
+            None => Admission::Unknown,
         }
     }
 }

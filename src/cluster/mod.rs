@@ -142,6 +142,30 @@ impl Store {
         self.conn.load_full().map(|c| (*c).clone())
     }
 
+    /// Run one store operation within `cluster.timeout`, recording whether it succeeded;
+    /// `None` when it failed or did not answer in time.
+    async fn within<T>(
+        &self,
+        op: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Option<T> {
+        match tokio::time::timeout(self.settings.timeout, op).await {
+            Ok(Ok(v)) => {
+                self.mark(true);
+                Some(v)
+            }
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "cluster store: operation failed");
+                self.mark(false);
+                None
+            }
+            Err(_) => {
+                tracing::debug!(timeout = ?self.settings.timeout, "cluster store: operation timed out");
+                self.mark(false);
+                None
+            }
+        }
+    }
+
     /// The full key of `name`.
     fn key(&self, name: &str) -> String {
         format!("{}{name}", self.settings.key_prefix)

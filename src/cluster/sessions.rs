@@ -26,6 +26,11 @@ pub struct Record {
     pub node: String,
 }
 
+/// The key of session `id`'s record.
+fn session_key(store: &Store, id: &str) -> String {
+    store.key(&format!("session:{id}"))
+}
+
 /// The channel a session's end is published on (its id as the message).
 fn ended_channel(store: &Store) -> String {
     store.key("sessions:ended")
@@ -35,40 +40,20 @@ impl Store {
     /// Write `record` of session `id`, kept `ttl` unless used; `false` when the store did not
     /// take it (the session stays this replica's alone).
     pub async fn put_session(&self, id: &str, record: &Record, ttl: Duration) -> bool {
-        let Some(mut conn) = self.connection() else {
+        let (Some(mut conn), Ok(text)) = (self.connection(), serde_json::to_string(record)) else {
             return false;
         };
-        let Ok(text) = serde_json::to_string(record) else {
-            return false;
-        };
-        let key = self.key(&format!("session:{id}"));
         let ms = ttl.as_millis().max(1) as u64;
-        let done = tokio::time::timeout(
-            self.settings.timeout,
-            conn.pset_ex::<_, _, ()>(key, text, ms),
-        )
-        .await;
-        self.outcome(done.map_err(|_| ()).and_then(|r| r.map_err(|_| ())))
+        let put = conn.pset_ex::<_, _, ()>(session_key(self, id), text, ms);
+        self.within(put).await.is_some()
     }
 
     /// The record of session `id`, if the store has it (and answers in time).
     pub async fn session(&self, id: &str) -> Option<Record> {
         let mut conn = self.connection()?;
-        let key = self.key(&format!("session:{id}"));
-        let got = tokio::time::timeout(self.settings.timeout, conn.get::<_, Option<String>>(key))
-            .await
-            .map_err(|_| ())
-            .and_then(|r| r.map_err(|_| ()));
-        let text = match got {
-            Ok(t) => {
-                self.mark(true);
-                t?
-            }
-            Err(()) => {
-                self.mark(false);
-                return None;
-            }
-        };
+        let text = self
+            .within(conn.get::<_, Option<String>>(session_key(self, id)))
+            .await??;
         serde_json::from_str(&text).ok()
     }
 
@@ -77,11 +62,9 @@ impl Store {
         let Some(mut conn) = self.connection() else {
             return;
         };
-        let key = self.key(&format!("session:{id}"));
         let ms = ttl.as_millis().max(1) as i64;
-        let done =
-            tokio::time::timeout(self.settings.timeout, conn.pexpire::<_, ()>(key, ms)).await;
-        self.outcome(done.map_err(|_| ()).and_then(|r| r.map_err(|_| ())));
+        self.within(conn.pexpire::<_, ()>(session_key(self, id), ms))
+            .await;
     }
 
     /// Session `id` ended: forget its record and tell every replica (best effort).
@@ -89,14 +72,12 @@ impl Store {
         let Some(mut conn) = self.connection() else {
             return;
         };
-        let key = self.key(&format!("session:{id}"));
-        let channel = ended_channel(self);
-        let done = tokio::time::timeout(self.settings.timeout, async {
+        let (key, channel) = (session_key(self, id), ended_channel(self));
+        self.within(async {
             conn.del::<_, ()>(key).await?;
             conn.publish::<_, _, ()>(channel, id).await
         })
         .await;
-        self.outcome(done.map_err(|_| ()).and_then(|r| r.map_err(|_| ())));
     }
 
     /// Call `ended` with the id of every session another replica ends, for as long as the
@@ -118,11 +99,5 @@ impl Store {
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         });
-    }
-
-    /// Record how an operation went; whether it succeeded.
-    fn outcome(&self, r: Result<(), ()>) -> bool {
-        self.mark(r.is_ok());
-        r.is_ok()
     }
 }
