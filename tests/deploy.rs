@@ -172,6 +172,9 @@ fn every_configuration_the_recipes_carry_loads() {
     assert_eq!(configs.len(), 4);
     // The Deployment's key comes from its Secret; this test process is its only reader.
     std::env::set_var("SWITCHBOARD_AGENT_KEY", "a-key-long-enough-for-the-check");
+    // What the Kubernetes downward API gives the replicas' pods.
+    std::env::set_var("POD_NAME", "switchboard-replicas-0");
+    std::env::set_var("POD_IP", "10.0.0.5");
     for (from, text) in configs {
         let path = dir.path().join("switchboard.toml");
         std::fs::write(&path, text).unwrap();

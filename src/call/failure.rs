@@ -173,6 +173,9 @@ kinds! {
     StoreUnavailable => "store_unavailable", Gateway, false, false, Neutral, "unavailable", code::RATE_LIMITED, 200;
     /// `gateway.max_connections` client connections are open already.
     ConnectionLimit => "connection_limit", Gateway, false, false, Neutral, "overloaded", code::RATE_LIMITED, 503;
+    /// The replica that owns the session (`[cluster]`) went away while answering this request
+    /// (forwarded there); the request may or may not have been carried out.
+    ReplicaLost => "replica_lost", Gateway, false, false, Neutral, "unavailable", code::UPSTREAM_UNAVAILABLE, 502;
     /// `gateway.max_sessions` sessions are live and none is idle enough to end.
     SessionLimit => "session_limit", Gateway, false, false, Neutral, "overloaded", code::RATE_LIMITED, 503;
     /// The deadline passed before the request reached the upstream (the gateway's own timeout).

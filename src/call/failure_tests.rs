@@ -49,6 +49,7 @@ const EXPECTED: &[Row] = {
         (Kind::Overloaded, G, false, false, N, "overloaded", -32029, 200),
         (Kind::StoreUnavailable, G, false, false, N, "unavailable", -32029, 200),
         (Kind::ConnectionLimit, G, false, false, N, "overloaded", -32029, 503),
+        (Kind::ReplicaLost, G, false, false, N, "unavailable", -32031, 502),
         (Kind::SessionLimit, G, false, false, N, "overloaded", -32029, 503),
         (Kind::Elapsed, G, false, false, N, "timeout", -32001, 200),
         (Kind::Unsupported, G, false, false, N, "unsupported", -32033, 200),

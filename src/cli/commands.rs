@@ -59,6 +59,9 @@ pub async fn serve(path: Option<&Path>, listen: Option<SocketAddr>) -> Result<()
         .map_err(|e| format!("cannot listen on {addr}: {e} (no server was started)"))?;
     traces(&config)?;
     cluster(&config)?;
+    if let (Some(store), Ok(bound)) = (crate::cluster::store(), listener.local_addr()) {
+        store.listening_on(bound);
+    }
     let server = Server::new(Gateway::start(config).await.map_err(|e| e.to_string())?)?;
     if listen.is_some() {
         server.reloader.keep_listening_on(addr);

@@ -1,6 +1,7 @@
 //! Replicas sharing state through Redis (`[cluster]`): the one store handle shared decisions go
 //! through, whether it is reachable, the atomic rate-limit check (GCRA, in [`gcra`]) and the
-//! session records another replica serves a session from ([`sessions`]).
+//! session records another replica serves a session from, and where a session or a parked call
+//! lives, for forwarding ([`sessions`]).
 //! Without `[cluster]` there is no store and every decision stays in the process.
 
 mod gcra;
@@ -40,6 +41,7 @@ pub fn start(settings: &ClusterSettings) -> Result<&'static Arc<Store>, String> 
         up: AtomicBool::new(false),
         next_probe: AtomicU64::new(0),
         born: Instant::now(),
+        advertised: OnceLock::new(),
     });
     let s = store.clone();
     tokio::spawn(async move { s.connect(client).await });
@@ -58,6 +60,8 @@ pub struct Store {
     /// When (ms since `born`) a store that is down may be tried again.
     next_probe: AtomicU64,
     born: Instant,
+    /// Where other replicas reach this one: `cluster.advertise`, else the address it listens on.
+    advertised: OnceLock<String>,
 }
 
 impl Store {
@@ -88,6 +92,25 @@ impl Store {
         &self.settings
     }
 
+    /// The gateway listens on `bound`: without `cluster.advertise`, other replicas reach it
+    /// there when that names one host (an unspecified address like `0.0.0.0` names none).
+    pub fn listening_on(&self, bound: std::net::SocketAddr) {
+        let url = match &self.settings.advertise {
+            Some(a) => a.clone(),
+            None if bound.ip().is_unspecified() => {
+                tracing::warn!(node = %self.settings.node_id, "cluster.advertise is not set and the gateway listens on every address: other replicas cannot forward to this one, and each serves the sessions it meets alone");
+                return;
+            }
+            None => format!("http://{bound}"),
+        };
+        let _ = self.advertised.set(url);
+    }
+
+    /// Where other replicas reach this one, once known.
+    pub fn advertised(&self) -> Option<&str> {
+        self.advertised.get().map(String::as_str)
+    }
+
     /// Whether the last operation on the store succeeded.
     pub fn is_up(&self) -> bool {
         self.up.load(Ordering::Relaxed)
@@ -99,6 +122,7 @@ impl Store {
             "store": "redis",
             "state": if self.is_up() { "up" } else { "down" },
             "node_id": self.settings.node_id,
+            "advertise": self.advertised(),
             "fail_open": self.settings.fail_open,
             "rate_limits": match (self.is_up(), self.settings.fail_open) {
                 (true, _) => "shared",

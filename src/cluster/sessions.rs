@@ -22,13 +22,33 @@ pub struct Record {
     pub client_info: Option<serde_json::Value>,
     /// The client's capabilities, as sent.
     pub capabilities: String,
-    /// The replica that opened it.
+    /// The replica that owns it (opened it, or took it over from one that went away): what
+    /// cannot move (per-session upstreams, calls in flight, its stream) lives there.
     pub node: String,
+    /// Where other replicas forward its requests to (`None`: nowhere; each serves it alone).
+    #[serde(default)]
+    pub advertise: Option<String>,
 }
+
+/// Replace a session's record only if the replica it names is still the one expected: two
+/// replicas that find the same owner gone do not both take the session over.
+/// KEYS[1]: the record; ARGV: the owner expected, the new record, its TTL (ms).
+const TAKE_OVER: &str = r#"
+local cur = redis.call('GET', KEYS[1])
+if not cur then return 0 end
+if cjson.decode(cur).node ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+"#;
 
 /// The key of session `id`'s record.
 fn session_key(store: &Store, id: &str) -> String {
     store.key(&format!("session:{id}"))
+}
+
+/// The key naming the replica a parked 2026-07-28 call (`requestState` token) waits on.
+fn parked_key(store: &Store, token: &str) -> String {
+    store.key(&format!("parked:{token}"))
 }
 
 /// The channel a session's end is published on (its id as the message).
@@ -55,6 +75,45 @@ impl Store {
             .within(conn.get::<_, Option<String>>(session_key(self, id)))
             .await??;
         serde_json::from_str(&text).ok()
+    }
+
+    /// Make `record` (naming this replica) session `id`'s, if `from` still owns it: `Some(true)`
+    /// when taken over, `Some(false)` when another replica already did (or the record is gone),
+    /// `None` when the store did not answer.
+    pub async fn take_over(
+        &self,
+        id: &str,
+        from: &str,
+        record: &Record,
+        ttl: Duration,
+    ) -> Option<bool> {
+        let mut conn = self.connection()?;
+        let text = serde_json::to_string(record).ok()?;
+        let script = redis::Script::new(TAKE_OVER);
+        let mut call = script.key(session_key(self, id));
+        call.arg(from).arg(text).arg(ttl.as_millis().max(1) as u64);
+        let taken: i64 = self.within(call.invoke_async(&mut conn)).await?;
+        Some(taken == 1)
+    }
+
+    /// Say that the call `token` names waits on this replica, for `ttl` (when this replica
+    /// can be forwarded to); `false` when the store did not take it.
+    pub async fn put_parked(&self, token: &str, ttl: Duration) -> bool {
+        let (Some(url), Some(mut conn)) = (self.advertised(), self.connection()) else {
+            return false;
+        };
+        let ms = ttl.as_millis().max(1) as u64;
+        let put = conn.pset_ex::<_, _, ()>(parked_key(self, token), url, ms);
+        self.within(put).await.is_some()
+    }
+
+    /// Where the call `token` names waits, if another replica parked it and says so.
+    pub async fn parked_at(&self, token: &str) -> Option<String> {
+        let mut conn = self.connection()?;
+        let url = self
+            .within(conn.get::<_, Option<String>>(parked_key(self, token)))
+            .await??;
+        (Some(url.as_str()) != self.advertised()).then_some(url)
     }
 
     /// Keep session `id` another `ttl` (best effort).

@@ -68,7 +68,7 @@ pub fn parse(text: &str, file: &str, ctx: &Context) -> Result<Config, ConfigErro
         files: Vec::new(),
         telemetry: parsed.telemetry.build(file)?,
         cluster: match parsed.cluster {
-            Some(c) => Some(c.build(file)?),
+            Some(c) => Some(c.build(file, ctx)?),
             None => None,
         },
     };

@@ -1,15 +1,17 @@
 //! The streamable HTTP face at `/mcp`: POST one message, GET the session stream, DELETE the session.
 
 use super::endpoint::At;
+use super::forward::{Incoming, Missed};
 use super::guard::{self, Wants};
 use super::reply::{self, Rejection};
 use super::Faces;
 use crate::call::{Failure, Identity, Kind};
 use crate::gateway::Client;
 use crate::jsonrpc::{self, Kind as Message};
+use crate::session::Found;
 use axum::body::Body;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{OriginalUri, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use bytes::Bytes;
@@ -24,12 +26,30 @@ pub const SESSION_HEADER: &str = "mcp-session-id";
 /// Where a request came from (absent when the app is driven without a socket, in tests).
 type Peer = Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>;
 
+/// Where a request's session is served: here (by this client), or by the replica that owns it
+/// (the request was forwarded there: its answer).
+enum Served {
+    Here(Arc<Client>),
+    There(Response),
+}
+
+/// The client of a [`Served::Here`]; a forwarded request's answer is the caller's answer.
+macro_rules! here {
+    ($served:expr) => {
+        match $served {
+            Served::Here(client) => client,
+            Served::There(answer) => return Ok(answer),
+        }
+    };
+}
+
 /// POST /mcp (and /mcp/NAME)
 pub async fn post(
     State(faces): State<Arc<Faces>>,
     Extension(caller): Extension<Arc<Identity>>,
     at: Result<At, Rejection>,
     peer: Peer,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -43,7 +63,7 @@ pub async fn post(
         peer,
         endpoint,
     };
-    match handle_post(&faces, &headers, body, caller).await {
+    match handle_post(&faces, &uri, &headers, body, caller).await {
         Ok(r) => r,
         Err(rej) => rej.into_response(),
     }
@@ -72,6 +92,7 @@ impl Caller {
 
 async fn handle_post(
     faces: &Arc<Faces>,
+    uri: &Uri,
     headers: &HeaderMap,
     body: Body,
     caller: Caller,
@@ -83,6 +104,12 @@ async fn handle_post(
     guard::content_type(headers)?;
     let body = super::body::read(headers, body, g.max_body_bytes, g.body_read_timeout).await?;
     let msg = jsonrpc::parse(&body).map_err(Failure::from)?;
+    let req = Incoming {
+        method: Method::POST,
+        uri,
+        headers,
+        body: body.clone(),
+    };
     let kind = msg
         .kind()
         .map_err(|e| Rejection::from(Failure::from(e)).with_id(msg.id.map(|i| i.get())))?;
@@ -95,17 +122,20 @@ async fn handle_post(
             return Ok(StatusCode::ACCEPTED.into_response());
         }
         Message::Notification { method, params } => {
-            let client = session_of(faces, headers, &caller).await?;
+            let client = here!(session_of(faces, &req, &caller).await?);
             gw.notification(&client, method, params).await;
             return Ok(StatusCode::ACCEPTED.into_response());
         }
         Message::Response { id, .. } => {
-            let client = session_of(faces, headers, &caller).await?;
+            let client = here!(session_of(faces, &req, &caller).await?);
             gw.response(&client, id.get(), body.clone());
             return Ok(StatusCode::ACCEPTED.into_response());
         }
     };
     if super::stateless::is_stateless(headers, method, params) {
+        if let Some(there) = super::stateless::parked_elsewhere(faces, &req, params).await {
+            return Ok(there);
+        }
         return Ok(
             super::stateless::handle(faces, headers, caller, id, method, params, wants).await,
         );
@@ -113,32 +143,42 @@ async fn handle_post(
     let with_id = |f: Failure| Rejection::from(f).with_id(Some(id));
     guard::protocol_version(headers).map_err(with_id)?;
     if method == "initialize" {
-        let client = Arc::new(Client::for_caller(caller.identity, "http").at(caller.endpoint));
-        let answer = match gw.initialize(&client, id, params) {
-            Ok(answer) => answer,
-            // An answer of the core, like any other: 200 with the JSON-RPC error.
-            Err(e) => {
-                return Ok(respond(
-                    jsonrpc::error_message(Some(id), &e.to_rpc()),
-                    wants,
-                ))
-            }
-        };
-        faces
-            .sessions
-            .insert(client.clone())
+        return open(faces, caller, id, params, wants)
             .await
-            .map_err(with_id)?;
-        faces.sessions.share(&client).await;
-        let sid = HeaderValue::from_str(&client.id).expect("hex is a valid header value");
-        let mut r = respond(answer, wants);
-        r.headers_mut().insert(SESSION_HEADER, sid);
-        return Ok(r);
+            .map_err(with_id);
     }
-    let client = session_of(faces, headers, &caller)
+    let found = session_of(faces, &req, &caller)
         .await
         .map_err(|r| r.with_id(Some(id)))?;
+    let client = here!(found);
     Ok(answer(faces.clone(), client, id, method, params, wants).await)
+}
+
+/// `initialize`: a new session, this replica its owner (in a cluster, its record written).
+async fn open(
+    faces: &Arc<Faces>,
+    caller: Caller,
+    id: &str,
+    params: Option<&RawValue>,
+    wants: Wants,
+) -> Result<Response, Failure> {
+    let client = Arc::new(Client::for_caller(caller.identity, "http").at(caller.endpoint));
+    let answer = match faces.gateway().initialize(&client, id, params) {
+        Ok(answer) => answer,
+        // An answer of the core, like any other: 200 with the JSON-RPC error.
+        Err(e) => {
+            return Ok(respond(
+                jsonrpc::error_message(Some(id), &e.to_rpc()),
+                wants,
+            ))
+        }
+    };
+    faces.sessions.insert(client.clone()).await?;
+    faces.sessions.share(&client).await;
+    let sid = HeaderValue::from_str(&client.id).expect("hex is a valid header value");
+    let mut r = respond(answer, wants);
+    r.headers_mut().insert(SESSION_HEADER, sid);
+    Ok(r)
 }
 
 /// Answer a request: plain JSON unless the upstream sends something tied to the request first
@@ -158,6 +198,10 @@ async fn answer(
         return respond(answer, wants);
     }
     let (tx, mut related) = crate::gateway::related(gw.config().gateway.max_queued_messages);
+    for m in client.take_held() {
+        // Sent first: what the client must know before this answer (its session moved).
+        let _ = tx.try_send(m);
+    }
     let (id, method, params) = (
         id.to_string(),
         method.to_string(),
@@ -238,13 +282,14 @@ fn respond(body: Bytes, wants: Wants) -> Response {
 }
 
 /// The session a request names: 400 without the header, 404 for an unknown or ended one (or
-/// one of another identity, or of another endpoint). In a cluster, one another replica opened.
+/// one of another identity, or of another endpoint). In a cluster, one another replica owns is
+/// forwarded there; when that replica is gone, this one takes the session over.
 async fn session_of(
     faces: &Faces,
-    headers: &HeaderMap,
+    req: &Incoming<'_>,
     caller: &Caller,
-) -> Result<Arc<Client>, Rejection> {
-    let Some(id) = headers.get(SESSION_HEADER) else {
+) -> Result<Served, Rejection> {
+    let Some(id) = req.headers.get(SESSION_HEADER) else {
         return Err(Failure::new(
             Kind::MissingSession,
             "missing Mcp-Session-Id header: send initialize first and echo the session id it returns",
@@ -252,18 +297,37 @@ async fn session_of(
         .into());
     };
     let id = id.to_str().unwrap_or("");
-    let client = faces
-        .sessions
-        .find_anywhere(id, &caller.identity, caller.endpoint.as_ref())
-        .await?;
-    if client.endpoint != caller.endpoint {
-        tracing::warn!(
-            session = id,
-            "a session was named at another endpoint than its own; refused"
-        );
-        return Err(crate::session::unknown_session(id).into());
+    let (sessions, who, at) = (&faces.sessions, &caller.identity, caller.endpoint.as_ref());
+    let mut found = sessions.find_anywhere(id, who, at, req.forwarded()).await?;
+    // Three owners at most: the first, one that took over meanwhile, and this replica.
+    for _ in 0..3 {
+        let owner = match found {
+            Found::Here(client) if client.endpoint != caller.endpoint => {
+                tracing::warn!(
+                    session = id,
+                    "a session was named at another endpoint than its own; refused"
+                );
+                return Err(crate::session::unknown_session(id).into());
+            }
+            Found::Here(client) => return Ok(Served::Here(client)),
+            Found::Owner(owner) => owner,
+        };
+        match super::forward::send(&owner.url, req).await {
+            Ok(answer) => return Ok(Served::There(answer)),
+            Err(Missed::Unreachable(why)) => {
+                tracing::warn!(session = id, owner = %owner.node, error = %why, "the replica that owns this session does not answer");
+                found = sessions.take_over(id, who, at, &owner).await?;
+            }
+            Err(Missed::Lost(why)) => {
+                return Err(Failure::new(
+                    Kind::ReplicaLost,
+                    format!("the gateway replica that holds this session ({}) went away while answering: {why}; retry", owner.node),
+                )
+                .into());
+            }
+        }
     }
-    Ok(client)
+    Err(crate::session::unknown_session(id).into())
 }
 
 /// GET or DELETE without a session: 2026-07-28 has neither (405, POST only); every client of the
@@ -287,6 +351,7 @@ pub async fn get(
     State(faces): State<Arc<Faces>>,
     Extension(caller): Extension<Arc<Identity>>,
     at: Result<At, Rejection>,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Response {
     if let Some(r) = sessionless(&headers) {
@@ -297,14 +362,23 @@ pub async fn get(
         guard::origin_and_host(&headers, &faces.gateway().config().gateway)?;
         guard::accept_for_get(&headers)?;
         guard::protocol_version(&headers)?;
-        session_of(&faces, &headers, &caller).await
+        session_of(
+            &faces,
+            &Incoming::bodiless(Method::GET, &uri, &headers),
+            &caller,
+        )
+        .await
     }
     .await;
     let client = match opened {
-        Ok(c) => c,
+        Ok(Served::Here(c)) => c,
+        Ok(Served::There(answer)) => return answer,
         Err(rej) => return rej.into_response(),
     };
     let (tx, rx) = mpsc::channel::<Bytes>(faces.gateway().config().gateway.max_queued_messages);
+    for m in client.take_held() {
+        let _ = tx.try_send(m);
+    }
     if !client.attach_stream(tx) {
         return Rejection::from(Failure::new(
             Kind::StreamConflict,
@@ -320,6 +394,7 @@ pub async fn delete(
     State(faces): State<Arc<Faces>>,
     Extension(caller): Extension<Arc<Identity>>,
     at: Result<At, Rejection>,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Response {
     if let Some(r) = sessionless(&headers) {
@@ -328,11 +403,13 @@ pub async fn delete(
     let checked = async {
         let at = at?;
         guard::origin_and_host(&headers, &faces.gateway().config().gateway)?;
-        session_of(&faces, &headers, &Caller::of(caller, at)).await
+        let req = Incoming::bodiless(Method::DELETE, &uri, &headers);
+        session_of(&faces, &req, &Caller::of(caller, at)).await
     }
     .await;
     match checked {
-        Ok(client) => {
+        Ok(Served::There(answer)) => answer,
+        Ok(Served::Here(client)) => {
             faces.sessions.end_everywhere(&client.id).await;
             StatusCode::OK.into_response()
         }

@@ -5,6 +5,7 @@
 pub mod body;
 mod channel;
 mod endpoint;
+mod forward;
 pub mod guard;
 mod http;
 mod reply;

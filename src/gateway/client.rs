@@ -94,6 +94,9 @@ pub struct Client {
     pub face: &'static str,
     /// The named endpoint it came in through (`None`: the aggregate); a session is bound to it.
     pub endpoint: Option<Arc<str>>,
+    /// Messages for the first stream the client opens next (a session taken over from a
+    /// replica that went away says so).
+    held: parking_lot::Mutex<Vec<Bytes>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -143,6 +146,7 @@ impl Client {
             opening: tokio::sync::Mutex::new(()),
             key: OnceLock::new(),
             endpoint: None,
+            held: parking_lot::Mutex::new(Vec::new()),
         }
     }
 
@@ -219,6 +223,16 @@ impl Client {
             Some(tx) => tx.send(msg).await.is_ok(),
             None => false,
         }
+    }
+
+    /// Keep `msg` for the next stream the client opens (an answer's or its own).
+    pub fn hold(&self, msg: Bytes) {
+        self.held.lock().push(msg);
+    }
+
+    /// The messages held for the next stream, taken.
+    pub fn take_held(&self) -> Vec<Bytes> {
+        std::mem::take(&mut *self.held.lock())
     }
 
     /// Close the client's stream.

@@ -3,6 +3,7 @@
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // blocking harness threads on the wall clock, outside any runtime
 #![allow(dead_code)]
 
+pub mod cluster;
 mod faults;
 
 #[allow(unused_imports)]

@@ -28,6 +28,13 @@ use super::running::{classify, forget, next_step, queued_notes, Done, Running, S
 #[derive(Default)]
 pub struct Parked(DashMap<String, Running>);
 
+impl Parked {
+    /// Whether the call `state` names is parked here.
+    pub fn holds(&self, state: &str) -> bool {
+        self.0.contains_key(state)
+    }
+}
+
 /// Start a request (or resume a parked one, when it carries `requestState`), answered over HTTP.
 pub async fn start(
     faces: &Arc<Faces>,
@@ -217,7 +224,7 @@ async fn respond(mut running: Running, id: &str, wants: Wants) -> Response {
                             .map(|(n, _)| n),
                     );
                 }
-                let body = park(running, asks, id);
+                let body = park(running, asks, id).await;
                 return if early.is_empty() {
                     reply::json(StatusCode::OK, body)
                 } else {
@@ -261,7 +268,7 @@ fn stream(
                     Step::Ask(request) => {
                         // Notifications that raced the requests are dropped: the round ends here.
                         let (asks, _) = gather(&mut running, request).await;
-                        return Some((park(running, asks, &id), None));
+                        return Some((park(running, asks, &id).await, None));
                     }
                     Step::Done(answer) => {
                         let (_, body) = final_answer(answer, &id, &running.method);
@@ -317,8 +324,9 @@ async fn gather(running: &mut Running, first: Bytes) -> (Vec<Bytes>, Vec<(Bytes,
     (asks, notes)
 }
 
-/// Park the call and describe what the client must answer.
-fn park(mut running: Running, requests: Vec<Bytes>, id: &str) -> Bytes {
+/// Park the call and describe what the client must answer. In a cluster, the store says which
+/// replica holds it, so that a retry that lands on another is forwarded here.
+async fn park(mut running: Running, requests: Vec<Bytes>, id: &str) -> Bytes {
     let mut inputs = serde_json::Map::new();
     for r in &requests {
         let Ok(msg) = jsonrpc::parse(r) else { continue };
@@ -352,6 +360,13 @@ fn park(mut running: Running, requests: Vec<Bytes>, id: &str) -> Bytes {
     let faces = running.faces.clone();
     faces.parked.0.insert(token.clone(), running);
     let wait = faces.gateway().config().gateway.input_required_timeout;
+    if let Some(store) = crate::cluster::store() {
+        if store.advertised().is_some() && !store.put_parked(&token, wait).await {
+            tracing::warn!(
+                "the cluster store is unreachable: this parked call resumes on this replica only"
+            );
+        }
+    }
     let faces = Arc::downgrade(&faces);
     tokio::spawn(async move {
         tokio::time::sleep(wait).await;

@@ -76,6 +76,35 @@ pub async fn handle(
     }
 }
 
+/// In a cluster, the answer of the replica that holds the parked call a retry's `requestState`
+/// names, when that is another one (the retry is forwarded there); `None`: served here (parked
+/// here, unknown, or its replica gone: then the state is unknown, and the client starts over).
+pub async fn parked_elsewhere(
+    faces: &Faces,
+    req: &super::forward::Incoming<'_>,
+    params: Option<&RawValue>,
+) -> Option<Response> {
+    let store = crate::cluster::store()?;
+    if req.forwarded() {
+        return None;
+    }
+    let state = jsonrpc::string_member(params.map(RawValue::get), "requestState")?;
+    if faces.parked.holds(&state) {
+        return None;
+    }
+    let url = store.parked_at(&state).await?;
+    match super::forward::send(&url, req).await {
+        Ok(answer) => Some(answer),
+        Err(missed) => {
+            tracing::warn!(
+                ?missed,
+                "the replica holding a parked call does not answer; its requestState is lost"
+            );
+            None
+        }
+    }
+}
+
 /// Whether a message on a face without headers (stdio) speaks 2026-07-28: `server/discover`, or
 /// an envelope naming a version outside the `initialize` generation.
 pub fn is_stateless_message(method: &str, params: Option<&RawValue>) -> bool {

@@ -1,6 +1,11 @@
 //! Sessions: the clients the faces know by an id (`Mcp-Session-Id`, the legacy SSE `sessionId`,
 //! a stdio face, a stateless request while it runs), on top of the gateway's [`Client`]s. Opens,
 //! finds (touching them), ends and expires them, and delivers the gateway's [`Notice`]s to them.
+//! In a cluster, [`shared`] keeps their records in the store and finds where one is served.
+
+mod shared;
+
+pub use shared::{Found, Owner};
 
 use crate::call::{Failure, Identity, Kind};
 use crate::gateway::{Client, Gateway, Notice};
@@ -25,6 +30,9 @@ struct Session {
 pub struct Sessions {
     gw: Arc<Gateway>,
     map: DashMap<Arc<str>, Session>,
+    /// Serializes serving sessions other replicas opened (taking one over, adopting one), so
+    /// that two requests of one session do not both do it.
+    adopting: tokio::sync::Mutex<()>,
 }
 
 impl Sessions {
@@ -33,6 +41,7 @@ impl Sessions {
         let sessions = Arc::new(Sessions {
             map: DashMap::new(),
             gw: gw.clone(),
+            adopting: tokio::sync::Mutex::new(()),
         });
         tokio::spawn(deliver(Arc::downgrade(&sessions), gw.notices()));
         tokio::spawn(expire(Arc::downgrade(&sessions)));
@@ -118,110 +127,6 @@ impl Sessions {
                 Ok(s.client.clone())
             }
             None => Err(unknown_session(id)),
-        }
-    }
-
-    /// In a cluster, keep a shared session's record alive while it is used (at most every
-    /// quarter of `gateway.session_idle_timeout`, off the request path).
-    fn refresh(
-        &self,
-        store: &'static Arc<crate::cluster::Store>,
-        id: &str,
-        at: &parking_lot::Mutex<Instant>,
-    ) {
-        let ttl = self.idle();
-        let mut at = at.lock();
-        if at.elapsed() < ttl / 4 {
-            return;
-        }
-        *at = Instant::now();
-        let id = id.to_string();
-        tokio::spawn(async move { store.touch_session(&id, ttl).await });
-    }
-
-    /// In a cluster, write a new session's record so that any replica can serve it; a session
-    /// the store did not take stays this replica's (logged).
-    pub async fn share(&self, client: &Client) {
-        let Some(store) = crate::cluster::store() else {
-            return;
-        };
-        let Some(n) = client.negotiated() else {
-            return;
-        };
-        let record = crate::cluster::Record {
-            via: client.identity.via.name().to_string(),
-            subject: client.identity.subject.to_string(),
-            endpoint: client.endpoint.as_deref().map(str::to_string),
-            version: n.version.to_string(),
-            client_info: n
-                .client_info
-                .as_deref()
-                .and_then(|c| serde_json::from_str(c.get()).ok()),
-            capabilities: n.capabilities.clone(),
-            node: store.settings().node_id.clone(),
-        };
-        if !store.put_session(&client.id, &record, self.idle()).await {
-            tracing::warn!(session = %client.id, "the cluster store is unreachable: this session is served by this replica only");
-            return;
-        }
-        if let Some(mut s) = self.map.get_mut(&*client.id) {
-            s.shared = Some(parking_lot::Mutex::new(Instant::now()));
-        }
-    }
-
-    /// The session `id` names, here or (in a cluster) opened by another replica: then served
-    /// here too, under the same checks (identity, endpoint) as on its own replica.
-    pub async fn find_anywhere(
-        &self,
-        id: &str,
-        caller: &Arc<Identity>,
-        endpoint: Option<&Arc<str>>,
-    ) -> Result<Arc<Client>, Failure> {
-        if self.map.contains_key(id) {
-            return self.find(id, caller);
-        }
-        let Some(store) = crate::cluster::store() else {
-            return Err(unknown_session(id));
-        };
-        let Some(record) = store.session(id).await else {
-            return Err(unknown_session(id));
-        };
-        if record.via != caller.via.name() || record.subject != *caller.subject {
-            tracing::warn!(session = id, owner = %record.subject, caller = %caller.subject, "a shared session was named by another identity than its own; refused");
-            return Err(unknown_session(id));
-        }
-        if record.endpoint.as_deref() != endpoint.map(|e| &**e) {
-            return Err(unknown_session(id));
-        }
-        let client = Arc::new(
-            Client::for_caller(caller.clone(), "http")
-                .at(endpoint.cloned())
-                .adopted(Arc::from(id)),
-        );
-        let accepts = serde_json::from_str(&record.capabilities).unwrap_or_default();
-        client.negotiate(crate::gateway::Negotiated {
-            version: crate::protocol::negotiate(Some(&record.version)),
-            client_info: record
-                .client_info
-                .and_then(|c| serde_json::value::to_raw_value(&c).ok()),
-            capabilities: record.capabilities,
-            accepts,
-        });
-        client.mark_initialized();
-        self.insert(client.clone()).await?;
-        if let Some(mut s) = self.map.get_mut(id) {
-            s.shared = Some(parking_lot::Mutex::new(Instant::now()));
-        }
-        tracing::info!(session = id, opened_on = %record.node, "serving a session another replica opened");
-        Ok(client)
-    }
-
-    /// End a session everywhere (DELETE): here, then its record and every replica's copy.
-    pub async fn end_everywhere(&self, id: &str) {
-        let shared = self.map.get(id).is_some_and(|s| s.shared.is_some());
-        self.end(id).await;
-        if let (true, Some(store)) = (shared, crate::cluster::store()) {
-            store.end_session(id).await;
         }
     }
 
