@@ -236,3 +236,140 @@ async fn every_request_is_answered_once_through_a_store_outage() {
         "a request took {slowest:?}"
     );
 }
+
+/// Two replicas writing their own audit files: one sequence numbers the lines of both (taken
+/// from the store), so the merged trail counts 1, 2, 3 ... without a gap or a repeat, and each
+/// file's numbers rise; every line names its replica.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_trails_of_two_replicas_share_one_sequence() {
+    let port = free_port();
+    let Some(_redis) = redis(port) else { return };
+    let audited = |node: &str| {
+        let config = format!(
+            "[cluster]\nredis = \"redis://127.0.0.1:{port}/0\"\nnode_id = \"{node}\"\n\n[audit]\npath = \"audit.jsonl\"\n\n{}",
+            common::fixture("fx", "", "")
+        );
+        Gateway::start("switchboard.toml", &config)
+    };
+    let replicas = [audited("a1"), audited("a2")];
+    for gw in &replicas {
+        wait_until_shared(gw).await;
+    }
+    let clients: Vec<RawClient> = replicas.iter().map(|g| RawClient::new(&g.url)).collect();
+    for i in 0..40u64 {
+        let a = call(&clients[(i % 2) as usize], i + 1).await;
+        assert_eq!(a["result"]["content"][0]["text"], "hi", "{a}");
+    }
+    let lines = |gw: &Gateway| -> Vec<Value> {
+        std::fs::read_to_string(gw.dir().join("audit.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let until = Instant::now() + Duration::from_secs(10);
+    let count = |gw: &Gateway| {
+        lines(gw)
+            .iter()
+            .filter(|l| l["method"] == "tools/call")
+            .count()
+    };
+    while replicas.iter().map(count).sum::<usize>() < 40 {
+        assert!(Instant::now() < until, "the audit lines never came");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut all = Vec::new();
+    for (gw, node) in replicas.iter().zip(["a1", "a2"]) {
+        let mine: Vec<u64> = lines(gw)
+            .iter()
+            .map(|l| {
+                assert_eq!(l["node"], node, "{l}");
+                l["seq"]
+                    .as_u64()
+                    .unwrap_or_else(|| panic!("not numbered by the store: {l}"))
+            })
+            .collect();
+        assert!(mine.windows(2).all(|w| w[0] < w[1]), "{node}: {mine:?}");
+        all.extend(mine);
+    }
+    all.sort_unstable();
+    let expected: Vec<u64> = (1..=all.len() as u64).collect();
+    assert_eq!(all, expected, "one sequence over both trails");
+}
+
+/// Two replicas (each its own state directory) pin one upstream's definitions: a change held on
+/// both is held by a third started afterwards too (its first sight does not trust it over the
+/// cluster's pin), and one approval on any releases it on all, through the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_on_one_replica_releases_the_tool_on_every_replica() {
+    let port = free_port();
+    let Some(_redis) = redis(port) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let description = dir.path().join("description.txt");
+    std::fs::write(&description, "Return the message unchanged.").unwrap();
+    let pinned = |node: &str| {
+        let config = format!(
+            "[cluster]\nredis = \"redis://127.0.0.1:{port}/0\"\nnode_id = \"{node}\"\n\n{}",
+            common::fixture(
+                "fx",
+                &format!("--description-file {}", description.display()),
+                "on_tool_change = \"block\""
+            )
+        );
+        Gateway::start("switchboard.toml", &config)
+    };
+    let replicas = [pinned("p1"), pinned("p2")];
+    for gw in &replicas {
+        wait_until_shared(gw).await;
+    }
+    let mut clients = Vec::new();
+    for gw in &replicas {
+        let mut c = RawClient::new(&gw.url);
+        c.initialize().await;
+        clients.push(c);
+    }
+    // The upstream (one fixture process per replica) changes the description and says so.
+    std::fs::write(&description, "Echo, version two.").unwrap();
+    for c in &clients {
+        let echo = json!({"name": "fx__echo", "arguments": {"message": "list_changed"}});
+        let _ = c.request(90, "tools/call", echo).await;
+    }
+    for c in &clients {
+        listed_until(c, false).await;
+    }
+    let late = pinned("p3");
+    wait_until_shared(&late).await;
+    let mut c = RawClient::new(&late.url);
+    c.initialize().await;
+    listed_until(&c, false).await;
+    clients.push(c);
+    let r: Value = reqwest::Client::new()
+        .post(format!("{}/pins/approve", replicas[0].base))
+        .json(&json!({"server": "fx", "tool": "echo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["approved"], json!(["echo"]), "{r}");
+    for c in &clients {
+        listed_until(c, true).await;
+    }
+}
+
+/// Until `fx__echo` is listed (`shown`) or not, through `c`'s session.
+async fn listed_until(c: &RawClient, shown: bool) {
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let l = c.request(91, "tools/list", json!({})).await;
+        if common::tool_names(&l).contains(&"fx__echo") == shown {
+            return;
+        }
+        assert!(
+            Instant::now() < until,
+            "fx__echo never became listed = {shown}: {l}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -1,13 +1,16 @@
 //! Replicas sharing state through Redis (`[cluster]`): the one store handle shared decisions go
 //! through, whether it is reachable, the atomic rate-limit check (GCRA, in [`gcra`]) and the
 //! session records another replica serves a session from, and where a session or a parked call
-//! lives, for forwarding ([`sessions`]).
+//! lives, for forwarding ([`sessions`]); the pinned tool definitions every replica holds to
+//! ([`pins`]).
 //! Without `[cluster]` there is no store and every decision stays in the process.
 
 mod gcra;
+mod pins;
 mod sessions;
 
 pub use gcra::{Admission, Bucket};
+pub use pins::PinChange;
 pub use sessions::Record;
 
 use crate::config::ClusterSettings;
@@ -188,6 +191,49 @@ impl Store {
                 None
             }
         }
+    }
+
+    /// Add `n` to the shared counter `name` on `conn`, a connection of a thread of its own
+    /// ([`Store::blocking`]), and return the counter's new value (the last of the `n` numbers
+    /// just taken); `None` when the store did not answer within `cluster.timeout`.
+    pub fn count(&self, conn: &mut redis::Connection, name: &str, n: u64) -> Option<u64> {
+        let counted = redis::cmd("INCRBY")
+            .arg(self.key(name))
+            .arg(n)
+            .query::<u64>(conn);
+        self.mark(counted.is_ok());
+        counted.ok()
+    }
+
+    /// A connection for a thread outside the runtime (the audit writer): connecting, reading
+    /// and writing each bounded by `cluster.timeout`.
+    pub fn blocking(&self) -> Option<redis::Connection> {
+        let t = self.settings.timeout;
+        let conn = self.client.get_connection_with_timeout(t).ok()?;
+        conn.set_read_timeout(Some(t)).ok()?;
+        conn.set_write_timeout(Some(t)).ok()?;
+        Some(conn)
+    }
+
+    /// Call `heard` with every message on `channel`, for as long as the process runs
+    /// (subscribing again a second after the store went away).
+    fn subscribe(&'static self, channel: String, heard: impl Fn(String) + Send + Sync + 'static) {
+        tokio::spawn(async move {
+            use futures::StreamExt;
+            loop {
+                if let Ok(mut sub) = self.client.get_async_pubsub().await {
+                    if sub.subscribe(&channel).await.is_ok() {
+                        let mut messages = sub.on_message();
+                        while let Some(m) = messages.next().await {
+                            if let Ok(text) = m.get_payload::<String>() {
+                                heard(text);
+                            }
+                        }
+                    }
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
     }
 
     /// The full key of `name`.

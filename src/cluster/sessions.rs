@@ -140,23 +140,8 @@ impl Store {
     }
 
     /// Call `ended` with the id of every session another replica ends, for as long as the
-    /// process runs (resubscribing after the store comes back).
+    /// process runs.
     pub fn on_session_end(&'static self, ended: impl Fn(String) + Send + Sync + 'static) {
-        tokio::spawn(async move {
-            use futures::StreamExt;
-            loop {
-                if let Ok(mut sub) = self.client.get_async_pubsub().await {
-                    if sub.subscribe(ended_channel(self)).await.is_ok() {
-                        let mut messages = sub.on_message();
-                        while let Some(m) = messages.next().await {
-                            if let Ok(id) = m.get_payload::<String>() {
-                                ended(id);
-                            }
-                        }
-                    }
-                }
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        });
+        self.subscribe(ended_channel(self), ended);
     }
 }

@@ -110,6 +110,9 @@ pub struct Gateway {
     pub audit: Arc<Audit>,
     /// The pinned tool definitions.
     pub pins: crate::pins::Pins,
+    /// In a cluster, wakes the task that gives the pins' changes to the store and reads the
+    /// store's back.
+    pins_sync: Arc<tokio::sync::Notify>,
     /// Screening findings already logged (each is logged once).
     flagged: parking_lot::Mutex<std::collections::HashSet<String>>,
     /// The configuration's load status (`/servers`' `config`).
@@ -141,6 +144,9 @@ impl Gateway {
         })?;
         let policy = Policy::new(config.policy.clone());
         let pins = crate::pins::Pins::in_dir(&config.state_dir()).map_err(StartError::Pins)?;
+        if crate::cluster::store().is_some() {
+            pins.record_changes(); // the first sight of each server too
+        }
         let (pool, events) = Pool::new(&config);
         {
             let started = pool.start_all();
@@ -162,6 +168,7 @@ impl Gateway {
             notices: broadcast::channel(NOTICES).0,
             audit: Arc::new(audit),
             pins,
+            pins_sync: Default::default(),
             flagged: Default::default(),
             loaded: reload::Status::new(),
             recent: Default::default(),
@@ -176,6 +183,7 @@ impl Gateway {
         }
         tokio::spawn(events::watch(Arc::downgrade(&gw), events));
         pinning::watch(&gw);
+        pinning::share(&gw);
         Ok(gw)
     }
 

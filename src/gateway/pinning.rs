@@ -1,7 +1,11 @@
 //! Pinned tool definitions in the core: every catalog rebuild checks each server's tools
 //! against the pins ([`crate::pins`]), held tools stay out of the catalog (so out of every list,
 //! search and route), and a call to one says why. The state file is watched, so an approval
-//! made with `switchboard pins approve` takes effect at once, without a restart.
+//! made with `switchboard pins approve` takes effect at once, without a restart. In a cluster,
+//! the pins are the store's: each change made here goes to it as a compare-and-set on the one
+//! pin (so the first replica to pin a tool wins, and a fresh replica never trusts a definition
+//! the others hold), and every replica takes the store's pins whenever any changes them; an
+//! approval on one releases the tool on every replica.
 
 use super::{Gateway, Notice, Pool};
 use crate::catalog::naming;
@@ -46,6 +50,7 @@ impl Gateway {
                     })
                     .collect();
                 let mut out = self.pins.check(&u.spec.name, &defs, u.spec.on_tool_change);
+                self.share_pins();
                 for (name, definition) in &defs {
                     if let Some(why) = self.screened(&u.spec, name, definition) {
                         out.entry(name.to_string()).or_insert(why);
@@ -123,6 +128,7 @@ impl Gateway {
     /// clients. The tools approved.
     pub fn approve(&self, server: &str, tool: Option<&str>) -> Result<Vec<String>, String> {
         let done = self.pins.approve(server, tool)?;
+        self.share_pins();
         self.apply_pins();
         Ok(done)
     }
@@ -136,6 +142,37 @@ impl Gateway {
         }
     }
 
+    /// In a cluster, have the pins' changes made here given to the store (by [`share`]'s task,
+    /// off the caller's path).
+    fn share_pins(&self) {
+        if crate::cluster::store().is_some() {
+            self.pins_sync.notify_one();
+        }
+    }
+
+    /// Give the store the changes made here (each applied only where its base still holds),
+    /// then take the store's pins as these: `false` when the store did not answer (the changes
+    /// wait for the next try).
+    async fn sync_pins(&self, store: &crate::cluster::Store) -> bool {
+        let changes = self.pins.changes();
+        if !changes.is_empty() && store.change_pins(&changes).await.is_none() {
+            self.pins.requeue(changes);
+            return false;
+        }
+        let Some(text) = store.pins().await else {
+            return false;
+        };
+        match self.pins.replace(&text) {
+            Ok(None) => {}
+            Ok(Some(_)) => {
+                tracing::info!("took the cluster's pinned tool definitions");
+                self.apply_pins();
+            }
+            Err(e) => tracing::error!(error = %e, "keeping this replica's pinned tool definitions"),
+        }
+        true
+    }
+
     fn held_set(&self) -> Vec<(Arc<str>, Arc<str>)> {
         let mut v: Vec<_> = self
             .views
@@ -147,6 +184,35 @@ impl Gateway {
         v.sort();
         v
     }
+}
+
+/// In a cluster, keep the pins in step with the store's, for as long as the gateway runs: at
+/// start (trying every 100 ms until the store, which connects in the background, answers),
+/// whenever a change is made here, and whenever any replica announces one; a store that does not
+/// answer is tried again a second later.
+pub fn share(gw: &Arc<Gateway>) {
+    let Some(store) = crate::cluster::store() else {
+        return;
+    };
+    let store: &'static crate::cluster::Store = store;
+    let wake = gw.pins_sync.clone();
+    let told = wake.clone();
+    store.on_pins_changed(move || told.notify_one());
+    let weak = Arc::downgrade(gw);
+    tokio::spawn(async move {
+        let mut pause = std::time::Duration::from_millis(100);
+        loop {
+            let Some(gw) = weak.upgrade() else { return };
+            let synced = gw.sync_pins(store).await;
+            drop(gw);
+            if synced {
+                pause = std::time::Duration::from_secs(1);
+                wake.notified().await;
+            } else {
+                tokio::time::sleep(pause).await;
+            }
+        }
+    });
 }
 
 /// Watch the state file; when someone else changes it (an approval), read it again and apply it.
@@ -186,6 +252,7 @@ pub fn watch(gw: &Arc<Gateway>) {
             match gw.pins.reload() {
                 Ok(true) => {
                     tracing::info!(file = %gw.pins.path().display(), "pinned tool definitions changed on disk; applied");
+                    gw.share_pins();
                     gw.apply_pins();
                 }
                 Ok(false) => {}

@@ -4,7 +4,8 @@
 //! logs the diff and counts it, `block` holds the tool out of every list and call until someone
 //! approves it (`switchboard pins approve`, or `POST /pins/approve`). The file is written
 //! atomically (a temporary file renamed over it); a corrupt one is an error, never a silent
-//! re-trust.
+//! re-trust. In a cluster the pins are every replica's (shared through the store by the gateway:
+//! [`Pins::snapshot`] out, [`Pins::replace`] in); the file is then this replica's copy.
 
 mod digest;
 mod screen;
@@ -12,11 +13,13 @@ mod screen;
 pub use digest::{diff, digest};
 pub use screen::screen;
 
+use crate::cluster::PinChange as Change;
 use crate::config::OnToolChange;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Tool definitions found changed or new, by server and action (`warn`, `block`).
 pub const CHANGES: &str = "switchboard_tool_definition_changes_total";
@@ -68,7 +71,16 @@ pub struct Row {
 pub struct Pins {
     path: PathBuf,
     state: parking_lot::Mutex<State>,
+    /// Bumped whenever the pins change here (a check that recorded something, an approval, a
+    /// reload, a replacement): in a cluster, what was last shared is compared with it.
+    revision: AtomicU64,
+    /// In a cluster, the changes made here not yet given to the store (`None`: not recorded).
+    journal: parking_lot::Mutex<Option<Vec<Change>>>,
 }
+
+/// Changes kept for the store at most (the oldest are dropped beyond; the next full read of
+/// the store's pins sets this replica right).
+const JOURNAL: usize = 10_000;
 
 impl Pins {
     /// The pins in `path` (none yet when it does not exist); a file that cannot be read or
@@ -78,6 +90,8 @@ impl Pins {
         Ok(Pins {
             path,
             state: parking_lot::Mutex::new(state),
+            revision: AtomicU64::new(0),
+            journal: parking_lot::Mutex::new(None),
         })
     }
 
@@ -93,11 +107,84 @@ impl Pins {
 
     /// Read the file again (someone approved a tool); `false` when it did not change.
     pub fn reload(&self) -> Result<bool, String> {
-        let fresh = read(&self.path)?;
+        // Read under the lock: a write of ours (a check, an approval) between reading and
+        // comparing would otherwise be undone by the older file.
         let mut s = self.state.lock();
+        let fresh = read(&self.path)?;
         let changed = serde_json::to_string(&fresh).ok() != serde_json::to_string(&*s).ok();
         *s = fresh;
+        if changed {
+            self.revision.fetch_add(1, Ordering::Relaxed);
+        }
         Ok(changed)
+    }
+
+    /// Record changes for a cluster's store from now on ([`Pins::changes`] takes them).
+    pub fn record_changes(&self) {
+        self.journal.lock().get_or_insert_with(Vec::new);
+    }
+
+    /// The changes made here since last taken.
+    pub fn changes(&self) -> Vec<Change> {
+        self.journal
+            .lock()
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Put back `changes` the store did not take, before any made since.
+    pub fn requeue(&self, mut changes: Vec<Change>) {
+        if let Some(j) = self.journal.lock().as_mut() {
+            changes.append(j);
+            changes.truncate(JOURNAL);
+            *j = changes;
+        }
+    }
+
+    fn note(&self, server: &str, tool: &str, base: String, pin: &Pin) {
+        let mut journal = self.journal.lock();
+        let Some(j) = journal.as_mut() else {
+            return;
+        };
+        if j.len() >= JOURNAL {
+            j.remove(0);
+        }
+        j.push(Change {
+            server: server.to_string(),
+            tool: tool.to_string(),
+            base,
+            pin: serde_json::to_string(pin).expect("a pin serializes"),
+        });
+    }
+
+    /// How many times the pins changed in this process.
+    pub fn revision(&self) -> u64 {
+        self.revision.load(Ordering::Relaxed)
+    }
+
+    /// The pins as the state file holds them, and their revision (what a cluster shares).
+    pub fn snapshot(&self) -> (u64, String) {
+        let s = self.state.lock();
+        let text = serde_json::to_string(&*s).expect("pins serialize");
+        (self.revision(), text)
+    }
+
+    /// Take `text`, pins another replica shared, as these (written to the state file too):
+    /// their revision here, or `None` when they are these already; an error names what is
+    /// wrong with them (the pins stay as they were).
+    pub fn replace(&self, text: &str) -> Result<Option<u64>, String> {
+        let fresh: State = serde_json::from_str(text)
+            .map_err(|e| format!("the shared pinned tool definitions are not valid: {e}"))?;
+        let mut s = self.state.lock();
+        if serde_json::to_string(&*s).ok() == serde_json::to_string(&fresh).ok() {
+            return Ok(None);
+        }
+        *s = fresh;
+        if let Err(e) = write(&self.path, &s) {
+            tracing::error!(file = %self.path.display(), error = %e, "cannot save the pinned tool definitions");
+        }
+        Ok(Some(self.revision.fetch_add(1, Ordering::Relaxed) + 1))
     }
 
     /// Check the tools `server` presents now (name, definition). First sight of a server pins
@@ -121,7 +208,9 @@ impl Pins {
             let d = digest(definition);
             let Some(pin) = pins.get_mut(*name) else {
                 if first_sight {
-                    pins.insert(name.to_string(), approved(d, definition.clone()));
+                    let pin = approved(d, definition.clone());
+                    self.note(server, name, "absent".into(), &pin);
+                    pins.insert(name.to_string(), pin);
                     continue;
                 }
                 let pin = Pin {
@@ -135,6 +224,7 @@ impl Pins {
                     mode,
                     &["a new tool of a pinned server".into()],
                 );
+                self.note(server, name, "absent".into(), &pin);
                 pins.insert(name.to_string(), pin);
                 dirty = true;
                 if mode == OnToolChange::Block {
@@ -154,6 +244,7 @@ impl Pins {
                 };
                 announce(server, name, mode, &lines);
                 pin.pending = Some(pending(d, definition.clone()));
+                self.note(server, name, base_of(pin), pin);
                 dirty = true;
             }
             if mode == OnToolChange::Block {
@@ -166,6 +257,7 @@ impl Pins {
             }
         }
         if dirty {
+            self.revision.fetch_add(1, Ordering::Relaxed);
             if let Err(e) = write(&self.path, &s) {
                 tracing::error!(file = %self.path.display(), error = %e, "cannot save the pinned tool definitions");
             }
@@ -187,8 +279,10 @@ impl Pins {
                 continue;
             }
             if let Some(p) = pin.pending.take() {
+                let base = base_of(pin);
                 pin.digest = Some(p.digest);
                 pin.definition = p.definition;
+                self.note(server, name, base, pin);
                 done.push(name.clone());
             }
         }
@@ -198,6 +292,7 @@ impl Pins {
                 self.path.display()
             ));
         }
+        self.revision.fetch_add(1, Ordering::Relaxed);
         write(&self.path, &s).map_err(|e| format!("cannot write {}: {e}", self.path.display()))?;
         Ok(done)
     }
@@ -222,6 +317,14 @@ impl Pins {
             }
         }
         out
+    }
+}
+
+/// A pin's [`Change::base`].
+fn base_of(pin: &Pin) -> String {
+    match &pin.digest {
+        Some(d) => format!("d:{d}"),
+        None => "none".into(),
     }
 }
 

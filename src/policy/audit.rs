@@ -5,7 +5,11 @@
 //!
 //! Lines are written by one thread behind a bounded queue (`audit.queue`), so a slow disk never
 //! stalls a call; lines beyond the queue are dropped and counted
-//! (`switchboard_audit_dropped_total`).
+//! (`switchboard_audit_dropped_total`). Each line written to a file carries `seq`: this process's
+//! count, or in a cluster one count shared by every replica (taken from the store a block per
+//! batch of lines, by the writer thread), so that the replicas' trails merge into one order in
+//! which a missing line shows; `node` names the replica. A line the store could not number carries
+//! `local_seq` (this process's count) instead.
 
 use crate::call::Identity;
 use crate::config::AuditSettings;
@@ -87,6 +91,8 @@ impl<'a> Record<'a> {
 #[derive(Serialize)]
 struct Line<'a> {
     time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node: Option<&'a str>,
     subject: &'a str,
     roles: &'a [String],
     via: &'a str,
@@ -126,13 +132,19 @@ impl Audit {
         }
         let file = Rotating::open(path.clone(), s.max_bytes, s.keep)?;
         let (tx, rx) = sync_channel::<String>(s.queue);
+        let mut numbers = Sequence::new();
         let writer = std::thread::Builder::new()
             .name("audit".into())
             .spawn(move || {
                 let mut file = file;
-                for line in rx {
-                    if let Err(e) = file.write_line(&line) {
-                        tracing::error!(error = %e, "cannot write the audit log");
+                while let Ok(first) = rx.recv() {
+                    let mut batch = vec![first];
+                    batch.extend(rx.try_iter().take(BATCH - 1));
+                    let (start, key) = numbers.take(batch.len() as u64);
+                    for (n, line) in (start..).zip(&batch) {
+                        if let Err(e) = file.write_line(&numbered(line, key, n)) {
+                            tracing::error!(error = %e, "cannot write the audit log");
+                        }
                     }
                 }
             })?;
@@ -155,6 +167,7 @@ impl Audit {
         }
         let line = Line {
             time: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
+            node: crate::cluster::store().map(|s| s.settings().node_id.as_str()),
             subject: &who.subject,
             roles: &who.roles,
             via: who.via.name(),
@@ -171,6 +184,73 @@ impl Audit {
             },
         }
     }
+}
+
+/// Lines numbered with one trip to the store, at most.
+const BATCH: usize = 256;
+
+/// Where the writer's numbers come from: this process's count, or in a cluster the store's.
+struct Sequence {
+    local: u64,
+    store: Option<&'static std::sync::Arc<crate::cluster::Store>>,
+    conn: Option<redis::Connection>,
+    /// After the store failed to answer, when to try it again (lines meanwhile count locally).
+    retry_at: Option<tokio::time::Instant>,
+}
+
+/// How long the writer numbers lines locally after the store failed to answer.
+const RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl Sequence {
+    fn new() -> Sequence {
+        Sequence {
+            local: 0,
+            store: crate::cluster::store(),
+            conn: None,
+            retry_at: None,
+        }
+    }
+
+    /// `n` consecutive numbers: the first, and the member they go in (`seq`, or `local_seq`
+    /// when the cluster's store did not answer).
+    fn take(&mut self, n: u64) -> (u64, &'static str) {
+        let local = self.local + 1;
+        self.local += n;
+        let Some(store) = self.store else {
+            return (local, "seq");
+        };
+        if self
+            .retry_at
+            .is_some_and(|at| tokio::time::Instant::now() < at)
+        {
+            return (local, "local_seq");
+        }
+        let counted = match self.conn.take().or_else(|| store.blocking()) {
+            Some(mut conn) => {
+                let last = store.count(&mut conn, "audit:seq", n);
+                if last.is_some() {
+                    self.conn = Some(conn);
+                }
+                last
+            }
+            None => None,
+        };
+        match counted {
+            Some(last) => {
+                self.retry_at = None;
+                (last + 1 - n, "seq")
+            }
+            None => {
+                self.retry_at = Some(tokio::time::Instant::now() + RETRY);
+                (local, "local_seq")
+            }
+        }
+    }
+}
+
+/// `line` (a JSON object) with `"key": n` as its first member.
+fn numbered(line: &str, key: &str, n: u64) -> String {
+    format!("{{\"{key}\":{n},{}", &line[1..])
 }
 
 /// A file rotated by size: `path` is renamed `path.1` (and `.1` to `.2` ...) when it would grow
@@ -239,6 +319,19 @@ mod tests {
     use crate::call::Via;
 
     #[test]
+    fn outside_a_cluster_lines_count_from_one_in_this_process() {
+        let mut numbers = Sequence::new();
+        assert_eq!(numbers.take(3), (1, "seq"));
+        assert_eq!(numbers.take(2), (4, "seq"));
+        let line = numbered(r#"{"time":"t","subject":"s"}"#, "seq", 4);
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(
+            (v["seq"].as_u64(), v["subject"].as_str()),
+            (Some(4), Some("s"))
+        );
+    }
+
+    #[test]
     fn rotates_by_size_and_keeps_what_it_should() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");
@@ -281,6 +374,8 @@ mod tests {
         assert_eq!(v["via"], "api_key");
         assert_eq!(v["decision"], "allow");
         assert_eq!(v["rule"], "policy[0]");
+        assert_eq!(v["seq"], 1);
+        assert!(v.get("node").is_none(), "no cluster, no node");
         assert!(v.get("arguments").is_none());
     }
 }
