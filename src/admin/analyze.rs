@@ -101,7 +101,8 @@ async fn analyze(
         Ok((_, v)) => v,
         Err(f) => return problem(f),
     };
-    let mut analysis = match score(gw, &view, prompt, q.top.unwrap_or(5)).await {
+    let top = q.top.unwrap_or(5);
+    let mut analysis = match score(gw, &view, prompt.clone(), top).await {
         Ok(a) => a,
         Err(f) => return problem(f),
     };
@@ -109,7 +110,72 @@ async fn analyze(
     if q.start {
         wake_selected(gw, &analysis);
     }
-    Json(analysis).into_response()
+    let mut body = serde_json::to_value(&analysis).unwrap_or(Value::Null);
+    if let Some(meant) = gw.meaning_for(&prompt).await {
+        body["semantic"] = meaning(gw, &view, caller, &prompt, &meant, top);
+    }
+    Json(body).into_response()
+}
+
+/// The semantic evidence of `prompt` with `[router.semantic]`: the nearest tools the caller may
+/// see (`kind: semantic`, the similarity, the text it matched), and the servers in the fused
+/// order (the router's score and each server's nearest tool), `top` of each.
+fn meaning(
+    gw: &Gateway,
+    view: &View,
+    caller: &Arc<Identity>,
+    prompt: &str,
+    meant: &crate::gateway::Meant,
+    top: usize,
+) -> Value {
+    use crate::router::search::{servers, Fusion, Meaning};
+    let (index, query, weight) = meant;
+    let named = |e: &crate::router::semantic::Embedded| {
+        view.catalog
+            .tool_by_original(e.server, &e.original)
+            .filter(|t| gw.may_see(view, caller, &t.exposed))
+    };
+    let mut nearest: Vec<(f32, &Named, &str)> = index
+        .tools
+        .iter()
+        .filter_map(|e| {
+            Some((
+                crate::router::semantic::cosine(&e.vector, query),
+                named(e)?,
+                e.text.as_str(),
+            ))
+        })
+        .collect();
+    nearest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let evidence: Vec<Value> = nearest
+        .iter()
+        .take(top.max(1))
+        .map(|(similarity, t, text)| {
+            json!({
+                "kind": "semantic",
+                "server": &*t.server_name,
+                "tool": &*t.exposed,
+                "similarity": (*similarity as f64 * 1000.0).round() / 1000.0,
+                "matched": text,
+            })
+        })
+        .collect();
+    let meaning = Meaning {
+        index,
+        query,
+        weight: *weight,
+        fusion: Fusion::Weighted,
+    };
+    let admit = |e: &crate::router::semantic::Embedded| named(e).is_some();
+    let fused: Vec<Value> = servers(&view.router, prompt, Some(&meaning), &admit)
+        .into_iter()
+        .take(top.max(1))
+        .map(|(server, score, similarity)| {
+            let similarity = similarity.map(|s| (s as f64 * 1000.0).round() / 1000.0);
+            json!({ "server": &*server, "score": score, "similarity": similarity })
+        })
+        .collect();
+    json!({ "weight": weight, "evidence": evidence, "fused": fused })
 }
 
 /// Score `prompt` off the async workers (a long prompt costs milliseconds), refusing one over

@@ -373,6 +373,46 @@ pub async fn eval(
     Ok(())
 }
 
+/// `eval --model`: tool search (a tool-selection set) or routing (labelled prompts, over the
+/// offline fleet) by words, by meaning, and both fused.
+pub async fn eval_meaning(
+    rules: &[PathBuf],
+    json: bool,
+    model: &Path,
+    weight: f64,
+    file: &Path,
+) -> Result<(), String> {
+    use crate::router::tool_eval;
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let settings = crate::config::SemanticSettings {
+        model: model.to_path_buf(),
+        weight,
+        threads: 1,
+    };
+    let state = evaluation::offline_fleet().0.state_dir();
+    let semantic = crate::router::semantic::Semantic::load(&settings, &state)?;
+    let tool_set = text.lines().next().is_some_and(|l| l.contains("\"tools\""));
+    let (title, n, rows) = if tool_set {
+        let (config, catalog, cases) = tool_eval::load_tools(&text)?;
+        let router = Router::build(&config, Some(&catalog));
+        let index = tool_eval::index_of(&semantic, &catalog)?;
+        let rows = tool_eval::tools(&router, &catalog, Some((&semantic, &index)), &cases)?;
+        ("tool search", cases.len(), rows)
+    } else {
+        let cases = evaluation::load(file)?;
+        let (mut config, catalog) = evaluation::offline_fleet();
+        for r in rules {
+            config.load_rules(r).map_err(|e| e.to_string())?;
+        }
+        let router = Router::build(&config, Some(&catalog));
+        let index = tool_eval::index_of(&semantic, &catalog)?;
+        let rows = tool_eval::servers(&router, Some((&semantic, &index)), &cases)?;
+        ("routing", cases.len(), rows)
+    };
+    emit(json, &rows, tool_eval::table(title, n, &rows));
+    Ok(())
+}
+
 /// `fixture`: the minimal server, on stdio or HTTP.
 pub async fn fixture(
     http: Option<SocketAddr>,

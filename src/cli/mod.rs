@@ -178,7 +178,14 @@ pub enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
-        /// The labelled prompts.
+        /// A sentence-transformers model directory: also score with meaning (semantic alone,
+        /// and fused with the words), as `[router.semantic]` would.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// The semantic weight (`[router.semantic] weight`) with --model.
+        #[arg(long, default_value_t = 1.0)]
+        weight: f64,
+        /// The labelled prompts (a tool-selection set when its first line carries `tools`).
         file: PathBuf,
     },
     /// Run the minimal benchmark/test MCP server (an `echo` tool) on stdio, or on HTTP with --http.
@@ -352,8 +359,13 @@ pub async fn run(cli: Cli) -> ExitCode {
             config,
             rules,
             json,
+            model,
+            weight,
             file,
-        } => commands::eval(config.as_deref(), &rules, json, &file).await,
+        } => match model {
+            Some(m) => commands::eval_meaning(&rules, json, &m, weight, &file).await,
+            None => commands::eval(config.as_deref(), &rules, json, &file).await,
+        },
         Command::Check { config, json } => check::check(config.as_deref(), json).await,
         Command::Pins {
             action,

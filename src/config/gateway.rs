@@ -112,6 +112,8 @@ pub struct RouterSettings {
     /// Longest prompt scored (`/analyze`, `/route`, `switchboard__find_tools`; the arguments of
     /// an un-prefixed call are scored up to this length).
     pub max_prompt_bytes: usize,
+    /// The sentence-embedding model beside the lexical scorer (`[router.semantic]`).
+    pub semantic: Option<super::SemanticSettings>,
 }
 
 impl Default for RouterSettings {
@@ -122,6 +124,7 @@ impl Default for RouterSettings {
             default_rules: true,
             expose: Expose::All,
             max_prompt_bytes: 64 * 1024,
+            semantic: None,
         }
     }
 }
@@ -301,6 +304,8 @@ pub struct RouterSpec {
     default_rules: Option<bool>,
     expose: Option<Expose>,
     max_prompt_bytes: Option<usize>,
+    /// `[router.semantic]` (built by the caller, which knows the file's folder).
+    pub semantic: Option<super::semantic::SemanticSpec>,
 }
 
 impl RouterSpec {
@@ -322,6 +327,7 @@ impl RouterSpec {
             expose: self.expose.unwrap_or_default(),
             max_prompt_bytes: at_least(self.max_prompt_bytes, 64, file, "router.max_prompt_bytes")?
                 .unwrap_or(d.max_prompt_bytes),
+            semantic: None,
         })
     }
 }

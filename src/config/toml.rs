@@ -48,7 +48,10 @@ pub fn parse(text: &str, file: &str, ctx: &Context) -> Result<Config, ConfigErro
         }
     }
     let r = parsed.router;
-    let router = r.build(file)?;
+    let mut router = r.build(file)?;
+    if let Some(s) = &r.semantic {
+        router.semantic = Some(s.build(file, ctx)?);
+    }
     let mut config = Config {
         source: file.to_string(),
         gateway,

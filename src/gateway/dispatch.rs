@@ -6,6 +6,7 @@ use super::{resolve, subscriptions, tools, Client, Gateway, Related, View};
 use crate::call::{Failure, Kind, Reply};
 use crate::catalog::{naming, Named};
 use crate::jsonrpc;
+use crate::router::search::{Fusion, Meaning};
 use crate::upstream::ListKind;
 use bytes::Bytes;
 use serde_json::value::RawValue;
@@ -161,7 +162,22 @@ impl Gateway {
                 let max = self.config().router.max_prompt_bytes;
                 let visible = |t: &Named| self.may_see(view, &client.identity, &t.exposed);
                 let (catalog, router) = (&view.catalog, &view.router);
-                let result = tools::find(catalog, router, view.lean, max, params, &visible);
+                let meant = self.meaning_of(params, max).await;
+                let meaning = meant.as_ref().map(|(index, query, weight)| Meaning {
+                    index,
+                    query,
+                    weight: *weight,
+                    fusion: Fusion::Saturating,
+                });
+                let result = tools::find(
+                    catalog,
+                    router,
+                    view.lean,
+                    max,
+                    params,
+                    meaning.as_ref(),
+                    &visible,
+                );
                 return Ok(jsonrpc::response_result(id, &result));
             }
             tools::CALL_TOOL if view.lean => {

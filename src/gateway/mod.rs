@@ -32,6 +32,7 @@ mod views;
 pub use client::{random_token, Accepts, Client, Negotiated};
 pub use events::Notice;
 pub use pool::{Handle, Pool};
+pub use tools::Meant;
 pub use views::{View, Views};
 
 use crate::catalog::{self, Catalog, Collision};
@@ -72,6 +73,9 @@ pub enum StartError {
     /// The pinned tool definitions cannot be read.
     #[error("{0}")]
     Pins(String),
+    /// The `[router.semantic]` model cannot be loaded.
+    #[error("{0}")]
+    Semantic(String),
     /// The audit log cannot be opened.
     #[error("audit.path: cannot open {path}: {error}")]
     Audit {
@@ -110,6 +114,9 @@ pub struct Gateway {
     pub audit: Arc<Audit>,
     /// The pinned tool definitions.
     pub pins: crate::pins::Pins,
+    /// The sentence-embedding model beside the lexical scorer (`[router.semantic]`; read at
+    /// start).
+    pub semantic: Option<Arc<crate::router::semantic::Semantic>>,
     /// In a cluster, wakes the task that gives the pins' changes to the store and reads the
     /// store's back.
     pins_sync: Arc<tokio::sync::Notify>,
@@ -147,6 +154,21 @@ impl Gateway {
         if crate::cluster::store().is_some() {
             pins.record_changes(); // the first sight of each server too
         }
+        let semantic = match config.router.semantic.clone() {
+            Some(s) => {
+                let state = config.state_dir();
+                let loaded = tokio::task::spawn_blocking(move || {
+                    crate::router::semantic::Semantic::load(&s, &state)
+                })
+                .await
+                .map_err(|e| StartError::Semantic(e.to_string()))?;
+                Some(
+                    loaded
+                        .map_err(|e| StartError::Semantic(format!("router.semantic.model: {e}")))?,
+                )
+            }
+            None => None,
+        };
         let (pool, events) = Pool::new(&config);
         {
             let started = pool.start_all();
@@ -168,6 +190,7 @@ impl Gateway {
             notices: broadcast::channel(NOTICES).0,
             audit: Arc::new(audit),
             pins,
+            semantic,
             pins_sync: Default::default(),
             flagged: Default::default(),
             loaded: reload::Status::new(),
@@ -281,6 +304,9 @@ impl Gateway {
         let _one_at_a_time = self.rebuilding.lock();
         let now = self.views.load_full();
         let (views, collisions) = self.build(&now.config, &now.pool, &now.policy);
+        if let Some(s) = &self.semantic {
+            s.refresh(crate::router::semantic::catalog_texts(&views.whole.catalog));
+        }
         self.views.store(Arc::new(views));
         collisions
     }

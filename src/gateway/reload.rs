@@ -201,6 +201,11 @@ fn describe(
             "audit",
         ),
         (old.telemetry != new.telemetry, "telemetry"),
+        (old.cluster != new.cluster, "cluster"),
+        (
+            old.router.semantic != new.router.semantic,
+            "router.semantic",
+        ),
     ];
     a.need_restart = restart
         .into_iter()

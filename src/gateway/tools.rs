@@ -4,6 +4,7 @@
 use crate::call::Failure;
 use crate::catalog::{Catalog, Named};
 use crate::jsonrpc;
+use crate::router::search::Meaning;
 use crate::router::Router;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -55,6 +56,14 @@ pub fn definitions(lean: bool) -> Vec<Box<RawValue>> {
     out
 }
 
+/// The query of a `switchboard__find_tools` call, if it has one (for its embedding).
+pub fn query_of(params: Option<&str>) -> Option<String> {
+    let args = jsonrpc::member(params, "arguments")?;
+    serde_json::from_str::<FindArgs>(args.get())
+        .ok()
+        .map(|a| a.query)
+}
+
 #[derive(Deserialize)]
 struct FindArgs {
     query: String,
@@ -70,9 +79,10 @@ pub fn find(
     lean: bool,
     max_query: usize,
     params: Option<&str>,
+    meaning: Option<&Meaning<'_>>,
     visible: &dyn Fn(&Named) -> bool,
 ) -> String {
-    search(catalog, router, lean, max_query, params, visible).unwrap_or_else(|e| {
+    search(catalog, router, lean, max_query, params, meaning, visible).unwrap_or_else(|e| {
         json!({ "content": [{ "type": "text", "text": e.message() }], "isError": true }).to_string()
     })
 }
@@ -101,6 +111,7 @@ fn search(
     lean: bool,
     max_query: usize,
     params: Option<&str>,
+    meaning: Option<&Meaning<'_>>,
     visible: &dyn Fn(&Named) -> bool,
 ) -> Result<String, Failure> {
     let args = jsonrpc::member(params, "arguments").ok_or_else(|| {
@@ -118,43 +129,34 @@ fn search(
         ));
     }
     let limit = args.limit.unwrap_or(10).clamp(1, 50);
-    let analysis = router.analyze(&args.query, 0);
-    let mut found: Vec<(f64, usize, Value)> = Vec::new();
-    for s in &analysis.ranking {
-        let why: Vec<String> = s
-            .matches
-            .iter()
-            .map(|m| args.query.get(m.start..m.end).unwrap_or("").to_lowercase())
-            .collect();
-        for (pos, t) in catalog
-            .tools
-            .items()
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| t.server == s.index && visible(t))
-        {
-            let tool_points = s
-                .tool_scores
-                .iter()
-                .find(|(n, _)| *n == t.exposed)
-                .map_or(0.0, |(_, p)| *p);
-            let score = ((s.score + tool_points) * 1000.0).round() / 1000.0;
+    let found = crate::router::search::rank(catalog, router, &args.query, meaning, visible);
+    let tools: Vec<Value> = found
+        .into_iter()
+        .take(limit)
+        .map(|f| {
+            let t = f.tool;
             let mut entry = json!({
                 "name": &*t.exposed,
-                "server": &*s.server,
-                "score": score,
+                "server": &*t.server_name,
+                "score": f.score,
                 "description": t.description,
-                "why": why,
+                "why": f.words,
             });
+            if let Some((similarity, text)) = f.semantic {
+                entry["lexical"] = json!((f.lexical * 1000.0).round() / 1000.0);
+                entry["semantic"] = json!({
+                    "kind": "semantic",
+                    "similarity": (similarity as f64 * 1000.0).round() / 1000.0,
+                    "matched": text,
+                });
+            }
             if lean {
                 let full: Value = serde_json::from_str(t.json.get()).unwrap_or(Value::Null);
                 entry["inputSchema"] = full.get("inputSchema").cloned().unwrap_or(Value::Null);
             }
-            found.push((score, pos, entry));
-        }
-    }
-    found.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let tools: Vec<Value> = found.into_iter().take(limit).map(|(_, _, v)| v).collect();
+            entry
+        })
+        .collect();
     let text = if tools.is_empty() {
         format!("No tool matched {:?}. Try other words.", args.query)
     } else {
@@ -166,3 +168,36 @@ fn search(
     })
     .to_string())
 }
+
+impl super::Gateway {
+    /// The semantic evidence of a `switchboard__find_tools` call's query (see
+    /// [`super::Gateway::meaning_for`]); a query over `max` bytes has none.
+    pub(super) async fn meaning_of(&self, params: Option<&str>, max: usize) -> Option<Meant> {
+        let query = query_of(params).filter(|q| q.len() <= max)?;
+        self.meaning_for(&query).await
+    }
+
+    /// With `[router.semantic]` and the catalog's vectors ready: the vectors, the query's, and
+    /// the semantic weight (a query the model fails on has none: search is then lexical).
+    pub async fn meaning_for(&self, query: &str) -> Option<Meant> {
+        let semantic = self.semantic.as_ref()?;
+        let index = semantic.index();
+        if index.tools.is_empty() {
+            return None;
+        }
+        match semantic.embed_query(query).await {
+            Ok(v) => Some((index, v, semantic.weight)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot embed a query; searching by words only");
+                None
+            }
+        }
+    }
+}
+
+/// A catalog's vectors, a query's, and the semantic weight.
+pub type Meant = (
+    std::sync::Arc<crate::router::semantic::ToolIndex>,
+    Vec<f32>,
+    f64,
+);

@@ -160,9 +160,27 @@ pub fn offline_fleet() -> (Config, Catalog) {
     }
     let snapshot: HashMap<String, Vec<Tool>> =
         serde_json::from_str(CATALOGS).expect("the shipped catalogs parse (a test checks)");
-    let servers: Vec<ServerSpec> = super::defaults::all()
+    let servers: Vec<(String, Vec<(String, String)>)> = super::defaults::all()
         .iter()
         .map(|d| {
+            let tools = snapshot.get(&*d.name).map_or_else(Vec::new, |tools| {
+                tools
+                    .iter()
+                    .map(|t| (t.name.clone(), t.description.clone()))
+                    .collect()
+            });
+            (d.name.to_string(), tools)
+        })
+        .collect();
+    fleet(&servers)
+}
+
+/// A configuration of `servers` (name, its tools' names and descriptions) that start nothing,
+/// and their catalog, for evaluations without live servers.
+pub fn fleet(servers: &[(String, Vec<(String, String)>)]) -> (Config, Catalog) {
+    let specs: Vec<ServerSpec> = servers
+        .iter()
+        .map(|(name, _)| {
             let nothing = Launch {
                 program: "true".into(),
                 args: Vec::new(),
@@ -170,27 +188,25 @@ pub fn offline_fleet() -> (Config, Catalog) {
                 cwd: None,
                 inherit_env: false,
             };
-            ServerSpec::new(&d.name, Transport::Stdio(nothing))
+            ServerSpec::new(name, Transport::Stdio(nothing))
         })
         .collect();
     let lists: Vec<Lists> = servers
         .iter()
-        .map(|s| {
-            let items = snapshot.get(&*s.name).map_or_else(Vec::new, |tools| {
-                tools
-                    .iter()
-                    .map(|t| {
-                        let raw = serde_json::json!({ "name": t.name, "description": t.description, "inputSchema": { "type": "object" } });
-                        Item { key: Arc::from(t.name.as_str()), raw: Arc::from(serde_json::value::to_raw_value(&raw).expect("JSON")) }
-                    })
-                    .collect()
-            });
+        .map(|(_, tools)| {
+            let items = tools
+                .iter()
+                .map(|(name, description)| {
+                    let raw = serde_json::json!({ "name": name, "description": description, "inputSchema": { "type": "object" } });
+                    Item { key: Arc::from(name.as_str()), raw: Arc::from(serde_json::value::to_raw_value(&raw).expect("JSON")) }
+                })
+                .collect();
             let mut l = Lists::default();
             l.items.insert(ListKind::Tools, Arc::new(items));
             l
         })
         .collect();
-    let ups: Vec<catalog::Upstream<'_>> = servers
+    let ups: Vec<catalog::Upstream<'_>> = specs
         .iter()
         .zip(&lists)
         .map(|(s, l)| catalog::Upstream {
@@ -204,7 +220,7 @@ pub fn offline_fleet() -> (Config, Catalog) {
     let config = Config {
         source: "<offline fleet>".into(),
         gateway: Default::default(),
-        servers,
+        servers: specs,
         router: Default::default(),
         child_env: Vec::new(),
         auth: crate::config::AuthSettings::open(),

@@ -12,7 +12,10 @@ mod examples;
 mod fuzzy;
 mod inflect;
 mod prefilter;
+pub mod search;
+pub mod semantic;
 mod spans;
+pub mod tool_eval;
 
 pub use engine::{Engine, Kind, Match, Scored, ServerInput, ToolWords};
 

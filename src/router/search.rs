@@ -1,0 +1,204 @@
+//! Tool search (`switchboard__find_tools`, `eval --tools`): the tools of a catalog that fit a
+//! query, best first, each with why. Lexical evidence is the router's: the score of the tool's
+//! server for the query plus the points of the tool's own catalog words. With
+//! `[router.semantic]`, each tool's similarity to the query counts too, fused with the lexical
+//! score ([`Fusion`]); a tool with neither is left out.
+
+use super::semantic::ToolIndex;
+use super::Router;
+use crate::catalog::{Catalog, Named};
+
+/// A similarity below this is no evidence on its own (a tool without lexical points and no
+/// nearer than this is left out).
+pub const SIMILARITY_FLOOR: f32 = 0.2;
+
+/// How lexical and semantic evidence combine. Chosen on the evaluation sets (README, "Tool
+/// search by meaning"): tool search fuses with [`Fusion::Saturating`] (its lexical evidence is
+/// mostly catalog words, weak and noisy), server routing with [`Fusion::Weighted`] (its lexical
+/// evidence is the rules', strong); reciprocal-rank fusion did worse on every set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fusion {
+    /// Lexical points only.
+    Lexical,
+    /// Similarity only.
+    Semantic,
+    /// The lexical score scaled to the best one for this query (0..1), plus `weight` times the
+    /// similarity.
+    Weighted,
+    /// Reciprocal-rank fusion: `1/(60 + lexical rank) + weight/(60 + semantic rank)`.
+    Rrf,
+    /// The lexical score saturated (`l / (l + 1)`: its absolute strength counts, so a query
+    /// that rules match strongly keeps their answer), plus `weight` times the similarity.
+    Saturating,
+}
+
+/// The query's vector and the catalog's, for semantic evidence.
+pub struct Meaning<'a> {
+    /// The catalog's vectors.
+    pub index: &'a ToolIndex,
+    /// The query's.
+    pub query: &'a [f32],
+    /// The semantic share (`[router.semantic] weight`).
+    pub weight: f64,
+    /// How evidence combines.
+    pub fusion: Fusion,
+}
+
+/// One tool found.
+#[derive(Debug)]
+pub struct Found<'a> {
+    /// The tool.
+    pub tool: &'a Named,
+    /// Its position in the catalog (ties keep catalog order).
+    pub pos: usize,
+    /// The fused score.
+    pub score: f64,
+    /// Its lexical score (server score plus the tool's catalog points).
+    pub lexical: f64,
+    /// The words of the query that counted for its server.
+    pub words: Vec<String>,
+    /// Its similarity to the query, and the text of it that was embedded.
+    pub semantic: Option<(f32, &'a str)>,
+}
+
+/// The tools of `catalog` that `visible` admits, fit for `query`, best first.
+pub fn rank<'a>(
+    catalog: &'a Catalog,
+    router: &Router,
+    query: &str,
+    meaning: Option<&Meaning<'a>>,
+    visible: &dyn Fn(&Named) -> bool,
+) -> Vec<Found<'a>> {
+    let analysis = router.analyze(query, 0);
+    let mut found: Vec<Found<'a>> = Vec::new();
+    for (pos, t) in catalog.tools.items().iter().enumerate() {
+        if !visible(t) {
+            continue;
+        }
+        let (lexical, words) = match analysis.ranking.iter().find(|s| s.index == t.server) {
+            Some(s) => {
+                let points = s.tool_scores.iter().find(|(n, _)| *n == t.exposed);
+                let words = s
+                    .matches
+                    .iter()
+                    .map(|m| query.get(m.start..m.end).unwrap_or("").to_lowercase())
+                    .collect();
+                (s.score + points.map_or(0.0, |(_, p)| *p), words)
+            }
+            None => (0.0, Vec::new()),
+        };
+        let semantic = meaning.and_then(|m| {
+            let e = m.index.get(t.server, &t.original)?;
+            Some((super::semantic::cosine(&e.vector, m.query), e.text.as_str()))
+        });
+        if lexical <= 0.0 && semantic.is_none_or(|(s, _)| s < SIMILARITY_FLOOR) {
+            continue;
+        }
+        found.push(Found {
+            tool: t,
+            pos,
+            score: 0.0,
+            lexical,
+            words,
+            semantic,
+        });
+    }
+    let (fusion, weight) = meaning.map_or((Fusion::Lexical, 0.0), |m| (m.fusion, m.weight));
+    fuse(&mut found, fusion, weight);
+    found.retain(|f| f.score > 0.0);
+    found.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.pos.cmp(&b.pos)));
+    found
+}
+
+/// Set each tool's fused score.
+fn fuse(found: &mut [Found<'_>], fusion: Fusion, weight: f64) {
+    let pairs: Vec<(f64, f64)> = found
+        .iter()
+        .map(|f| {
+            (
+                f.lexical,
+                f.semantic.map_or(0.0, |(s, _)| s.max(0.0) as f64),
+            )
+        })
+        .collect();
+    for (f, score) in found.iter_mut().zip(fused(&pairs, fusion, weight)) {
+        f.score = score;
+    }
+}
+
+/// The fused score of each candidate's (lexical score, similarity), rounded to 0.001.
+pub fn fused(pairs: &[(f64, f64)], fusion: Fusion, weight: f64) -> Vec<f64> {
+    let best = pairs.iter().map(|p| p.0).fold(0.0, f64::max);
+    let lexical = ranks(pairs, |p| p.0);
+    let semantic = ranks(pairs, |p| p.1);
+    pairs
+        .iter()
+        .enumerate()
+        .map(|(i, &(l, s))| {
+            let score = match fusion {
+                Fusion::Lexical => l,
+                Fusion::Semantic => s,
+                Fusion::Weighted if best > 0.0 => l / best + weight * s,
+                Fusion::Weighted => weight * s,
+                Fusion::Saturating => l / (l + 1.0) + weight * s,
+                Fusion::Rrf => {
+                    lexical[i].map_or(0.0, |r| 1.0 / (60.0 + r as f64))
+                        + semantic[i].map_or(0.0, |r| weight / (60.0 + r as f64))
+                }
+            };
+            (score * 1000.0).round() / 1000.0
+        })
+        .collect()
+}
+
+/// Each candidate's rank (1 = best) by `key`, `None` for a key of zero.
+fn ranks(pairs: &[(f64, f64)], key: impl Fn(&(f64, f64)) -> f64) -> Vec<Option<usize>> {
+    let mut order: Vec<usize> = (0..pairs.len()).filter(|&i| key(&pairs[i]) > 0.0).collect();
+    order.sort_by(|&a, &b| key(&pairs[b]).total_cmp(&key(&pairs[a])).then(a.cmp(&b)));
+    let mut out = vec![None; pairs.len()];
+    for (rank, i) in order.into_iter().enumerate() {
+        out[i] = Some(rank + 1);
+    }
+    out
+}
+
+/// Servers for `prompt`, best first with their fused scores and best similarities: the router's
+/// score and, with `meaning`, the similarity of each server's nearest tool that `admit` lets
+/// count (`fusion` combines them); servers with neither are left out.
+pub fn servers(
+    router: &Router,
+    prompt: &str,
+    meaning: Option<&Meaning<'_>>,
+    admit: &dyn Fn(&super::semantic::Embedded) -> bool,
+) -> Vec<(std::sync::Arc<str>, f64, Option<f32>)> {
+    let analysis = router.analyze(prompt, 0);
+    let names = router.engine().servers();
+    let best_similarity = |i: usize| -> Option<f32> {
+        let m = meaning?;
+        m.index
+            .tools
+            .iter()
+            .filter(|t| t.server == i && admit(t))
+            .map(|t| super::semantic::cosine(&t.vector, m.query))
+            .reduce(f32::max)
+    };
+    let similarities: Vec<Option<f32>> = (0..names.len()).map(best_similarity).collect();
+    let pairs: Vec<(f64, f64)> = (0..names.len())
+        .map(|i| {
+            let lexical = analysis
+                .ranking
+                .iter()
+                .find(|s| s.index == i)
+                .map_or(0.0, |s| s.score);
+            (lexical, similarities[i].map_or(0.0, |s| s.max(0.0) as f64))
+        })
+        .collect();
+    let (fusion, weight) = meaning.map_or((Fusion::Lexical, 0.0), |m| (m.fusion, m.weight));
+    let scores = fused(&pairs, fusion, weight);
+    let mut order: Vec<usize> = (0..names.len()).filter(|&i| scores[i] > 0.0).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+    order
+        .into_iter()
+        .map(|i| (names[i].clone(), scores[i], similarities[i]))
+        .collect()
+}
