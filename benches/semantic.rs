@@ -30,6 +30,7 @@ fn main() {
         model,
         weight: 1.0,
         threads: 1,
+        max_cached: switchboard::config::DEFAULT_MAX_CACHED,
     };
     let state = tempfile::tempdir().unwrap();
     let started = Instant::now();

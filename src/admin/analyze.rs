@@ -111,71 +111,10 @@ async fn analyze(
         wake_selected(gw, &analysis);
     }
     let mut body = serde_json::to_value(&analysis).unwrap_or(Value::Null);
-    if let Some(meant) = gw.meaning_for(&prompt).await {
-        body["semantic"] = meaning(gw, &view, caller, &prompt, &meant, top);
+    if let Some(meant) = gw.meaning_for(&view.router, &prompt).await {
+        body["semantic"] = super::meaning::evidence(gw, &view, caller, &prompt, &meant, top);
     }
     Json(body).into_response()
-}
-
-/// The semantic evidence of `prompt` with `[router.semantic]`: the nearest tools the caller may
-/// see (`kind: semantic`, the similarity, the text it matched), and the servers in the fused
-/// order (the router's score and each server's nearest tool), `top` of each.
-fn meaning(
-    gw: &Gateway,
-    view: &View,
-    caller: &Arc<Identity>,
-    prompt: &str,
-    meant: &crate::gateway::Meant,
-    top: usize,
-) -> Value {
-    use crate::router::search::{servers, Fusion, Meaning};
-    let (index, query, weight) = meant;
-    let named = |e: &crate::router::semantic::Embedded| {
-        view.catalog
-            .tool_by_original(e.server, &e.original)
-            .filter(|t| gw.may_see(view, caller, &t.exposed))
-    };
-    let mut nearest: Vec<(f32, &Named, &str)> = index
-        .tools
-        .iter()
-        .filter_map(|e| {
-            Some((
-                crate::router::semantic::cosine(&e.vector, query),
-                named(e)?,
-                e.text.as_str(),
-            ))
-        })
-        .collect();
-    nearest.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let evidence: Vec<Value> = nearest
-        .iter()
-        .take(top.max(1))
-        .map(|(similarity, t, text)| {
-            json!({
-                "kind": "semantic",
-                "server": &*t.server_name,
-                "tool": &*t.exposed,
-                "similarity": (*similarity as f64 * 1000.0).round() / 1000.0,
-                "matched": text,
-            })
-        })
-        .collect();
-    let meaning = Meaning {
-        index,
-        query,
-        weight: *weight,
-        fusion: Fusion::Weighted,
-    };
-    let admit = |e: &crate::router::semantic::Embedded| named(e).is_some();
-    let fused: Vec<Value> = servers(&view.router, prompt, Some(&meaning), &admit)
-        .into_iter()
-        .take(top.max(1))
-        .map(|(server, score, similarity)| {
-            let similarity = similarity.map(|s| (s as f64 * 1000.0).round() / 1000.0);
-            json!({ "server": &*server, "score": score, "similarity": similarity })
-        })
-        .collect();
-    json!({ "weight": weight, "evidence": evidence, "fused": fused })
 }
 
 /// Score `prompt` off the async workers (a long prompt costs milliseconds), refusing one over
@@ -271,7 +210,7 @@ pub async fn routed(gw: &Arc<Gateway>, caller: &Arc<Identity>, input: RouteInput
         Ok(v) => v,
         Err(f) => return problem(f),
     };
-    let mut analysis = match score(gw, &view, input.prompt.clone(), 0).await {
+    let mut analysis = match ranked(gw, &view, &caller, &input.prompt).await {
         Ok(a) => a,
         Err(f) => return problem(f),
     };
@@ -283,12 +222,11 @@ pub async fn routed(gw: &Arc<Gateway>, caller: &Arc<Identity>, input: RouteInput
     if let Some(best) = dormant {
         gw.wake(&best).await;
         view = gw.view(at.as_deref()).unwrap_or(view);
-        analysis = match score(gw, &view, input.prompt.clone(), 0).await {
+        analysis = match ranked(gw, &view, &caller, &input.prompt).await {
             Ok(a) => a,
             Err(f) => return problem(f),
         };
     }
-    only_visible(gw, &view, &caller, &mut analysis);
     let visible = |t: &Named| gw.may_see(&view, &caller, &t.exposed);
     let pick = pick(&view.catalog, &analysis, input.tool.as_deref(), &visible);
     let Some(tool) = pick else {
@@ -314,6 +252,22 @@ pub async fn routed(gw: &Arc<Gateway>, caller: &Arc<Identity>, input: RouteInput
             (status, Json(out)).into_response()
         }
     }
+}
+
+/// The servers for `prompt` as `/route` acts on them: the router's ranking as the caller sees
+/// it, in the fused order when there is meaning ([`super::meaning::reorder`]).
+async fn ranked(
+    gw: &Gateway,
+    view: &View,
+    caller: &Arc<Identity>,
+    prompt: &str,
+) -> Result<Analysis, Failure> {
+    let mut analysis = score(gw, view, prompt.to_string(), 0).await?;
+    only_visible(gw, view, caller, &mut analysis);
+    if let Some(meant) = gw.meaning_for(&view.router, prompt).await {
+        super::meaning::reorder(gw, view, caller, prompt, &meant, &mut analysis);
+    }
+    Ok(analysis)
 }
 
 /// `/route` found no tool the caller may call: a named tool it may not see is refused by

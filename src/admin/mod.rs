@@ -3,6 +3,7 @@
 
 mod analyze;
 mod home;
+mod meaning;
 mod page;
 mod pins;
 mod status;

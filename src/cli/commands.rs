@@ -388,6 +388,7 @@ pub async fn eval_meaning(
         model: model.to_path_buf(),
         weight,
         threads: 1,
+        max_cached: crate::config::DEFAULT_MAX_CACHED,
     };
     let state = evaluation::offline_fleet().0.state_dir();
     let semantic = crate::router::semantic::Semantic::load(&settings, &state)?;
@@ -395,7 +396,7 @@ pub async fn eval_meaning(
     let (title, n, rows) = if tool_set {
         let (config, catalog, cases) = tool_eval::load_tools(&text)?;
         let router = Router::build(&config, Some(&catalog));
-        let index = tool_eval::index_of(&semantic, &catalog)?;
+        let index = tool_eval::index_of(&semantic, &catalog, &router)?;
         let rows = tool_eval::tools(&router, &catalog, Some((&semantic, &index)), &cases)?;
         ("tool search", cases.len(), rows)
     } else {
@@ -405,7 +406,7 @@ pub async fn eval_meaning(
             config.load_rules(r).map_err(|e| e.to_string())?;
         }
         let router = Router::build(&config, Some(&catalog));
-        let index = tool_eval::index_of(&semantic, &catalog)?;
+        let index = tool_eval::index_of(&semantic, &catalog, &router)?;
         let rows = tool_eval::servers(&router, Some((&semantic, &index)), &cases)?;
         ("routing", cases.len(), rows)
     };

@@ -37,7 +37,7 @@ pub use lexicons::gazetteer_for;
 pub use policy::{Condition, PolicyRule};
 pub use resilience::Resilience;
 pub use rules::{Rules, Weighted};
-pub use semantic::SemanticSettings;
+pub use semantic::{SemanticSettings, DEFAULT_MAX_CACHED};
 pub use telemetry::TelemetrySettings;
 pub use template::Template;
 pub use transport::{HttpTarget, Launch, Transport};

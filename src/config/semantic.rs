@@ -13,9 +13,15 @@ pub struct SemanticSettings {
     pub model: PathBuf,
     /// Its share in a fused score (0: shown, but not counted).
     pub weight: f64,
-    /// Blocking threads embedding may use at once (queries and catalogs together).
+    /// Embeddings computed at once (queries and catalog batches together), each on the
+    /// blocking pool, its matrix products spread over candle's threads (one per core).
     pub threads: usize,
+    /// Vectors kept on disk at most; beyond, the oldest not in the current catalog go.
+    pub max_cached: usize,
 }
+
+/// Vectors kept on disk by default (about 1.5 KB each for a 384-wide model: 150 MB).
+pub const DEFAULT_MAX_CACHED: usize = 100_000;
 
 /// `[router.semantic]` as written.
 #[derive(Debug, Deserialize)]
@@ -24,6 +30,7 @@ pub struct SemanticSpec {
     model: String,
     weight: Option<f64>,
     threads: Option<usize>,
+    max_cached: Option<usize>,
 }
 
 impl SemanticSpec {
@@ -42,18 +49,20 @@ impl SemanticSpec {
                 "must be a number >= 0",
             ));
         }
-        let threads = self.threads.unwrap_or(1);
-        if threads == 0 {
-            return Err(ConfigError::invalid(
-                file,
-                "router.semantic.threads",
-                "must be at least 1",
-            ));
-        }
+        let at_least_one = |v: Option<usize>, default: usize, name: &str| match v.unwrap_or(default)
+        {
+            0 => Err(ConfigError::invalid(file, name, "must be at least 1")),
+            n => Ok(n),
+        };
         Ok(SemanticSettings {
             model,
             weight,
-            threads,
+            threads: at_least_one(self.threads, 1, "router.semantic.threads")?,
+            max_cached: at_least_one(
+                self.max_cached,
+                DEFAULT_MAX_CACHED,
+                "router.semantic.max_cached",
+            )?,
         })
     }
 }

@@ -162,7 +162,7 @@ impl Gateway {
                 let max = self.config().router.max_prompt_bytes;
                 let visible = |t: &Named| self.may_see(view, &client.identity, &t.exposed);
                 let (catalog, router) = (&view.catalog, &view.router);
-                let meant = self.meaning_of(params, max).await;
+                let meant = self.meaning_of(router, params, max).await;
                 let meaning = meant.as_ref().map(|(index, query, weight)| Meaning {
                     index,
                     query,

@@ -305,7 +305,11 @@ impl Gateway {
         let now = self.views.load_full();
         let (views, collisions) = self.build(&now.config, &now.pool, &now.policy);
         if let Some(s) = &self.semantic {
-            s.refresh(crate::router::semantic::catalog_texts(&views.whole.catalog));
+            let whole = &views.whole;
+            s.refresh(crate::router::semantic::Texts::of(
+                &whole.catalog,
+                &whole.router,
+            ));
         }
         self.views.store(Arc::new(views));
         collisions

@@ -172,20 +172,26 @@ fn search(
 impl super::Gateway {
     /// The semantic evidence of a `switchboard__find_tools` call's query (see
     /// [`super::Gateway::meaning_for`]); a query over `max` bytes has none.
-    pub(super) async fn meaning_of(&self, params: Option<&str>, max: usize) -> Option<Meant> {
+    pub(super) async fn meaning_of(
+        &self,
+        router: &Router,
+        params: Option<&str>,
+        max: usize,
+    ) -> Option<Meant> {
         let query = query_of(params).filter(|q| q.len() <= max)?;
-        self.meaning_for(&query).await
+        self.meaning_for(router, &query).await
     }
 
     /// With `[router.semantic]` and the catalog's vectors ready: the vectors, the query's, and
-    /// the semantic weight (a query the model fails on has none: search is then lexical).
-    pub async fn meaning_for(&self, query: &str) -> Option<Meant> {
+    /// the semantic weight (a query the model fails on has none: search is then lexical). The
+    /// query is embedded as `router` spells it ([`Router::spelled`]).
+    pub async fn meaning_for(&self, router: &Router, query: &str) -> Option<Meant> {
         let semantic = self.semantic.as_ref()?;
         let index = semantic.index();
-        if index.tools.is_empty() {
+        if index.is_empty() {
             return None;
         }
-        match semantic.embed_query(query).await {
+        match semantic.embed_query(&router.spelled(query)).await {
             Ok(v) => Some((index, v, semantic.weight)),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot embed a query; searching by words only");

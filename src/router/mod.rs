@@ -30,6 +30,8 @@ pub struct Router {
     threshold: f64,
     /// Built-in rule sets attached to each server (for explanations).
     pub attached: Vec<Vec<String>>,
+    /// Each server's example prompts, its own and its attached sets' (for the semantic scorer).
+    pub examples: Vec<Vec<String>>,
 }
 
 /// The answer of `/analyze`.
@@ -57,6 +59,7 @@ impl Router {
         endpoint: Option<&crate::config::Endpoint>,
     ) -> Router {
         let mut attached = Vec::with_capacity(config.servers.len());
+        let mut examples = Vec::with_capacity(config.servers.len());
         let inputs: Vec<ServerInput> = config
             .servers
             .iter()
@@ -76,6 +79,7 @@ impl Router {
                     }
                 }
                 attached.push(names);
+                examples.push(rules.examples.clone());
                 let tools: Vec<ToolWords> = catalog
                     .map(|c| {
                         c.tools
@@ -119,6 +123,7 @@ impl Router {
             engine: Engine::build(&inputs, config.router.catalog_weight),
             threshold: config.router.threshold,
             attached,
+            examples,
         }
     }
 
@@ -138,6 +143,29 @@ impl Router {
             ranking,
             selected,
         }
+    }
+
+    /// `prompt` with each word the router read as a typo of a term ([`Kind::Fuzzy`]) spelled as
+    /// that term: what the semantic scorer embeds, since a model reads "isssue" as noise where
+    /// the fuzzy evidence says it is "issue". Unchanged when nothing was read as a typo.
+    pub fn spelled(&self, prompt: &str) -> String {
+        let mut fixes: Vec<(usize, usize, Arc<str>)> = self
+            .engine
+            .score(prompt)
+            .into_iter()
+            .flat_map(|s| s.matches)
+            .filter(|m| m.kind == Kind::Fuzzy && prompt.is_char_boundary(m.start))
+            .map(|m| (m.start, m.end, m.term))
+            .collect();
+        fixes.sort_by_key(|f| std::cmp::Reverse(f.0));
+        fixes.dedup_by_key(|f| f.0);
+        let mut out = prompt.to_string();
+        for (start, end, term) in fixes {
+            if end <= out.len() && out.is_char_boundary(end) {
+                out.replace_range(start..end, &term);
+            }
+        }
+        out
     }
 
     /// The engine (for benchmarks and tests).

@@ -163,8 +163,8 @@ fn ranks(pairs: &[(f64, f64)], key: impl Fn(&(f64, f64)) -> f64) -> Vec<Option<u
 }
 
 /// Servers for `prompt`, best first with their fused scores and best similarities: the router's
-/// score and, with `meaning`, the similarity of each server's nearest tool that `admit` lets
-/// count (`fusion` combines them); servers with neither are left out.
+/// score and, with `meaning`, the similarity of each server's nearest example or tool that
+/// `admit` lets count (`fusion` combines them); servers with neither are left out.
 pub fn servers(
     router: &Router,
     prompt: &str,
@@ -173,14 +173,14 @@ pub fn servers(
 ) -> Vec<(std::sync::Arc<str>, f64, Option<f32>)> {
     let analysis = router.analyze(prompt, 0);
     let names = router.engine().servers();
+    // A server's similarity is its nearest tool's or example's (examples are rules, like
+    // keywords: they count whatever the caller may see of its tools).
     let best_similarity = |i: usize| -> Option<f32> {
         let m = meaning?;
-        m.index
-            .tools
-            .iter()
-            .filter(|t| t.server == i && admit(t))
-            .map(|t| super::semantic::cosine(&t.vector, m.query))
-            .reduce(f32::max)
+        let tools = m.index.tools.iter().filter(|t| t.server == i && admit(t));
+        let tool = tools.map(|t| super::semantic::cosine(&t.vector, m.query));
+        let example = m.index.nearest_example(i, m.query).map(|e| e.0);
+        tool.chain(example).reduce(f32::max)
     };
     let similarities: Vec<Option<f32>> = (0..names.len()).map(best_similarity).collect();
     let pairs: Vec<(f64, f64)> = (0..names.len())

@@ -8,7 +8,7 @@
 
 use super::eval::Case;
 use super::search::{rank, Fusion, Meaning};
-use super::semantic::{catalog_texts, Semantic, ToolIndex};
+use super::semantic::{Semantic, Texts, ToolIndex};
 use super::Router;
 use crate::catalog::Catalog;
 use crate::config::Config;
@@ -64,9 +64,13 @@ const METHODS: [(&str, Fusion); 5] = [
     ("saturating", Fusion::Saturating),
 ];
 
-/// The vectors of `catalog`, computed now (through the cache).
-pub fn index_of(semantic: &Semantic, catalog: &Catalog) -> Result<ToolIndex, String> {
-    semantic.index_now(catalog_texts(catalog))
+/// The vectors of `catalog` and of `router`'s examples, computed now (through the cache).
+pub fn index_of(
+    semantic: &Semantic,
+    catalog: &Catalog,
+    router: &Router,
+) -> Result<ToolIndex, String> {
+    semantic.index_now(Texts::of(catalog, router))
 }
 
 /// Score each method over `n` cases: `judge(i, meaning)` says whether case `i`'s best answer
@@ -105,7 +109,8 @@ pub fn tools(
     semantic: Option<(&Semantic, &ToolIndex)>,
     cases: &[ToolCase],
 ) -> Result<Vec<Row>, String> {
-    let queries = query_vectors(semantic.map(|(s, _)| s), cases.iter().map(|c| &*c.prompt))?;
+    let prompts = cases.iter().map(|c| router.spelled(&c.prompt));
+    let queries = query_vectors(semantic.map(|(s, _)| s), prompts)?;
     Ok(each_method(semantic, &queries, 5, |i, meaning| {
         let c = &cases[i];
         let ranked = rank(catalog, router, &c.prompt, meaning, &|_| true);
@@ -126,7 +131,8 @@ pub fn servers(
         .iter()
         .filter(|c| c.expected.iter().any(|e| names.iter().any(|n| **n == **e)))
         .collect();
-    let queries = query_vectors(semantic.map(|(s, _)| s), cases.iter().map(|c| &*c.prompt))?;
+    let prompts = cases.iter().map(|c| router.spelled(&c.prompt));
+    let queries = query_vectors(semantic.map(|(s, _)| s), prompts)?;
     Ok(each_method(semantic, &queries, 3, |i, meaning| {
         let c = cases[i];
         let order: Vec<Arc<str>> = super::search::servers(router, &c.prompt, meaning, &|_| true)
@@ -141,11 +147,13 @@ pub fn servers(
     }))
 }
 
-fn query_vectors<'a>(
+/// The vectors of `prompts` (as the router spells them), in batches.
+fn query_vectors(
     semantic: Option<&Semantic>,
-    prompts: impl Iterator<Item = &'a str>,
+    prompts: impl Iterator<Item = String>,
 ) -> Result<Vec<Vec<f32>>, String> {
-    let prompts: Vec<&str> = prompts.collect();
+    let prompts: Vec<String> = prompts.collect();
+    let prompts: Vec<&str> = prompts.iter().map(String::as_str).collect();
     match semantic {
         Some(s) => prompts
             .chunks(32)

@@ -5,6 +5,7 @@
 //! looked up first in the on-disk [`cache`]; a query is embedded on the same pool, cut at
 //! [`MAX_TOKENS`] tokens. Until a catalog's vectors are ready, search is lexical only.
 
+mod bert;
 pub mod cache;
 pub mod model;
 
@@ -34,24 +35,46 @@ pub struct Embedded {
     pub vector: Vec<f32>,
 }
 
-/// The vectors of one catalog's tools.
+/// One example prompt of a server's rules, embedded.
+#[derive(Debug, Clone)]
+pub struct Example {
+    /// Position of its server in the configuration.
+    pub server: usize,
+    /// The example, as written.
+    pub text: String,
+    /// Its unit vector.
+    pub vector: Vec<f32>,
+}
+
+/// The vectors of one catalog's tools and of the rules' example prompts.
 #[derive(Debug, Default)]
 pub struct ToolIndex {
     /// Every tool embedded, in catalog order.
     pub tools: Vec<Embedded>,
+    /// Every example embedded, in configuration order.
+    pub examples: Vec<Example>,
     /// By (server, the upstream's name).
     by_tool: std::collections::HashMap<(usize, Arc<str>), usize>,
 }
 
 impl ToolIndex {
-    /// The index of `tools`.
-    pub fn new(tools: Vec<Embedded>) -> ToolIndex {
+    /// The index of `tools` and `examples`.
+    pub fn new(tools: Vec<Embedded>, examples: Vec<Example>) -> ToolIndex {
         let by_tool = tools
             .iter()
             .enumerate()
             .map(|(i, t)| ((t.server, t.original.clone()), i))
             .collect();
-        ToolIndex { tools, by_tool }
+        ToolIndex {
+            tools,
+            examples,
+            by_tool,
+        }
+    }
+
+    /// Whether nothing is embedded (yet).
+    pub fn is_empty(&self) -> bool {
+        self.tools.is_empty() && self.examples.is_empty()
     }
 
     /// Upstream `server`'s tool `original`, if embedded.
@@ -66,6 +89,49 @@ impl ToolIndex {
         self.tools
             .iter()
             .map(|t| cosine(&t.vector, query))
+            .collect()
+    }
+
+    /// The nearest example of `server` to `query`: its similarity and text.
+    pub fn nearest_example(&self, server: usize, query: &[f32]) -> Option<(f32, &str)> {
+        self.examples
+            .iter()
+            .filter(|e| e.server == server)
+            .map(|e| (cosine(&e.vector, query), e.text.as_str()))
+            .reduce(|a, b| if b.0 > a.0 { b } else { a })
+    }
+}
+
+/// What is embedded: the catalog's tools (server, the upstream's name, text) and the rules'
+/// example prompts (server, text).
+#[derive(Debug, Default, Clone)]
+pub struct Texts {
+    /// Each tool's.
+    pub tools: Vec<(usize, Arc<str>, String)>,
+    /// Each example's.
+    pub examples: Vec<(usize, String)>,
+}
+
+impl Texts {
+    /// The texts of `catalog`'s tools and of `router`'s examples.
+    pub fn of(catalog: &crate::catalog::Catalog, router: &super::Router) -> Texts {
+        let examples = router
+            .examples
+            .iter()
+            .enumerate()
+            .flat_map(|(i, all)| all.iter().map(move |e| (i, e.clone())))
+            .collect();
+        Texts {
+            tools: catalog_texts(catalog),
+            examples,
+        }
+    }
+
+    /// Every text, tools first.
+    fn all(&self) -> Vec<String> {
+        let tools = self.tools.iter().map(|t| t.2.clone());
+        tools
+            .chain(self.examples.iter().map(|e| e.1.clone()))
             .collect()
     }
 }
@@ -108,7 +174,7 @@ impl Semantic {
     /// Load the model `settings` name; its cache lives under `state_dir`.
     pub fn load(settings: &SemanticSettings, state_dir: &Path) -> Result<Arc<Semantic>, String> {
         let model = Model::load(&settings.model)?;
-        let cache = Cache::new(state_dir, &model.digest, model.dims);
+        let cache = Cache::new(state_dir, &model.digest, model.dims, settings.max_cached);
         Ok(Arc::new(Semantic {
             model: Arc::new(model),
             cache: Arc::new(cache),
@@ -135,20 +201,15 @@ impl Semantic {
     }
 
     /// Embed `tools` (server, the upstream's name, text) and make them the current index, in
-    /// the background: kept vectors are read from the cache, the rest computed and kept.
-    pub fn refresh(self: &Arc<Self>, tools: Vec<(usize, Arc<str>, String)>) {
+    /// the background: kept vectors are read from the cache, the rest computed and kept. The
+    /// work takes the pool one batch at a time, so a query waits at most one batch behind it.
+    pub fn refresh(self: &Arc<Self>, texts: Texts) {
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
         let me = self.clone();
         tokio::spawn(async move {
-            let Ok(_permit) = me.gate.clone().acquire_owned().await else {
-                return;
-            };
-            let (model, cache) = (me.model.clone(), me.cache.clone());
             let started = tokio::time::Instant::now();
-            let built =
-                tokio::task::spawn_blocking(move || build_index(&model, &cache, tools)).await;
-            match built {
-                Ok(Ok(index)) if me.generation.load(Ordering::Relaxed) == generation => {
+            match me.build(texts, generation).await {
+                Ok(Some(index)) => {
                     tracing::info!(
                         tools = index.tools.len(),
                         took_ms = started.elapsed().as_millis() as u64,
@@ -156,10 +217,7 @@ impl Semantic {
                     );
                     me.index.store(Arc::new(index));
                 }
-                Ok(Ok(_)) => {} // a newer catalog is on its way
-                Ok(Err(e)) => {
-                    tracing::error!(error = %e, "cannot embed the catalog; search stays lexical")
-                }
+                Ok(None) => {} // a newer catalog is on its way
                 Err(e) => {
                     tracing::error!(error = %e, "cannot embed the catalog; search stays lexical")
                 }
@@ -167,14 +225,47 @@ impl Semantic {
         });
     }
 
-    /// Embed `texts` now, on this thread, through the cache (evaluation, benchmarks).
-    pub fn embed_now(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, String> {
-        embed_cached(&self.model, &self.cache, texts)
+    /// The index of `tools`, batch by batch on the pool; `None` once a newer refresh began.
+    async fn build(&self, source: Texts, generation: u64) -> Result<Option<ToolIndex>, String> {
+        let texts = Arc::new(source.all());
+        let (cache, all) = (self.cache.clone(), texts.clone());
+        let mut vectors = blocking(move || Ok(lookup(&cache, &all))).await?;
+        for chunk in missing(&texts, &vectors).chunks(BATCH) {
+            if self.generation.load(Ordering::Relaxed) != generation {
+                return Ok(None);
+            }
+            let _permit = self.gate.acquire().await.map_err(|e| e.to_string())?;
+            let (model, cache, all) = (self.model.clone(), self.cache.clone(), texts.clone());
+            let batch = chunk.to_vec();
+            let computed = blocking(move || compute(&model, &cache, &all, &batch)).await?;
+            for (&i, v) in chunk.iter().zip(computed) {
+                vectors[i] = Some(v);
+            }
+        }
+        let current = self.generation.load(Ordering::Relaxed) == generation;
+        if current {
+            let (cache, all) = (self.cache.clone(), texts.clone());
+            let gone = blocking(move || Ok(cache.sweep(&all))).await?;
+            if gone > 0 {
+                tracing::info!(
+                    removed = gone,
+                    "embeddings cache over router.semantic.max_cached"
+                );
+            }
+        }
+        Ok(current.then(|| assemble(source, vectors)))
     }
 
-    /// The index of `tools` (server, the upstream's name, text), built now on this thread.
-    pub fn index_now(&self, tools: Vec<(usize, Arc<str>, String)>) -> Result<ToolIndex, String> {
-        build_index(&self.model, &self.cache, tools)
+    /// Embed `texts` now, on this thread, through the cache (evaluation, benchmarks).
+    pub fn embed_now(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, String> {
+        let texts: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
+        embed_cached(&self.model, &self.cache, &texts)
+    }
+
+    /// The index of `texts`, built now on this thread.
+    pub fn index_now(&self, texts: Texts) -> Result<ToolIndex, String> {
+        let vectors = embed_cached(&self.model, &self.cache, &texts.all())?;
+        Ok(assemble(texts, vectors.into_iter().map(Some).collect()))
     }
 
     /// The model.
@@ -183,17 +274,22 @@ impl Semantic {
     }
 }
 
-/// The index of `tools` (server, the upstream's name, text), through the cache.
-fn build_index(
-    model: &Model,
-    cache: &Cache,
-    tools: Vec<(usize, Arc<str>, String)>,
-) -> Result<ToolIndex, String> {
-    let texts: Vec<&str> = tools.iter().map(|(_, _, t)| t.as_str()).collect();
-    let vectors = embed_cached(model, cache, &texts)?;
-    let embedded = tools
+/// Run `f` on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| format!("embedding: {e}"))?
+}
+
+/// The index of `texts` with their `vectors` (all present, tools first).
+fn assemble(texts: Texts, vectors: Vec<Option<Vec<f32>>>) -> ToolIndex {
+    let mut vectors = vectors.into_iter().map(|v| v.expect("every text embedded"));
+    let tools = texts
+        .tools
         .into_iter()
-        .zip(vectors)
+        .zip(vectors.by_ref())
         .map(|((server, original, text), vector)| Embedded {
             server,
             original,
@@ -201,18 +297,51 @@ fn build_index(
             vector,
         })
         .collect();
-    Ok(ToolIndex::new(embedded))
+    let examples = texts
+        .examples
+        .into_iter()
+        .zip(vectors)
+        .map(|((server, text), vector)| Example {
+            server,
+            text,
+            vector,
+        })
+        .collect();
+    ToolIndex::new(tools, examples)
+}
+
+/// The kept vector of each text, if any.
+fn lookup(cache: &Cache, texts: &[String]) -> Vec<Option<Vec<f32>>> {
+    texts.iter().map(|t| cache.get(t)).collect()
+}
+
+/// The texts without a vector, shortest first (batches of like lengths pad little).
+fn missing(texts: &[String], vectors: &[Option<Vec<f32>>]) -> Vec<usize> {
+    let mut missing: Vec<usize> = (0..texts.len()).filter(|&i| vectors[i].is_none()).collect();
+    missing.sort_by_key(|&i| texts[i].len());
+    missing
+}
+
+/// The vectors of `texts[batch]`, computed in one batch and kept.
+fn compute(
+    model: &Model,
+    cache: &Cache,
+    texts: &[String],
+    batch: &[usize],
+) -> Result<Vec<Vec<f32>>, String> {
+    let some: Vec<&str> = batch.iter().map(|&i| texts[i].as_str()).collect();
+    let vectors = model.embed(&some)?;
+    for (text, v) in some.iter().zip(&vectors) {
+        cache.put(text, v);
+    }
+    Ok(vectors)
 }
 
 /// The vector of each text: from the cache, or computed (in batches) and kept.
-fn embed_cached(model: &Model, cache: &Cache, texts: &[&str]) -> Result<Vec<Vec<f32>>, String> {
-    let mut out: Vec<Option<Vec<f32>>> = texts.iter().map(|t| cache.get(t)).collect();
-    let mut missing: Vec<usize> = (0..texts.len()).filter(|&i| out[i].is_none()).collect();
-    missing.sort_by_key(|&i| texts[i].len()); // batches of like lengths pad little
-    for chunk in missing.chunks(BATCH) {
-        let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
-        for (&i, v) in chunk.iter().zip(model.embed(&batch)?) {
-            cache.put(texts[i], &v);
+fn embed_cached(model: &Model, cache: &Cache, texts: &[String]) -> Result<Vec<Vec<f32>>, String> {
+    let mut out = lookup(cache, texts);
+    for chunk in missing(texts, &out).chunks(BATCH) {
+        for (&i, v) in chunk.iter().zip(compute(model, cache, texts, chunk)?) {
             out[i] = Some(v);
         }
     }

@@ -1,12 +1,11 @@
 //! One sentence-embedding model, a sentence-transformers directory (`config.json`,
-//! `tokenizer.json`, `model.safetensors`), run on the CPU with candle's BERT: WordPiece ids (the
+//! `tokenizer.json`, `model.safetensors`), run on the CPU by candle ([`super::bert`]): WordPiece ids (the
 //! `tokenizers` crate, truncated at [`MAX_TOKENS`]), the encoder, mean pooling over the real
 //! tokens, L2 normalization, which is what all-MiniLM-L6-v2's own configuration asks for. No
 //! network, no Python.
 
+use super::bert::Encoder;
 use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use tokenizers::{Tokenizer, TruncationParams};
@@ -17,7 +16,7 @@ pub const MAX_TOKENS: usize = 256;
 
 /// A loaded model.
 pub struct Model {
-    bert: BertModel,
+    bert: Encoder,
     tokenizer: Tokenizer,
     device: Device,
     /// Length of its vectors.
@@ -35,19 +34,6 @@ impl Model {
                 .map_err(|e| format!("cannot read {}: {e}", file(name).display()))
         };
         let config_text = read("config.json")?;
-        let written: serde_json::Value = serde_json::from_slice(&config_text)
-            .map_err(|e| format!("{}: not JSON: {e}", file("config.json").display()))?;
-        let config: Config = serde_json::from_value(written).map_err(|e| {
-            format!(
-                "{}: not a BERT configuration: {e}",
-                file("config.json").display()
-            )
-        })?;
-        let dims = serde_json::from_slice::<serde_json::Value>(&config_text)
-            .ok()
-            .and_then(|v| v["hidden_size"].as_u64())
-            .ok_or_else(|| format!("{}: no hidden_size", file("config.json").display()))?
-            as usize;
         let mut tokenizer = Tokenizer::from_file(file("tokenizer.json"))
             .map_err(|e| format!("{}: {e}", file("tokenizer.json").display()))?;
         // The file pads every text to 128 tokens and truncates there; batches are padded here
@@ -72,9 +58,16 @@ impl Model {
         // Read, not mapped: mapping needs `unsafe` (the file could change under the process),
         // and the gateway holds no unsafe code; the price is the file's size in memory.
         let named = file("model.safetensors");
-        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
+        let tensors = candle_core::safetensors::load_buffer(&weights, &device)
+            .and_then(|all| {
+                all.into_iter()
+                    .map(|(name, t)| Ok((name, t.to_dtype(DType::F32)?)))
+                    .collect()
+            })
             .map_err(|e| format!("{}: {e}", named.display()))?;
-        let bert = BertModel::load(vb, &config).map_err(|e| format!("{}: {e}", named.display()))?;
+        let bert =
+            Encoder::load(&config_text, tensors).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let dims = bert.dims;
         Ok(Model {
             bert,
             tokenizer,
@@ -119,9 +112,9 @@ impl Model {
     ) -> candle_core::Result<Vec<Vec<f32>>> {
         let ids = Tensor::from_vec(ids, (n, longest), &self.device)?;
         let mask = Tensor::from_vec(mask, (n, longest), &self.device)?;
-        let types = ids.zeros_like()?;
-        let hidden = self.bert.forward(&ids, &types, Some(&mask))?; // (n, tokens, dims)
-        let weights = mask.to_dtype(DType::F32)?.unsqueeze(2)?; // (n, tokens, 1)
+        let mask = mask.to_dtype(DType::F32)?;
+        let hidden = self.bert.forward(&ids, &mask)?; // (n, tokens, dims)
+        let weights = mask.unsqueeze(2)?; // (n, tokens, 1)
         let mean = hidden
             .broadcast_mul(&weights)?
             .sum(1)?

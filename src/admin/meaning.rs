@@ -1,0 +1,137 @@
+//! Meaning in `/analyze` and `/route` (`[router.semantic]`): the semantic evidence `/analyze`
+//! shows beside the words', and the fused server order, which `/analyze` explains and `/route`
+//! acts on, so the two never disagree.
+
+use crate::call::Identity;
+use crate::catalog::Named;
+use crate::gateway::{Gateway, Meant, View};
+use crate::router::search::{servers, Fusion, Meaning};
+use crate::router::semantic::{cosine, Embedded};
+use crate::router::{Analysis, Scored};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// The tool `e` is in the caller's view, if the caller may see it.
+fn named<'v>(gw: &Gateway, view: &'v View, caller: &Identity, e: &Embedded) -> Option<&'v Named> {
+    view.catalog
+        .tool_by_original(e.server, &e.original)
+        .filter(|t| gw.may_see(view, caller, &t.exposed))
+}
+
+/// Servers in the fused order (the router's score, weighted, and each server's nearest tool the
+/// caller may see or example): (name, fused score, similarity).
+fn fused(
+    gw: &Gateway,
+    view: &View,
+    caller: &Identity,
+    prompt: &str,
+    meant: &Meant,
+) -> Vec<(Arc<str>, f64, Option<f32>)> {
+    let (index, query, weight) = meant;
+    let meaning = Meaning {
+        index,
+        query,
+        weight: *weight,
+        fusion: Fusion::Weighted,
+    };
+    let admit = |e: &Embedded| named(gw, view, caller, e).is_some();
+    servers(&view.router, prompt, Some(&meaning), &admit)
+}
+
+/// Put `analysis`' ranking in the fused order: a server with words keeps its points and
+/// matches; one only meaning found joins with no points; a server no tool of which the words
+/// matched gets its nearest tool the caller may see, the one `/route` then calls.
+pub(super) fn reorder(
+    gw: &Gateway,
+    view: &View,
+    caller: &Arc<Identity>,
+    prompt: &str,
+    meant: &Meant,
+    analysis: &mut Analysis,
+) {
+    let (index, query, _) = meant;
+    let names = view.router.engine().servers();
+    let nearest = |server: usize| -> Option<Arc<str>> {
+        let mine = index.tools.iter().filter(|e| e.server == server);
+        let seen =
+            mine.filter_map(|e| Some((cosine(&e.vector, query), named(gw, view, caller, e)?)));
+        let best = seen.max_by(|a, b| a.0.total_cmp(&b.0))?;
+        Some(best.1.exposed.clone())
+    };
+    let mut ranking = Vec::with_capacity(analysis.ranking.len());
+    for (name, _, _) in fused(gw, view, caller, prompt, meant) {
+        let Some(i) = names.iter().position(|n| *n == name) else {
+            continue;
+        };
+        let mut s = match analysis.ranking.iter().position(|s| s.index == i) {
+            Some(at) => analysis.ranking.remove(at),
+            None => Scored {
+                server: name,
+                score: 0.0,
+                matches: Vec::new(),
+                tools: Vec::new(),
+                tool_scores: Vec::new(),
+                index: i,
+            },
+        };
+        if s.tools.is_empty() {
+            s.tools.extend(nearest(i));
+        }
+        ranking.push(s);
+    }
+    ranking.append(&mut analysis.ranking);
+    analysis.ranking = ranking;
+}
+
+/// The semantic evidence of `prompt` with `[router.semantic]`: the nearest tools the caller may
+/// see and the nearest example prompts of the rules (`kind: semantic`, the similarity, the text
+/// it matched; an example's says `example: true`), and the servers in the fused order (the
+/// router's score and each server's nearest tool or example), `top` of each.
+pub(super) fn evidence(
+    gw: &Gateway,
+    view: &View,
+    caller: &Arc<Identity>,
+    prompt: &str,
+    meant: &crate::gateway::Meant,
+    top: usize,
+) -> Value {
+    let (index, query, weight) = meant;
+    let named = |e: &Embedded| {
+        view.catalog
+            .tool_by_original(e.server, &e.original)
+            .filter(|t| gw.may_see(view, caller, &t.exposed))
+    };
+    let tools = index.tools.iter().filter_map(|e| {
+        let t = named(e)?;
+        let similarity = cosine(&e.vector, query);
+        let at = json!({ "server": &*t.server_name, "tool": &*t.exposed });
+        Some((similarity, at, e.text.as_str()))
+    });
+    let names = view.router.engine().servers();
+    let examples = index.examples.iter().filter_map(|e| {
+        let similarity = cosine(&e.vector, query);
+        let at = json!({ "server": &**names.get(e.server)?, "example": true });
+        Some((similarity, at, e.text.as_str()))
+    });
+    let mut nearest: Vec<(f32, Value, &str)> = tools.chain(examples).collect();
+    nearest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let evidence: Vec<Value> = nearest
+        .into_iter()
+        .take(top.max(1))
+        .map(|(similarity, mut at, text)| {
+            at["kind"] = json!("semantic");
+            at["similarity"] = json!((similarity as f64 * 1000.0).round() / 1000.0);
+            at["matched"] = json!(text);
+            at
+        })
+        .collect();
+    let fused: Vec<Value> = fused(gw, view, caller, prompt, meant)
+        .into_iter()
+        .take(top.max(1))
+        .map(|(server, score, similarity)| {
+            let similarity = similarity.map(|s| (s as f64 * 1000.0).round() / 1000.0);
+            json!({ "server": &*server, "score": score, "similarity": similarity })
+        })
+        .collect();
+    json!({ "weight": weight, "evidence": evidence, "fused": fused })
+}
