@@ -78,8 +78,8 @@ pub struct Pins {
     journal: parking_lot::Mutex<Option<Vec<Change>>>,
 }
 
-/// Changes kept for the store at most (the oldest are dropped beyond; the next full read of
-/// the store's pins sets this replica right).
+/// Changes kept for the store at most: beyond, the oldest are dropped and lost (only after this
+/// many with the store unreachable); the replica then takes the store's pins as they are.
 const JOURNAL: usize = 10_000;
 
 impl Pins {
@@ -137,7 +137,8 @@ impl Pins {
     pub fn requeue(&self, mut changes: Vec<Change>) {
         if let Some(j) = self.journal.lock().as_mut() {
             changes.append(j);
-            changes.truncate(JOURNAL);
+            let over = changes.len().saturating_sub(JOURNAL);
+            changes.drain(..over); // the oldest go, as in `note`
             *j = changes;
         }
     }

@@ -65,3 +65,27 @@ fn a_corrupt_file_is_an_error_never_a_silent_re_trust() {
         "{err}"
     );
 }
+
+#[test]
+fn a_full_journal_drops_its_oldest_changes_even_when_some_come_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let pins = Pins::in_dir(dir.path()).unwrap();
+    pins.record_changes();
+    let change = |i: usize| Change {
+        server: "s".into(),
+        tool: format!("t{i}"),
+        base: "absent".into(),
+        pin: "{}".into(),
+    };
+    // One change made here since the store refused a full journal's worth, which comes back.
+    pins.requeue(vec![change(JOURNAL)]);
+    pins.requeue((0..JOURNAL).map(change).collect());
+    let all = pins.changes();
+    assert_eq!(all.len(), JOURNAL);
+    assert_eq!(all[0].tool, "t1", "the oldest went");
+    assert_eq!(
+        all[JOURNAL - 1].tool,
+        format!("t{JOURNAL}"),
+        "the newest stayed"
+    );
+}

@@ -12,6 +12,12 @@ use crate::catalog::{Catalog, Named};
 /// nearer than this is left out).
 pub const SIMILARITY_FLOOR: f32 = 0.2;
 
+/// How much more a similarity counts in [`Fusion::Weighted`] (server routing) than `weight`
+/// says: chosen on the development sets (`eval-personas-dev`, `eval.jsonl`), where 1.25 to 2.0
+/// score within one prompt of each other and 1.0 one to two prompts lower; 1.5 is the middle
+/// of that plateau (README, "Tool search by meaning").
+pub const ROUTING_SHARE: f64 = 1.5;
+
 /// How lexical and semantic evidence combine. Chosen on the evaluation sets (README, "Tool
 /// search by meaning"): tool search fuses with [`Fusion::Saturating`] (its lexical evidence is
 /// mostly catalog words, weak and noisy), server routing with [`Fusion::Weighted`] (its lexical
@@ -22,8 +28,8 @@ pub enum Fusion {
     Lexical,
     /// Similarity only.
     Semantic,
-    /// The lexical score scaled to the best one for this query (0..1), plus `weight` times the
-    /// similarity.
+    /// The lexical score scaled to the best one for this query (0..1), plus [`ROUTING_SHARE`]
+    /// times `weight` times the similarity.
     Weighted,
     /// Reciprocal-rank fusion: `1/(60 + lexical rank) + weight/(60 + semantic rank)`.
     Rrf,
@@ -138,8 +144,8 @@ pub fn fused(pairs: &[(f64, f64)], fusion: Fusion, weight: f64) -> Vec<f64> {
             let score = match fusion {
                 Fusion::Lexical => l,
                 Fusion::Semantic => s,
-                Fusion::Weighted if best > 0.0 => l / best + weight * s,
-                Fusion::Weighted => weight * s,
+                Fusion::Weighted if best > 0.0 => l / best + ROUTING_SHARE * weight * s,
+                Fusion::Weighted => ROUTING_SHARE * weight * s,
                 Fusion::Saturating => l / (l + 1.0) + weight * s,
                 Fusion::Rrf => {
                     lexical[i].map_or(0.0, |r| 1.0 / (60.0 + r as f64))
