@@ -96,21 +96,27 @@ fn related_texts_are_nearer_than_unrelated_ones() {
 /// `/analyze` show the semantic evidence (`kind: semantic`, the similarity, the tool text it
 /// matched) beside the lexical, once the catalog's vectors are ready; a request the words alone
 /// miss finds its tool by meaning.
+/// A gateway with the model, the real time server and the real memory server (its graph in
+/// `graph` under the temporary directory, `extra` added to its entry, [`EXAMPLE`] its example).
+fn time_and_memory(graph: &str, extra: &str) -> common::Gateway {
+    let dir = common::tools_dir();
+    let config = format!(
+        "[router.semantic]\nmodel = \"{model}\"\nweight = 1.0\n\n[servers.time]\ncommand = \"{time}\"\n\n[servers.memory]\ncommand = \"node\"\nargs = [\"{memory}\"]\nenv = {{ MEMORY_FILE_PATH = \"{graph}\" }}\n{extra}examples = [\"{example}\"]\n",
+        example = EXAMPLE,
+        model = dir.join("models/all-MiniLM-L6-v2").display(),
+        time = common::time_server().display(),
+        memory = dir.join("npm/node_modules/@modelcontextprotocol/server-memory/dist/index.js").display(),
+        graph = std::env::temp_dir().join(graph).display(),
+    );
+    common::Gateway::start("switchboard.toml", &config)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn find_tools_and_analyze_explain_semantic_evidence() {
     if model().is_none() || !common::peers("semantic search") {
         return;
     }
-    let dir = common::tools_dir();
-    let config = format!(
-        "[router.semantic]\nmodel = \"{model}\"\nweight = 1.0\n\n[servers.time]\ncommand = \"{time}\"\n\n[servers.memory]\ncommand = \"node\"\nargs = [\"{memory}\"]\nenv = {{ MEMORY_FILE_PATH = \"{graph}\" }}\nexamples = [\"{example}\"]\n",
-        example = EXAMPLE,
-        model = dir.join("models/all-MiniLM-L6-v2").display(),
-        time = common::time_server().display(),
-        memory = dir.join("npm/node_modules/@modelcontextprotocol/server-memory/dist/index.js").display(),
-        graph = std::env::temp_dir().join("switchboard-semantic-test.jsonl").display(),
-    );
-    let gw = common::Gateway::start("switchboard.toml", &config);
+    let gw = time_and_memory("switchboard-semantic-test.jsonl", "");
     let mut c = common::RawClient::new(&gw.url);
     c.initialize().await;
     let find = |query: &'static str| serde_json::json!({"name": "switchboard__find_tools", "arguments": {"query": query, "limit": 3}});
@@ -177,6 +183,33 @@ async fn find_tools_and_analyze_explain_semantic_evidence() {
     assert!(
         log.contains("catalog embedded for semantic search"),
         "{log}"
+    );
+}
+
+/// `/route` to a lazy server that meaning chose: it starts the server, waits for its tools'
+/// vectors, and calls its nearest tool (no word of the prompt names one of them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn route_starts_a_lazy_server_meaning_chose_and_calls_its_nearest_tool() {
+    if model().is_none() || !common::peers("semantic search") {
+        return;
+    }
+    let gw = time_and_memory("switchboard-semantic-lazy.jsonl", "lazy = true\n");
+    let log = gw.log_with("catalog embedded for semantic search").await;
+    assert!(log.contains("catalog embedded"), "{log}");
+    let prompt = "note for later: Priya now runs the payments group";
+    let routed = common::post_json(
+        &format!("{}/route", gw.base),
+        &serde_json::json!({ "prompt": prompt }),
+    )
+    .await;
+    assert_eq!(routed["server"], "memory", "{routed}\n{}", gw.log());
+    let tool = routed["tool"].as_str().unwrap_or_default();
+    assert!(tool.starts_with("memory__"), "{routed}");
+    let ranked = &routed["routing"]["ranking"][0];
+    assert_eq!(ranked["server"], "memory", "{routed}");
+    assert_eq!(
+        ranked["tools"][0], tool,
+        "the nearest tool by meaning: {routed}"
     );
 }
 

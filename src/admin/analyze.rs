@@ -222,6 +222,7 @@ pub async fn routed(gw: &Arc<Gateway>, caller: &Arc<Identity>, input: RouteInput
     if let Some(best) = dormant {
         gw.wake(&best).await;
         view = gw.view(at.as_deref()).unwrap_or(view);
+        super::meaning::vectors_ready(gw, &view, best.index).await;
         analysis = match ranked(gw, &view, &caller, &input.prompt).await {
             Ok(a) => a,
             Err(f) => return problem(f),

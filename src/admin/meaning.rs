@@ -38,6 +38,34 @@ fn fused(
     servers(&view.router, prompt, Some(&meaning), &admit)
 }
 
+/// Longest `/route` waits for a server it just started to have its tools embedded.
+const VECTORS_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// With meaning, the server `i` (its position in the configuration) `/route` just started has its tools embedded in the background: wait
+/// for them (polling, at most [`VECTORS_WAIT`]), so that its nearest tool can be picked. No
+/// wait without `[router.semantic]` or when the server lists no tools.
+pub(super) async fn vectors_ready(gw: &Gateway, view: &View, i: usize) {
+    let Some(semantic) = gw.semantic.as_ref() else {
+        return;
+    };
+    if !view.catalog.tools.items().iter().any(|t| t.server == i) {
+        return;
+    }
+    let until = tokio::time::Instant::now() + VECTORS_WAIT;
+    while !semantic.index().tools.iter().any(|t| t.server == i) {
+        if tokio::time::Instant::now() >= until {
+            let server = view.router.engine().servers().get(i).cloned();
+            let server = server.as_deref().unwrap_or("?");
+            tracing::warn!(
+                server,
+                "its tools are not embedded yet; /route picks by words"
+            );
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// Put `analysis`' ranking in the fused order: a server with words keeps its points and
 /// matches; one only meaning found joins with no points; a server no tool of which the words
 /// matched gets its nearest tool the caller may see, the one `/route` then calls.
