@@ -41,9 +41,10 @@ fn fused(
 /// Longest `/route` waits for a server it just started to have its tools embedded.
 const VECTORS_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// With meaning, the server `i` (its position in the configuration) `/route` just started has its tools embedded in the background: wait
-/// for them (polling, at most [`VECTORS_WAIT`]), so that its nearest tool can be picked. No
-/// wait without `[router.semantic]` or when the server lists no tools.
+/// With meaning, server `i` (its position in the configuration), which `/route` just started,
+/// has its tools embedded in the background: wait for them (polling, at most
+/// [`VECTORS_WAIT`]) so that its nearest tool can be picked. No wait without
+/// `[router.semantic]` or when the server lists no tools.
 pub(super) async fn vectors_ready(gw: &Gateway, view: &View, i: usize) {
     let Some(semantic) = gw.semantic.as_ref() else {
         return;
@@ -120,17 +121,12 @@ pub(super) fn evidence(
     view: &View,
     caller: &Arc<Identity>,
     prompt: &str,
-    meant: &crate::gateway::Meant,
+    meant: &Meant,
     top: usize,
 ) -> Value {
     let (index, query, weight) = meant;
-    let named = |e: &Embedded| {
-        view.catalog
-            .tool_by_original(e.server, &e.original)
-            .filter(|t| gw.may_see(view, caller, &t.exposed))
-    };
     let tools = index.tools.iter().filter_map(|e| {
-        let t = named(e)?;
+        let t = named(gw, view, caller, e)?;
         let similarity = cosine(&e.vector, query);
         let at = json!({ "server": &*t.server_name, "tool": &*t.exposed });
         Some((similarity, at, e.text.as_str()))

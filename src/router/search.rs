@@ -185,7 +185,7 @@ pub fn servers(
         let m = meaning?;
         let tools = m.index.tools.iter().filter(|t| t.server == i && admit(t));
         let tool = tools.map(|t| super::semantic::cosine(&t.vector, m.query));
-        let example = m.index.nearest_example(i, m.query).map(|e| e.0);
+        let example = m.index.nearest_example(i, m.query);
         tool.chain(example).reduce(f32::max)
     };
     let similarities: Vec<Option<f32>> = (0..names.len()).map(best_similarity).collect();

@@ -84,21 +84,13 @@ impl ToolIndex {
             .map(|&i| &self.tools[i])
     }
 
-    /// The similarity of each tool to `query` (a unit vector), in catalog order.
-    pub fn similarities(&self, query: &[f32]) -> Vec<f32> {
-        self.tools
-            .iter()
-            .map(|t| cosine(&t.vector, query))
-            .collect()
-    }
-
-    /// The nearest example of `server` to `query`: its similarity and text.
-    pub fn nearest_example(&self, server: usize, query: &[f32]) -> Option<(f32, &str)> {
+    /// The similarity of `server`'s nearest example to `query`.
+    pub fn nearest_example(&self, server: usize, query: &[f32]) -> Option<f32> {
         self.examples
             .iter()
             .filter(|e| e.server == server)
-            .map(|e| (cosine(&e.vector, query), e.text.as_str()))
-            .reduce(|a, b| if b.0 > a.0 { b } else { a })
+            .map(|e| cosine(&e.vector, query))
+            .reduce(f32::max)
     }
 }
 
