@@ -246,6 +246,51 @@ async fn route_calls_the_best_server_and_explains_why() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prompt_no_server_reaches_goes_to_the_fallback() {
+    needs_peers!();
+    // `router.fallback` names the real everything server; math has a keyword and a catalog.
+    let config = format!(
+        "[router]\nfallback = \"everything\"\n\n{}[servers.everything]\ncommand = \"node\"\nargs = [\"{}\", \"stdio\"]\n",
+        demo("math", "math", "keywords = [\"add\"]"),
+        everything_js().display()
+    );
+    let gw = Gateway::start("switchboard.toml", &config);
+    let analyze = |p: &str| format!("{}/analyze?prompt={}", gw.base, p.replace(' ', "+"));
+    // Nothing reaches the threshold: the fallback is first, selected, and says why.
+    let a = get_json(&analyze("zzz qqq")).await;
+    assert_eq!(a["fallback"], "everything", "{a}");
+    assert_eq!(a["selected"], json!(["everything"]), "{a}");
+    assert_eq!(a["ranking"][0]["server"], "everything", "{a}");
+    // A prompt a server reaches (keyword and catalog: 1.5): no fallback.
+    let a = get_json(&analyze("please add 2 and 40")).await;
+    assert!(a.get("fallback").is_none(), "{a}");
+    assert_eq!(a["selected"][0], "math", "{a}");
+    // /route acts on it: the named tool on the fallback server, really called.
+    let r: Value = post_json(
+        &format!("{}/route", gw.base),
+        &json!({ "prompt": "zzz qqq", "tool": "echo", "arguments": { "message": "hi there" } }),
+    )
+    .await;
+    assert_eq!(r["server"], "everything", "{r}");
+    assert!(
+        r["result"]["content"][0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("hi there")),
+        "{r}"
+    );
+    // The eval measures it the same way: the persona dev half's figure with `--fallback`
+    // (0.887 measured) is above the one without (0.867).
+    let without = eval_json("router-config/eval-personas-dev.jsonl");
+    let with = json_of(
+        Command::new(switchboard_bin())
+            .args(["eval", "--json", "--fallback", "search"])
+            .arg(manifest("router-config/eval-personas-dev.jsonl")),
+    );
+    let p1 = |r: &Value| r["precision_at_1"].as_f64().unwrap();
+    assert!(p1(&with) > p1(&without), "{with} vs {without}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unprefixed_calls_route_by_name_then_by_score() {
     // Two servers offer "echo": the call's arguments decide.
     let config =

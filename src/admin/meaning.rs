@@ -94,14 +94,7 @@ pub(super) fn reorder(
         };
         let mut s = match analysis.ranking.iter().position(|s| s.index == i) {
             Some(at) => analysis.ranking.remove(at),
-            None => Scored {
-                server: name,
-                score: 0.0,
-                matches: Vec::new(),
-                tools: Vec::new(),
-                tool_scores: Vec::new(),
-                index: i,
-            },
+            None => Scored::unmatched(name, i),
         };
         if s.tools.is_empty() {
             s.tools.extend(nearest(i));

@@ -167,27 +167,7 @@ pub enum Command {
         prompt: String,
     },
     /// Measure routing on a labelled prompt set (JSONL: {"prompt", "expected": [servers]}).
-    Eval {
-        /// Configuration file; without one, the built-in rules run on one server per rule set,
-        /// with the catalogs in router-config/catalogs.json.
-        #[arg(long, short)]
-        config: Option<PathBuf>,
-        /// Extra rule files.
-        #[arg(long)]
-        rules: Vec<PathBuf>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-        /// A sentence-transformers model directory: also score with meaning (semantic alone,
-        /// and fused with the words), as `[router.semantic]` would.
-        #[arg(long)]
-        model: Option<PathBuf>,
-        /// The semantic weight (`[router.semantic] weight`) with --model.
-        #[arg(long, default_value_t = 1.0)]
-        weight: f64,
-        /// The labelled prompts (a tool-selection set when its first line carries `tools`).
-        file: PathBuf,
-    },
+    Eval(EvalArgs),
     /// Run the minimal benchmark/test MCP server (an `echo` tool) on stdio, or on HTTP with --http.
     Fixture(FixtureArgs),
     /// Run a built-in demo MCP server on stdin/stdout (the embedded default launches two).
@@ -238,6 +218,34 @@ async fn run_fixture(a: FixtureArgs) -> Result<(), String> {
         huge_answer: a.huge_answer,
     };
     commands::fixture(a.http, a.tools, faults, a.record_headers).await
+}
+
+/// `eval`'s flags.
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// Configuration file; without one, the built-in rules run on one server per rule set,
+    /// with the catalogs in router-config/catalogs.json.
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// Extra rule files.
+    #[arg(long)]
+    pub rules: Vec<PathBuf>,
+    /// As `[router] fallback`: the server a prompt goes to when no server reaches the
+    /// threshold (a configured server's name).
+    #[arg(long)]
+    pub fallback: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// A sentence-transformers model directory: also score with meaning (semantic alone,
+    /// and fused with the words), as `[router.semantic]` would.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// The semantic weight (`[router.semantic] weight`) with --model.
+    #[arg(long, default_value_t = 1.0)]
+    pub weight: f64,
+    /// The labelled prompts (a tool-selection set when its first line carries `tools`).
+    pub file: PathBuf,
 }
 
 /// `analyze`'s flags.
@@ -355,17 +363,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             endpoint,
             prompt,
         } => commands::route(config.as_deref(), prompt, tool, args.as_deref(), endpoint).await,
-        Command::Eval {
-            config,
-            rules,
-            json,
-            model,
-            weight,
-            file,
-        } => match model {
-            Some(m) => commands::eval_meaning(&rules, json, &m, weight, &file).await,
-            None => commands::eval(config.as_deref(), &rules, json, &file).await,
-        },
+        Command::Eval(args) => commands::eval(&args).await,
         Command::Check { config, json } => check::check(config.as_deref(), json).await,
         Command::Pins {
             action,

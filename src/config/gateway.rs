@@ -114,6 +114,9 @@ pub struct RouterSettings {
     pub max_prompt_bytes: usize,
     /// The sentence-embedding model beside the lexical scorer (`[router.semantic]`).
     pub semantic: Option<super::SemanticSettings>,
+    /// The server a prompt goes to when no server reaches the threshold (`router.fallback`;
+    /// checked to be a configured server).
+    pub fallback: Option<std::sync::Arc<str>>,
 }
 
 impl Default for RouterSettings {
@@ -125,6 +128,7 @@ impl Default for RouterSettings {
             expose: Expose::All,
             max_prompt_bytes: 64 * 1024,
             semantic: None,
+            fallback: None,
         }
     }
 }
@@ -304,6 +308,9 @@ pub struct RouterSpec {
     default_rules: Option<bool>,
     expose: Option<Expose>,
     max_prompt_bytes: Option<usize>,
+    /// The server a prompt no server reaches the threshold for goes to (checked against the
+    /// servers by the caller, which has them).
+    pub fallback: Option<String>,
     /// `[router.semantic]` (built by the caller, which knows the file's folder).
     pub semantic: Option<super::semantic::SemanticSpec>,
 }
@@ -328,6 +335,7 @@ impl RouterSpec {
             max_prompt_bytes: at_least(self.max_prompt_bytes, 64, file, "router.max_prompt_bytes")?
                 .unwrap_or(d.max_prompt_bytes),
             semantic: None,
+            fallback: None,
         })
     }
 }

@@ -146,6 +146,13 @@ fn errors_name_file_field_and_problem() {
     assert!(e.contains("mcpServers.a.command"), "{e}");
     let e = err(r#"{"a": {"command": "x"}}"#);
     assert!(e.contains("a") && e.contains("port"), "{e}");
+    let e = err("[router]\nfallback = \"search\"\n[servers.a]\ncommand = \"x\"\n");
+    assert!(
+        e.contains("router.fallback") && e.contains("\"search\" is not a configured server"),
+        "{e}"
+    );
+    let c = parse("[router]\nfallback = \"a\"\n[servers.a]\ncommand = \"x\"\n").unwrap();
+    assert_eq!(c.router.fallback.as_deref(), Some("a"));
 }
 
 #[test]

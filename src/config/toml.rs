@@ -76,6 +76,16 @@ pub fn parse(text: &str, file: &str, ctx: &Context) -> Result<Config, ConfigErro
         },
     };
     let names: Vec<_> = config.servers.iter().map(|s| s.name.clone()).collect();
+    if let Some(f) = &r.fallback {
+        let name = names.iter().find(|n| ***n == **f).ok_or_else(|| {
+            ConfigError::invalid(
+                file,
+                "router.fallback",
+                format!("{f:?} is not a configured server"),
+            )
+        })?;
+        config.router.fallback = Some(name.clone());
+    }
     config.endpoints = super::endpoints::build(
         parsed.endpoints,
         &names,

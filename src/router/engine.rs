@@ -113,6 +113,20 @@ pub struct Scored {
     pub index: usize,
 }
 
+impl Scored {
+    /// Server `index`, called `server`, with no points.
+    pub fn unmatched(server: Arc<str>, index: usize) -> Scored {
+        Scored {
+            server,
+            score: 0.0,
+            matches: Vec::new(),
+            tools: Vec::new(),
+            tool_scores: Vec::new(),
+            index,
+        }
+    }
+}
+
 /// The compiled rules of every server.
 pub struct Engine {
     servers: Vec<Arc<str>>,

@@ -77,9 +77,9 @@ pub fn run(router: &Router, cases: &[Case]) -> Report {
         }
         evaluated += 1;
         let a = router.analyze(&c.prompt, 0);
-        let top: Vec<&str> = a.ranking.iter().take(3).map(|s| &*s.server).collect();
-        let first = top.first().copied();
-        let hit = first.is_some_and(|f| expected.iter().any(|e| e == f));
+        let order: Vec<&str> = a.ranking.iter().map(|s| &*s.server).collect();
+        let first = order.first().copied();
+        let (hit, found) = judge(&order, &expected);
         let mut words: Vec<String> = a
             .ranking
             .iter()
@@ -98,12 +98,7 @@ pub fn run(router: &Router, cases: &[Case]) -> Report {
             bare += 1;
             bare_hits += usize::from(hit);
         }
-        let found = c
-            .expected
-            .iter()
-            .filter(|e| top.contains(&e.as_str()))
-            .count();
-        recall += found as f64 / expected.len().max(1) as f64;
+        recall += found;
         if !hit {
             misses.push((
                 c.prompt.clone(),
@@ -123,6 +118,21 @@ pub fn run(router: &Router, cases: &[Case]) -> Report {
         misses,
         keywords,
     }
+}
+
+/// How a ranking of servers (best first) answers a prompt expecting `expected` (the configured
+/// ones): whether the first is expected, and the share of `expected` in the first three (the
+/// one measure of both harnesses: this one and [`super::tool_eval::servers`]).
+pub fn judge(order: &[&str], expected: &[String]) -> (bool, f64) {
+    let hit = order
+        .first()
+        .is_some_and(|f| expected.iter().any(|e| e == f));
+    let top = &order[..order.len().min(3)];
+    let found = expected
+        .iter()
+        .filter(|e| top.contains(&e.as_str()))
+        .count();
+    (hit, found as f64 / expected.len().max(1) as f64)
 }
 
 impl Report {

@@ -28,6 +28,8 @@ use std::sync::Arc;
 pub struct Router {
     engine: Engine,
     threshold: f64,
+    /// `router.fallback`'s position, when this router's servers include it.
+    fallback: Option<usize>,
     /// Built-in rule sets attached to each server (for explanations).
     pub attached: Vec<Vec<String>>,
     /// Each server's example prompts, its own and its attached sets' (for the semantic scorer).
@@ -41,8 +43,12 @@ pub struct Analysis {
     pub prompt: String,
     /// Servers with points, best first.
     pub ranking: Vec<Scored>,
-    /// Servers at or above the threshold, best first.
+    /// Servers at or above the threshold, best first; or `router.fallback` alone when none is.
     pub selected: Vec<Arc<str>>,
+    /// Set when no server reached the threshold and `router.fallback` was put first (and
+    /// selected) in their place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<Arc<str>>,
 }
 
 impl Router {
@@ -119,22 +125,38 @@ impl Router {
                 }
             })
             .collect();
+        let fallback = config.router.fallback.as_ref().and_then(|f| {
+            let i = config.servers.iter().position(|s| s.name == *f)?;
+            endpoint.is_none_or(|e| e.has_server(i)).then_some(i)
+        });
         Router {
             engine: Engine::build(&inputs, config.router.catalog_weight),
             threshold: config.router.threshold,
+            fallback,
             attached,
             examples,
         }
     }
 
-    /// Rank the servers for `prompt`; `top` limits the ranking (0: all).
+    /// Rank the servers for `prompt`; `top` limits the ranking (0: all). When no server
+    /// reaches the threshold, `router.fallback` (if any) is put first and selected.
     pub fn analyze(&self, prompt: &str, top: usize) -> Analysis {
         let mut ranking = self.engine.score(prompt);
-        let selected = ranking
+        let mut selected: Vec<Arc<str>> = ranking
             .iter()
             .filter(|s| s.score >= self.threshold)
             .map(|s| s.server.clone())
             .collect();
+        let mut fallback = None;
+        if let Some(i) = self.fallback.filter(|_| selected.is_empty()) {
+            let s = match ranking.iter().position(|s| s.index == i) {
+                Some(at) => ranking.remove(at),
+                None => Scored::unmatched(self.engine.servers()[i].clone(), i),
+            };
+            selected.push(s.server.clone());
+            fallback = Some(s.server.clone());
+            ranking.insert(0, s);
+        }
         if top > 0 {
             ranking.truncate(top);
         }
@@ -142,6 +164,7 @@ impl Router {
             prompt: prompt.to_string(),
             ranking,
             selected,
+            fallback,
         }
     }
 
@@ -166,6 +189,11 @@ impl Router {
             }
         }
         out
+    }
+
+    /// The score a server needs to be selected (`router.threshold`).
+    pub fn threshold(&self) -> f64 {
+        self.threshold
     }
 
     /// The engine (for benchmarks and tests).
@@ -218,7 +246,12 @@ impl Analysis {
                 ));
             }
         }
-        out.push_str("* selected (score at or above the threshold)\n");
+        match &self.fallback {
+            Some(f) => out.push_str(&format!(
+                "* selected: no server reached the threshold, so router.fallback ({f})\n"
+            )),
+            None => out.push_str("* selected (score at or above the threshold)\n"),
+        }
         out
     }
 }

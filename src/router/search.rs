@@ -191,11 +191,15 @@ pub fn servers(
     let similarities: Vec<Option<f32>> = (0..names.len()).map(best_similarity).collect();
     let pairs: Vec<(f64, f64)> = (0..names.len())
         .map(|i| {
-            let lexical = analysis
+            let mut lexical = analysis
                 .ranking
                 .iter()
                 .find(|s| s.index == i)
                 .map_or(0.0, |s| s.score);
+            // The fallback stands in for a server reaching the threshold: it counts as one.
+            if analysis.fallback.as_deref() == Some(&*names[i]) {
+                lexical = lexical.max(router.threshold());
+            }
             (lexical, similarities[i].map_or(0.0, |s| s.max(0.0) as f64))
         })
         .collect();

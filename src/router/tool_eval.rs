@@ -54,6 +54,8 @@ pub struct Row {
     pub recall_at_k: f64,
     /// That `k`.
     pub k: usize,
+    /// Cases scored (a routing case none of whose servers is configured is skipped).
+    pub cases: usize,
 }
 
 const METHODS: [(&str, Fusion); 5] = [
@@ -74,19 +76,19 @@ pub fn index_of(
 }
 
 /// Score each method over `n` cases: `judge(i, meaning)` says whether case `i`'s best answer
-/// is right and whether its right answer is in the top `k`.
+/// is right and the share of its right answers in the top `k`.
 fn each_method(
     semantic: Option<(&Semantic, &ToolIndex)>,
     queries: &[Vec<f32>],
     k: usize,
-    judge: impl Fn(usize, Option<&Meaning<'_>>) -> (bool, bool),
+    judge: impl Fn(usize, Option<&Meaning<'_>>) -> (bool, f64),
 ) -> Vec<Row> {
     let mut rows = Vec::new();
     for (method, fusion) in METHODS {
         if fusion != Fusion::Lexical && semantic.is_none() {
             continue;
         }
-        let (mut hit, mut found) = (0usize, 0usize);
+        let (mut hit, mut found) = (0usize, 0.0f64);
         for (i, query) in queries.iter().enumerate() {
             let meaning = semantic.map(|(s, index)| Meaning {
                 index,
@@ -95,7 +97,7 @@ fn each_method(
                 fusion,
             });
             let (h, f) = judge(i, meaning.as_ref());
-            (hit, found) = (hit + usize::from(h), found + usize::from(f));
+            (hit, found) = (hit + usize::from(h), found + f);
         }
         rows.push(row(method, hit, found, queries.len(), k));
     }
@@ -116,7 +118,8 @@ pub fn tools(
         let ranked = rank(catalog, router, &c.prompt, meaning, &|_| true);
         let names: Vec<&str> = ranked.iter().map(|f| &*f.tool.original).collect();
         let hit = names.first() == Some(&c.expected_tool.as_str());
-        (hit, names.iter().take(5).any(|n| *n == c.expected_tool))
+        let found = names.iter().take(5).any(|n| *n == c.expected_tool);
+        (hit, if found { 1.0 } else { 0.0 })
     }))
 }
 
@@ -127,23 +130,29 @@ pub fn servers(
     cases: &[Case],
 ) -> Result<Vec<Row>, String> {
     let names = router.engine().servers().to_vec();
-    let cases: Vec<&Case> = cases
+    // As `switchboard eval`: expected servers not configured are dropped, and a case left
+    // with none is skipped.
+    let cases: Vec<(&Case, Vec<String>)> = cases
         .iter()
-        .filter(|c| c.expected.iter().any(|e| names.iter().any(|n| **n == **e)))
+        .map(|c| {
+            let mine = c
+                .expected
+                .iter()
+                .filter(|e| names.iter().any(|n| **n == ***e));
+            (c, mine.cloned().collect::<Vec<String>>())
+        })
+        .filter(|(_, expected)| !expected.is_empty())
         .collect();
-    let prompts = cases.iter().map(|c| router.spelled(&c.prompt));
+    let prompts = cases.iter().map(|(c, _)| router.spelled(&c.prompt));
     let queries = query_vectors(semantic.map(|(s, _)| s), prompts)?;
     Ok(each_method(semantic, &queries, 3, |i, meaning| {
-        let c = cases[i];
+        let (c, expected) = &cases[i];
         let order: Vec<Arc<str>> = super::search::servers(router, &c.prompt, meaning, &|_| true)
             .into_iter()
             .map(|(name, _, _)| name)
             .collect();
-        let expected = |s: &Arc<str>| c.expected.iter().any(|e| **e == **s);
-        (
-            order.first().is_some_and(expected),
-            order.iter().take(3).any(expected),
-        )
+        let order: Vec<&str> = order.iter().map(|n| &**n).collect();
+        super::eval::judge(&order, expected)
     }))
 }
 
@@ -164,24 +173,26 @@ fn query_vectors(
     }
 }
 
-fn row(method: &'static str, hit: usize, found: usize, n: usize, k: usize) -> Row {
-    let share = |x: usize| {
+fn row(method: &'static str, hit: usize, found: f64, n: usize, k: usize) -> Row {
+    let share = |x: f64| {
         if n == 0 {
             0.0
         } else {
-            (x as f64 / n as f64 * 1000.0).round() / 1000.0
+            (x / n as f64 * 1000.0).round() / 1000.0
         }
     };
     Row {
         method,
-        precision_at_1: share(hit),
+        precision_at_1: share(hit as f64),
         recall_at_k: share(found),
         k,
+        cases: n,
     }
 }
 
 /// The rows as a table.
-pub fn table(title: &str, n: usize, rows: &[Row]) -> String {
+pub fn table(title: &str, rows: &[Row]) -> String {
+    let n = rows.first().map_or(0, |r| r.cases);
     let mut out = format!(
         "{title} ({n} prompts)\n{:<10} {:>7} {:>9}\n",
         "METHOD", "P@1", "RECALL@K"
