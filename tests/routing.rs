@@ -678,6 +678,31 @@ fn inside_a_url_only_the_url_and_its_host_count() {
     );
 }
 
+#[test]
+fn a_pattern_written_for_capitals_wants_capitals() {
+    // Patterns are case-insensitive; `(?-i)` in the built-in issue-key pattern makes it want an
+    // upper-case key: "invoices-2026" is a folder name, "PAY-123" an issue.
+    let (config, catalog) = switchboard::router::eval::offline_fleet();
+    let router = switchboard::router::Router::build(&config, Some(&catalog));
+    let pattern_on = |prompt: &str, server: &str| {
+        let a = router.analyze(prompt, 0);
+        let s = a.ranking.iter().find(|s| &*s.server == server);
+        s.is_some_and(|s| {
+            s.matches
+                .iter()
+                .any(|m| m.kind == switchboard::router::Kind::Pattern)
+        })
+    };
+    assert!(!pattern_on(
+        "create a folder called invoices-2026 under my documents",
+        "tracker"
+    ));
+    assert!(pattern_on("what's the status of PAY-123", "tracker"));
+    // The time set's "behind [A-Z]" wants a place: "behind schedule" is none.
+    assert!(!pattern_on("we are behind schedule on the launch", "time"));
+    assert!(pattern_on("is Lisbon behind London right now", "time"));
+}
+
 /// The matches of `server` in an analysis, as (kind, the prompt's text they cover, points).
 fn evidence<'a>(a: &'a Value, prompt: &'a str, server: &str) -> Vec<(&'a str, &'a str, f64)> {
     let ranked = a["ranking"].as_array().unwrap();

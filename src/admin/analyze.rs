@@ -102,7 +102,7 @@ async fn analyze(
         Err(f) => return problem(f),
     };
     let top = q.top.unwrap_or(5);
-    let mut analysis = match score(gw, &view, prompt.clone(), top).await {
+    let mut analysis = match score(gw, &view, prompt).await {
         Ok(a) => a,
         Err(f) => return problem(f),
     };
@@ -110,16 +110,21 @@ async fn analyze(
     if q.start {
         wake_selected(gw, &analysis);
     }
+    let meant = gw.meaning_for(&analysis).await;
+    let semantic = meant.map(|m| super::meaning::evidence(gw, &view, caller, &analysis, &m, top));
+    if top > 0 {
+        analysis.ranking.truncate(top);
+    }
     let mut body = serde_json::to_value(&analysis).unwrap_or(Value::Null);
-    if let Some(meant) = gw.meaning_for(&view.router, &prompt).await {
-        body["semantic"] = super::meaning::evidence(gw, &view, caller, &prompt, &meant, top);
+    if let Some(semantic) = semantic {
+        body["semantic"] = semantic;
     }
     Json(body).into_response()
 }
 
 /// Score `prompt` off the async workers (a long prompt costs milliseconds), refusing one over
 /// `router.max_prompt_bytes`.
-async fn score(gw: &Gateway, view: &View, prompt: String, top: usize) -> Result<Analysis, Failure> {
+async fn score(gw: &Gateway, view: &View, prompt: String) -> Result<Analysis, Failure> {
     let max = gw.config().router.max_prompt_bytes;
     if prompt.len() > max {
         return Err(Failure::new(
@@ -131,7 +136,7 @@ async fn score(gw: &Gateway, view: &View, prompt: String, top: usize) -> Result<
         ));
     }
     let router = view.router.clone();
-    tokio::task::spawn_blocking(move || router.analyze(&prompt, top))
+    tokio::task::spawn_blocking(move || router.analyze(&prompt, 0))
         .await
         .map_err(|e| Failure::internal(format!("scoring failed: {e}")))
 }
@@ -263,10 +268,10 @@ async fn ranked(
     caller: &Arc<Identity>,
     prompt: &str,
 ) -> Result<Analysis, Failure> {
-    let mut analysis = score(gw, view, prompt.to_string(), 0).await?;
+    let mut analysis = score(gw, view, prompt.to_string()).await?;
     only_visible(gw, view, caller, &mut analysis);
-    if let Some(meant) = gw.meaning_for(&view.router, prompt).await {
-        super::meaning::reorder(gw, view, caller, prompt, &meant, &mut analysis);
+    if let Some(meant) = gw.meaning_for(&analysis).await {
+        super::meaning::reorder(gw, view, caller, &meant, &mut analysis);
     }
     Ok(analysis)
 }

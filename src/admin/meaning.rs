@@ -24,7 +24,7 @@ fn fused(
     gw: &Gateway,
     view: &View,
     caller: &Identity,
-    prompt: &str,
+    analysis: &Analysis,
     meant: &Meant,
 ) -> Vec<(Arc<str>, f64, Option<f32>)> {
     let (index, query, weight) = meant;
@@ -35,7 +35,7 @@ fn fused(
         fusion: Fusion::Weighted,
     };
     let admit = |e: &Embedded| named(gw, view, caller, e).is_some();
-    servers(&view.router, prompt, Some(&meaning), &admit)
+    servers(&view.router, analysis, Some(&meaning), &admit)
 }
 
 /// Longest `/route` waits for a server it just started to have its tools embedded.
@@ -74,7 +74,6 @@ pub(super) fn reorder(
     gw: &Gateway,
     view: &View,
     caller: &Arc<Identity>,
-    prompt: &str,
     meant: &Meant,
     analysis: &mut Analysis,
 ) {
@@ -88,7 +87,7 @@ pub(super) fn reorder(
         Some(best.1.exposed.clone())
     };
     let mut ranking = Vec::with_capacity(analysis.ranking.len());
-    for (name, _, _) in fused(gw, view, caller, prompt, meant) {
+    for (name, _, _) in fused(gw, view, caller, analysis, meant) {
         let Some(i) = names.iter().position(|n| *n == name) else {
             continue;
         };
@@ -105,7 +104,7 @@ pub(super) fn reorder(
     analysis.ranking = ranking;
 }
 
-/// The semantic evidence of `prompt` with `[router.semantic]`: the nearest tools the caller may
+/// The semantic evidence of the analysed prompt with `[router.semantic]`: the nearest tools the caller may
 /// see and the nearest example prompts of the rules (`kind: semantic`, the similarity, the text
 /// it matched; an example's says `example: true`), and the servers in the fused order (the
 /// router's score and each server's nearest tool or example), `top` of each.
@@ -113,7 +112,7 @@ pub(super) fn evidence(
     gw: &Gateway,
     view: &View,
     caller: &Arc<Identity>,
-    prompt: &str,
+    analysis: &Analysis,
     meant: &Meant,
     top: usize,
 ) -> Value {
@@ -142,7 +141,7 @@ pub(super) fn evidence(
             at
         })
         .collect();
-    let fused: Vec<Value> = fused(gw, view, caller, prompt, meant)
+    let fused: Vec<Value> = fused(gw, view, caller, analysis, meant)
         .into_iter()
         .take(top.max(1))
         .map(|(server, score, similarity)| {

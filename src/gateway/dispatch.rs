@@ -6,7 +6,6 @@ use super::{resolve, subscriptions, tools, Client, Gateway, Related, View};
 use crate::call::{Failure, Kind, Reply};
 use crate::catalog::{naming, Named};
 use crate::jsonrpc;
-use crate::router::search::{Fusion, Meaning};
 use crate::upstream::ListKind;
 use bytes::Bytes;
 use serde_json::value::RawValue;
@@ -159,25 +158,7 @@ impl Gateway {
         let unwrapped;
         let (name, params) = match name.as_str() {
             tools::FIND_TOOLS => {
-                let max = self.config().router.max_prompt_bytes;
-                let visible = |t: &Named| self.may_see(view, &client.identity, &t.exposed);
-                let (catalog, router) = (&view.catalog, &view.router);
-                let meant = self.meaning_of(router, params, max).await;
-                let meaning = meant.as_ref().map(|(index, query, weight)| Meaning {
-                    index,
-                    query,
-                    weight: *weight,
-                    fusion: Fusion::Saturating,
-                });
-                let result = tools::find(
-                    catalog,
-                    router,
-                    view.lean,
-                    max,
-                    params,
-                    meaning.as_ref(),
-                    &visible,
-                );
+                let result = self.find_tools(view, &client.identity, params).await;
                 return Ok(jsonrpc::response_result(id, &result));
             }
             tools::CALL_TOOL if view.lean => {

@@ -2,10 +2,10 @@
 //! and, in lean mode (`[router] expose = "search"`), `switchboard__call_tool`.
 
 use crate::call::Failure;
-use crate::catalog::{Catalog, Named};
+use crate::catalog::Named;
 use crate::jsonrpc;
-use crate::router::search::Meaning;
-use crate::router::Router;
+use crate::router::search::{rank, Found, Fusion, Meaning};
+use crate::router::Analysis;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
@@ -56,35 +56,10 @@ pub fn definitions(lean: bool) -> Vec<Box<RawValue>> {
     out
 }
 
-/// The query of a `switchboard__find_tools` call, if it has one (for its embedding).
-pub fn query_of(params: Option<&str>) -> Option<String> {
-    let args = jsonrpc::member(params, "arguments")?;
-    serde_json::from_str::<FindArgs>(args.get())
-        .ok()
-        .map(|a| a.query)
-}
-
 #[derive(Deserialize)]
 struct FindArgs {
     query: String,
     limit: Option<usize>,
-}
-
-/// `switchboard__find_tools`: the best tools for a query, with scores and reasons, as a tool
-/// result, among the tools the caller may see (`visible`). Bad arguments are the model's to fix:
-/// a tool error result, not a protocol error.
-pub fn find(
-    catalog: &Catalog,
-    router: &Router,
-    lean: bool,
-    max_query: usize,
-    params: Option<&str>,
-    meaning: Option<&Meaning<'_>>,
-    visible: &dyn Fn(&Named) -> bool,
-) -> String {
-    search(catalog, router, lean, max_query, params, meaning, visible).unwrap_or_else(|e| {
-        json!({ "content": [{ "type": "text", "text": e.message() }], "isError": true }).to_string()
-    })
 }
 
 /// The lean mode's `switchboard__call_tool {name, arguments}`: the inner tool's name, and the
@@ -105,31 +80,28 @@ pub fn unwrap_call(params: Option<&str>) -> Result<(String, String), Failure> {
     Ok((inner, params))
 }
 
-fn search(
-    catalog: &Catalog,
-    router: &Router,
-    lean: bool,
-    max_query: usize,
-    params: Option<&str>,
-    meaning: Option<&Meaning<'_>>,
-    visible: &dyn Fn(&Named) -> bool,
-) -> Result<String, Failure> {
+/// A `switchboard__find_tools` call's arguments: a query of at most `max` bytes.
+fn find_args(params: Option<&str>, max: usize) -> Result<FindArgs, Failure> {
     let args = jsonrpc::member(params, "arguments").ok_or_else(|| {
         Failure::invalid_params(format!("{FIND_TOOLS} needs arguments with a \"query\""))
     })?;
     let args: FindArgs = serde_json::from_str(args.get())
         .map_err(|e| Failure::invalid_params(format!("{FIND_TOOLS} arguments: {e}")))?;
-    if args.query.len() > max_query {
+    if args.query.len() > max {
         return Err(Failure::new(
             crate::call::Kind::PromptTooLong,
             format!(
-                "the query is {} bytes, over the {max_query}-byte limit (router.max_prompt_bytes)",
+                "the query is {} bytes, over the {max}-byte limit (router.max_prompt_bytes)",
                 args.query.len()
             ),
         ));
     }
-    let limit = args.limit.unwrap_or(10).clamp(1, 50);
-    let found = crate::router::search::rank(catalog, router, &args.query, meaning, visible);
+    Ok(args)
+}
+
+/// The tool result of a search for `query`: the first `limit` tools `found`, with their input
+/// schemas in lean mode.
+fn answer(query: &str, found: Vec<Found<'_>>, limit: usize, lean: bool) -> String {
     let tools: Vec<Value> = found
         .into_iter()
         .take(limit)
@@ -158,40 +130,60 @@ fn search(
         })
         .collect();
     let text = if tools.is_empty() {
-        format!("No tool matched {:?}. Try other words.", args.query)
+        format!("No tool matched {query:?}. Try other words.")
     } else {
         serde_json::to_string_pretty(&tools).expect("JSON values serialize")
     };
-    Ok(json!({
+    json!({
         "content": [{ "type": "text", "text": text }],
         "structuredContent": { "tools": tools },
     })
-    .to_string())
+    .to_string()
 }
 
 impl super::Gateway {
-    /// The semantic evidence of a `switchboard__find_tools` call's query (see
-    /// [`super::Gateway::meaning_for`]); a query over `max` bytes has none.
-    pub(super) async fn meaning_of(
+    /// `switchboard__find_tools`: the best tools for a query, with scores and reasons, as a
+    /// tool result, among the tools of `view` that `caller` may see. The query is
+    /// scored once; with `[router.semantic]` its meaning counts too ([`Self::meaning_for`]).
+    /// Bad arguments are the model's to fix: a tool error result, not a protocol error.
+    pub(super) async fn find_tools(
         &self,
-        router: &Router,
+        view: &super::View,
+        caller: &crate::call::Identity,
         params: Option<&str>,
-        max: usize,
-    ) -> Option<Meant> {
-        let query = query_of(params).filter(|q| q.len() <= max)?;
-        self.meaning_for(router, &query).await
+    ) -> String {
+        let args = match find_args(params, self.config().router.max_prompt_bytes) {
+            Ok(a) => a,
+            Err(e) => {
+                let text = e.message();
+                return json!({ "content": [{ "type": "text", "text": text }], "isError": true })
+                    .to_string();
+            }
+        };
+        let analysis = view.router.analyze(&args.query, 0);
+        let meant = self.meaning_for(&analysis).await;
+        let meaning = meant.as_ref().map(|(index, query, weight)| Meaning {
+            index,
+            query,
+            weight: *weight,
+            fusion: Fusion::Saturating,
+        });
+        let visible = |t: &Named| self.may_see(view, caller, &t.exposed);
+        let found = rank(&view.catalog, &analysis, meaning.as_ref(), &visible);
+        let limit = args.limit.unwrap_or(10).clamp(1, 50);
+        answer(&args.query, found, limit, view.lean)
     }
 
-    /// With `[router.semantic]` and the catalog's vectors ready: the vectors, the query's, and
-    /// the semantic weight (a query the model fails on has none: search is then lexical). The
-    /// query is embedded as `router` spells it ([`Router::spelled`]).
-    pub async fn meaning_for(&self, router: &Router, query: &str) -> Option<Meant> {
+    /// With `[router.semantic]` and the catalog's vectors ready: the vectors, the analysed
+    /// query's (embedded as the router spells it: [`Analysis::spelled`]), and the semantic
+    /// weight (a query the model fails on has none: search is then lexical).
+    pub async fn meaning_for(&self, analysis: &Analysis) -> Option<Meant> {
         let semantic = self.semantic.as_ref()?;
         let index = semantic.index();
         if index.is_empty() {
             return None;
         }
-        match semantic.embed_query(&router.spelled(query)).await {
+        match semantic.embed_query(&analysis.spelled()).await {
             Ok(v) => Some((index, v, semantic.weight)),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot embed a query; searching by words only");

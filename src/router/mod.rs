@@ -168,29 +168,6 @@ impl Router {
         }
     }
 
-    /// `prompt` with each word the router read as a typo of a term ([`Kind::Fuzzy`]) spelled as
-    /// that term: what the semantic scorer embeds, since a model reads "isssue" as noise where
-    /// the fuzzy evidence says it is "issue". Unchanged when nothing was read as a typo.
-    pub fn spelled(&self, prompt: &str) -> String {
-        let mut fixes: Vec<(usize, usize, Arc<str>)> = self
-            .engine
-            .score(prompt)
-            .into_iter()
-            .flat_map(|s| s.matches)
-            .filter(|m| m.kind == Kind::Fuzzy && prompt.is_char_boundary(m.start))
-            .map(|m| (m.start, m.end, m.term))
-            .collect();
-        fixes.sort_by_key(|f| std::cmp::Reverse(f.0));
-        fixes.dedup_by_key(|f| f.0);
-        let mut out = prompt.to_string();
-        for (start, end, term) in fixes {
-            if end <= out.len() && out.is_char_boundary(end) {
-                out.replace_range(start..end, &term);
-            }
-        }
-        out
-    }
-
     /// The score a server needs to be selected (`router.threshold`).
     pub fn threshold(&self) -> f64 {
         self.threshold
@@ -203,6 +180,30 @@ impl Router {
 }
 
 impl Analysis {
+    /// The prompt with each word the router read as a typo of a term ([`Kind::Fuzzy`]) spelled
+    /// as that term: what the semantic scorer embeds, since a model reads "isssue" as noise
+    /// where the fuzzy evidence says it is "issue". Unchanged when nothing was read as a typo;
+    /// from the whole ranking (an analysis cut to its `top` may miss some).
+    pub fn spelled(&self) -> String {
+        let prompt = self.prompt.as_str();
+        let mut fixes: Vec<(usize, usize, &str)> = self
+            .ranking
+            .iter()
+            .flat_map(|s| &s.matches)
+            .filter(|m| m.kind == Kind::Fuzzy && prompt.is_char_boundary(m.start))
+            .map(|m| (m.start, m.end, &*m.term))
+            .collect();
+        fixes.sort_by_key(|f| std::cmp::Reverse(f.0));
+        fixes.dedup_by_key(|f| f.0);
+        let mut out = prompt.to_string();
+        for (start, end, term) in fixes {
+            if end <= out.len() && out.is_char_boundary(end) {
+                out.replace_range(start..end, term);
+            }
+        }
+        out
+    }
+
     /// A readable table of the ranking.
     pub fn table(&self) -> String {
         let mut out = format!("prompt: {}\n", self.prompt);

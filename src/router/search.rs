@@ -5,7 +5,7 @@
 //! score ([`Fusion`]); a tool with neither is left out.
 
 use super::semantic::ToolIndex;
-use super::Router;
+use super::{Analysis, Router};
 use crate::catalog::{Catalog, Named};
 
 /// A similarity below this is no evidence on its own (a tool without lexical points and no
@@ -67,15 +67,15 @@ pub struct Found<'a> {
     pub semantic: Option<(f32, &'a str)>,
 }
 
-/// The tools of `catalog` that `visible` admits, fit for `query`, best first.
+/// The tools of `catalog` that `visible` admits, fit for the query `analysis` scored (its whole
+/// ranking), best first.
 pub fn rank<'a>(
     catalog: &'a Catalog,
-    router: &Router,
-    query: &str,
+    analysis: &Analysis,
     meaning: Option<&Meaning<'a>>,
     visible: &dyn Fn(&Named) -> bool,
 ) -> Vec<Found<'a>> {
-    let analysis = router.analyze(query, 0);
+    let query = analysis.prompt.as_str();
     let mut found: Vec<Found<'a>> = Vec::new();
     for (pos, t) in catalog.tools.items().iter().enumerate() {
         if !visible(t) {
@@ -168,16 +168,15 @@ fn ranks(pairs: &[(f64, f64)], key: impl Fn(&(f64, f64)) -> f64) -> Vec<Option<u
     out
 }
 
-/// Servers for `prompt`, best first with their fused scores and best similarities: the router's
+/// Servers for the prompt `analysis` scored (its whole ranking), best first with their fused scores and best similarities: the router's
 /// score and, with `meaning`, the similarity of each server's nearest example or tool that
 /// `admit` lets count (`fusion` combines them); servers with neither are left out.
 pub fn servers(
     router: &Router,
-    prompt: &str,
+    analysis: &Analysis,
     meaning: Option<&Meaning<'_>>,
     admit: &dyn Fn(&super::semantic::Embedded) -> bool,
 ) -> Vec<(std::sync::Arc<str>, f64, Option<f32>)> {
-    let analysis = router.analyze(prompt, 0);
     let names = router.engine().servers();
     // A server's similarity is its nearest tool's or example's (examples are rules, like
     // keywords: they count whatever the caller may see of its tools).

@@ -9,7 +9,7 @@
 use super::eval::Case;
 use super::search::{rank, Fusion, Meaning};
 use super::semantic::{Semantic, Texts, ToolIndex};
-use super::Router;
+use super::{Analysis, Router};
 use crate::catalog::Catalog;
 use crate::config::Config;
 use serde::{Deserialize, Serialize};
@@ -111,11 +111,11 @@ pub fn tools(
     semantic: Option<(&Semantic, &ToolIndex)>,
     cases: &[ToolCase],
 ) -> Result<Vec<Row>, String> {
-    let prompts = cases.iter().map(|c| router.spelled(&c.prompt));
-    let queries = query_vectors(semantic.map(|(s, _)| s), prompts)?;
+    let analyses: Vec<Analysis> = cases.iter().map(|c| router.analyze(&c.prompt, 0)).collect();
+    let queries = query_vectors(semantic.map(|(s, _)| s), &analyses)?;
     Ok(each_method(semantic, &queries, 5, |i, meaning| {
         let c = &cases[i];
-        let ranked = rank(catalog, router, &c.prompt, meaning, &|_| true);
+        let ranked = rank(catalog, &analyses[i], meaning, &|_| true);
         let names: Vec<&str> = ranked.iter().map(|f| &*f.tool.original).collect();
         let hit = names.first() == Some(&c.expected_tool.as_str());
         let found = names.iter().take(5).any(|n| *n == c.expected_tool);
@@ -143,11 +143,14 @@ pub fn servers(
         })
         .filter(|(_, expected)| !expected.is_empty())
         .collect();
-    let prompts = cases.iter().map(|(c, _)| router.spelled(&c.prompt));
-    let queries = query_vectors(semantic.map(|(s, _)| s), prompts)?;
+    let analyses: Vec<Analysis> = cases
+        .iter()
+        .map(|(c, _)| router.analyze(&c.prompt, 0))
+        .collect();
+    let queries = query_vectors(semantic.map(|(s, _)| s), &analyses)?;
     Ok(each_method(semantic, &queries, 3, |i, meaning| {
-        let (c, expected) = &cases[i];
-        let order: Vec<Arc<str>> = super::search::servers(router, &c.prompt, meaning, &|_| true)
+        let expected = &cases[i].1;
+        let order: Vec<Arc<str>> = super::search::servers(router, &analyses[i], meaning, &|_| true)
             .into_iter()
             .map(|(name, _, _)| name)
             .collect();
@@ -156,12 +159,13 @@ pub fn servers(
     }))
 }
 
-/// The vectors of `prompts` (as the router spells them), in batches.
+/// The vectors of the analysed prompts (as the router spells them: [`Analysis::spelled`]), in
+/// batches.
 fn query_vectors(
     semantic: Option<&Semantic>,
-    prompts: impl Iterator<Item = String>,
+    analyses: &[Analysis],
 ) -> Result<Vec<Vec<f32>>, String> {
-    let prompts: Vec<String> = prompts.collect();
+    let prompts: Vec<String> = analyses.iter().map(Analysis::spelled).collect();
     let prompts: Vec<&str> = prompts.iter().map(String::as_str).collect();
     match semantic {
         Some(s) => prompts
