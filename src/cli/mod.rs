@@ -4,6 +4,7 @@
 
 mod check;
 mod commands;
+mod eval;
 mod import;
 mod init;
 mod pins;
@@ -363,7 +364,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             endpoint,
             prompt,
         } => commands::route(config.as_deref(), prompt, tool, args.as_deref(), endpoint).await,
-        Command::Eval(args) => commands::eval(&args).await,
+        Command::Eval(args) => eval::run(&args).await,
         Command::Check { config, json } => check::check(config.as_deref(), json).await,
         Command::Pins {
             action,
