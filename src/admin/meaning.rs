@@ -104,10 +104,10 @@ pub(super) fn reorder(
     analysis.ranking = ranking;
 }
 
-/// The semantic evidence of the analysed prompt with `[router.semantic]`: the nearest tools the caller may
-/// see and the nearest example prompts of the rules (`kind: semantic`, the similarity, the text
-/// it matched; an example's says `example: true`), and the servers in the fused order (the
-/// router's score and each server's nearest tool or example), `top` of each.
+/// The semantic evidence of the analysed prompt with `[router.semantic]`: the nearest tools the
+/// caller may see and the nearest example prompts of the rules (`kind: semantic`, the
+/// similarity, the text it matched; an example's says `example: true`), and the servers in the
+/// fused order (the router's score and each server's nearest tool or example), `top` of each.
 pub(super) fn evidence(
     gw: &Gateway,
     view: &View,

@@ -1,5 +1,6 @@
-//! Where in the prompt a match sits: inside a URL, only the URL as a whole (a fetch) and its host
-//! (`github.com`) say something; a word, an extension or a path in the rest of it does not
+//! Where in the prompt a match sits: inside a URL (with a scheme, or a bare host such as
+//! `docs.rs/tokio`), only the URL as a whole (a fetch) and its host's name (`github.com`) say
+//! something; a word, an extension or a path in the rest of it does not
 //! ("index.html" in `https://example.com/index.html` is no file to read, "issues" in a URL's path
 //! no issue tracker). Hand-written: finding `scheme://` and the run after it is all it takes.
 
@@ -11,8 +12,42 @@ pub struct Url {
     host: (usize, usize),
 }
 
-/// The URLs of `prompt` (`scheme://` followed by anything up to white space).
+/// The URLs of `prompt`: `scheme://` followed by anything up to white space, and bare hosts on
+/// a common web domain (`docs.rs/tokio`, `status.example.com`), in the order found.
 pub fn urls(prompt: &str) -> Vec<Url> {
+    let mut out = schemed(prompt);
+    if prompt.contains('.') {
+        let bare: Vec<Url> = tokens(prompt)
+            .filter(|&(s, t)| is_bare_url(t) && !out.iter().any(|u| s >= u.start && s < u.end))
+            .map(|(s, t)| {
+                let host = t.find('/').unwrap_or(t.len());
+                Url {
+                    start: s,
+                    end: s + t.len(),
+                    host: (s, s + host),
+                }
+            })
+            .collect();
+        out.extend(bare);
+    }
+    out
+}
+
+/// The words of `prompt` split on white space, without the punctuation around them, with
+/// where each starts.
+fn tokens(prompt: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut at = 0;
+    prompt.split(|c: char| c.is_whitespace()).map(move |token| {
+        let start = at;
+        at += token.len() + 1;
+        let t = token.trim_end_matches(['.', ',', '?', '!', ':', ';', ')']);
+        let trimmed = t.trim_start_matches(['(', '"', '\'']);
+        (start + (t.len() - trimmed.len()), trimmed)
+    })
+}
+
+/// The `scheme://...` URLs of `prompt`.
+fn schemed(prompt: &str) -> Vec<Url> {
     let bytes = prompt.as_bytes();
     let mut out = Vec::new();
     let mut from = 0;
@@ -45,13 +80,14 @@ pub fn urls(prompt: &str) -> Vec<Url> {
 }
 
 /// Whether a match at `start..end` is evidence: outside every URL, the whole URL's own (it
-/// starts where the URL starts), or within its host (and the slash after it).
+/// starts where the URL starts and reaches past its host), or the host's name (within the host,
+/// ending where it ends or at the slash after it: `github.com/`, not "docs" in `docs.rs`).
 pub fn counts(urls: &[Url], start: usize, end: usize) -> bool {
     urls.iter().all(|u| {
         end <= u.start
             || start >= u.end
-            || start == u.start
-            || (start >= u.host.0 && end <= u.host.1 + 1)
+            || (start == u.start && end > u.host.1)
+            || (start >= u.host.0 && end >= u.host.1 && end <= u.host.1 + 1)
     })
 }
 
@@ -82,35 +118,27 @@ impl Implied {
     pub const ALL: [Implied; 3] = [Implied::Url, Implied::Path, Implied::Email];
 }
 
-/// The spans of `prompt` that imply something ([`Implied`]), given its URLs.
+/// The spans of `prompt` that imply something ([`Implied`]), given its URLs ([`urls`]).
 pub fn implied(prompt: &str, urls: &[Url]) -> Vec<(Implied, usize, usize)> {
     let mut out: Vec<(Implied, usize, usize)> = urls
         .iter()
         .map(|u| (Implied::Url, u.start, u.end))
         .collect();
-    let mut at = 0;
-    for token in prompt.split(|c: char| c.is_whitespace()) {
-        let start = at;
-        at += token.len() + 1;
-        let t = token.trim_end_matches(['.', ',', '?', '!', ':', ';', ')']);
-        let t = t.trim_start_matches(['(', '"', '\'']);
+    for (s, t) in tokens(prompt) {
         // A plain word is none of them: most tokens stop here.
         if !t.bytes().any(|b| matches!(b, b'.' | b'/' | b'@' | b'~'))
-            || urls.iter().any(|u| start >= u.start && start < u.end)
+            || urls.iter().any(|u| s >= u.start && s < u.end)
         {
             continue;
         }
-        let lead = token.len() - token.trim_start_matches(['(', '"', '\'']).len();
-        let (s, e) = (start + lead, start + lead + t.len());
+        let e = s + t.len();
         if let Some((user, host)) = t.split_once('@') {
             if !user.is_empty() && host.contains('.') && !host.starts_with('.') {
                 out.push((Implied::Email, s, e));
             }
             continue;
         }
-        if is_bare_url(t) {
-            out.push((Implied::Url, s, e));
-        } else if is_path(t) {
+        if is_path(t) {
             out.push((Implied::Path, s, e));
         }
     }
@@ -191,6 +219,20 @@ mod tests {
         let at = g.rfind("issues").unwrap();
         assert!(!counts(&u, at, at + 6));
         assert!(urls("plain words").is_empty());
+        // A bare host is a URL too: its name counts, a word inside it or its path does not.
+        let b = "read the docs page at docs.rs/tokio, or status.example.com.";
+        let u = urls(b);
+        let found: Vec<&str> = u.iter().map(|u| &b[u.start..u.end]).collect();
+        assert_eq!(found, ["docs.rs/tokio", "status.example.com"]);
+        let at = |s: &str| (b.rfind(s).unwrap(), b.rfind(s).unwrap() + s.len());
+        let (s, e) = at("docs");
+        assert!(!counts(&u, s, e), "a word inside the host");
+        let (s, e) = at("tokio");
+        assert!(!counts(&u, s, e), "its path");
+        let (s, e) = at("example.com");
+        assert!(counts(&u, s, e), "the host's name");
+        let (s, e) = b.find("docs").map(|s| (s, s + 4)).unwrap();
+        assert!(counts(&u, s, e), "the same word outside it");
     }
 
     #[test]
@@ -204,9 +246,9 @@ mod tests {
             found,
             [
                 (Implied::Url, "https://x.org/a.md"),
+                (Implied::Url, "docs.rs/tokio"),
                 (Implied::Email, "bob@example.com"),
                 (Implied::Path, "~/notes/q3.md"),
-                (Implied::Url, "docs.rs/tokio"),
             ]
         );
         assert!(is_path("Cargo.toml") && is_path("src/main.rs") && is_path("/var/log/syslog"));

@@ -155,10 +155,7 @@ impl Engine {
     pub fn score(&self, prompt: &str) -> Vec<Scored> {
         let kept = outermost(self.keyword_spans(prompt));
         // Inside a URL only the URL and its host say anything ([`context`]).
-        let urls = match prompt.contains("://") {
-            true => context::urls(prompt),
-            false => Vec::new(),
-        };
+        let urls = context::urls(prompt);
         let counts = |s: usize, e: usize| context::counts(&urls, s, e);
         let mut tally = Tally::default();
         for &(start, end, t) in kept.iter().filter(|k| counts(k.0, k.1)) {
