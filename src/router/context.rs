@@ -124,6 +124,13 @@ pub fn implied(prompt: &str, urls: &[Url]) -> Vec<(Implied, usize, usize)> {
         .iter()
         .map(|u| (Implied::Url, u.start, u.end))
         .collect();
+    // Most prompts have none of the bytes a path or an address needs: one scan, no tokens.
+    if !prompt
+        .bytes()
+        .any(|b| matches!(b, b'.' | b'/' | b'@' | b'~'))
+    {
+        return out;
+    }
     for (s, t) in tokens(prompt) {
         // A plain word is none of them: most tokens stop here.
         if !t.bytes().any(|b| matches!(b, b'.' | b'/' | b'@' | b'~'))
