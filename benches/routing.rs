@@ -1,6 +1,6 @@
 //! Scoring cost of the router: a 200-byte and a 4 KB prompt against 10, 100 and 1,000 servers
-//! (12 keywords, 2 patterns, 3 example prompts and 4 catalog tools each, generated; typo
-//! tolerance on). Run with: `cargo bench --bench routing`.
+//! (12 keywords, 2 patterns, 3 example prompts, 4 catalog tools and a name word each,
+//! generated; typo tolerance on). Run with: `cargo bench --bench routing`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
@@ -74,6 +74,7 @@ fn fleet(servers: usize) -> (Engine, Vec<String>) {
                     ..Rules::default()
                 },
                 tools,
+                name_words: vec![word(&mut seed)],
             }
         })
         .collect();

@@ -877,14 +877,15 @@ args = ["{everything}", "stdio"]
             .arg(&path)
             .arg(manifest("router-config/eval-personas-test.jsonl")),
     );
-    // The prompts for other kinds of server are skipped; 43 remain. Measured 0.628 / 0.651
-    // (README, "Prompt routing"); the target is 0.80.
+    // The prompts for other kinds of server are skipped; 43 remain. Measured 0.721 / 0.791
+    // (README, "Prompt routing"; 0.628 / 0.651 before servers' names and the words WordNet
+    // relates to catalog words counted); the target is 0.80.
     assert!(r["cases"].as_u64().unwrap() >= 40, "{r}");
-    assert!(r["precision_at_1"].as_f64().unwrap() >= 0.60, "{r}");
-    assert!(r["recall_at_3"].as_f64().unwrap() >= 0.62, "{r}");
+    assert!(r["precision_at_1"].as_f64().unwrap() >= 0.69, "{r}");
+    assert!(r["recall_at_3"].as_f64().unwrap() >= 0.76, "{r}");
     // With meaning (`eval --model` over the same configuration): its words-alone row is the
     // same measurement as `eval`'s, and the fused order finds more of the right servers in its
-    // top three (measured 0.860 against 0.651; precision@1 0.651 against 0.628).
+    // top three (measured 0.884 against 0.791; precision@1 0.721 both).
     let model = tools.join("models/all-MiniLM-L6-v2");
     if !model.join("model.safetensors").exists() {
         eprintln!("skipped the part with meaning: the model is not installed (bash .ci/install)");

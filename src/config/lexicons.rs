@@ -3,6 +3,7 @@
 
 use super::rules::{Synonym, Weighted};
 use super::ConfigError;
+use std::collections::HashMap;
 
 /// The thesauri a rule set can name (`synonyms = "wordnet"`): generated from a real lexical
 /// database by the scripts beside them in `router-config/` (`keyword: word, word` per line).
@@ -15,6 +16,24 @@ pub const THESAURI: &[(&str, &str)] = &[(
 /// `router-config/eval-personas-*.jsonl` (see the README's "Prompt routing": how each weight
 /// was chosen).
 pub const SYNONYM_FACTOR: f64 = 0.5;
+
+/// Words WordNet relates to common English words (`word: related, related` per line, generated
+/// by `router-config/related_wordnet.py`): what a tool catalog's words and a server's name also
+/// hear, below the word itself, with no rule written ("memory" hears "remember").
+const RELATED: &str = include_str!("../../router-config/related-wordnet.txt");
+
+/// The words related to `word` (lowercase) in [`RELATED`]; none for a word it does not hold.
+pub fn related_to(word: &str) -> &'static [&'static str] {
+    static MAP: std::sync::LazyLock<HashMap<&str, Vec<&str>>> = std::sync::LazyLock::new(|| {
+        RELATED
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once(": "))
+            .map(|(w, r)| (w, r.split(", ").collect()))
+            .collect()
+    });
+    MAP.get(word).map_or(&[], Vec::as_slice)
+}
 
 /// The gazetteers a rule set can name (`gazetteer = "timezones"`): generated from real data
 /// by the scripts beside them in `router-config/`.

@@ -33,7 +33,7 @@ pub use error::ConfigError;
 pub use expand::tilde;
 pub use gateway::{Expose, GatewaySettings, RouterSettings};
 pub use json::{detect as detect_json, Format as JsonFormat};
-pub use lexicons::gazetteer_for;
+pub use lexicons::{gazetteer_for, related_to};
 pub use policy::{Condition, PolicyRule};
 pub use resilience::Resilience;
 pub use rules::{Rules, Weighted};

@@ -1,22 +1,10 @@
 //! Keywords derived from a server's live tool catalog: tool names split into words, and the
 //! salient words of descriptions. With no rules configured, routing still works.
 
-/// Words too common in tool names and descriptions to say anything about a server.
+/// Words of tool names and descriptions too common in catalogs to say anything about a server
+/// (schema and tool jargon, and a few English words NLTK's list lacks); English function words
+/// come from NLTK's stop-word list (the `stop-words` crate).
 const STOP: &[&str] = &[
-    "the",
-    "and",
-    "for",
-    "with",
-    "from",
-    "into",
-    "that",
-    "this",
-    "these",
-    "those",
-    "are",
-    "was",
-    "will",
-    "can",
     "may",
     "get",
     "set",
@@ -48,39 +36,15 @@ const STOP: &[&str] = &[
     "false",
     "null",
     "new",
-    "all",
-    "any",
-    "each",
     "one",
     "two",
-    "its",
-    "their",
-    "your",
-    "you",
-    "not",
-    "only",
     "also",
-    "more",
-    "most",
-    "such",
-    "when",
-    "which",
-    "what",
-    "where",
-    "how",
-    "about",
     "via",
     "per",
-    "should",
     "must",
-    "have",
-    "has",
-    "been",
-    "being",
     "make",
     "makes",
     "made",
-    "does",
     "specified",
     "specific",
     "provided",
@@ -101,7 +65,10 @@ const STOP: &[&str] = &[
 ];
 
 fn is_stop(w: &str) -> bool {
-    w.len() < 3 || STOP.contains(&w) || w.chars().all(|c| c.is_ascii_digit())
+    w.len() < 3
+        || STOP.contains(&w)
+        || stop_words::get("en").contains(&w)
+        || w.chars().all(|c| c.is_ascii_digit())
 }
 
 /// Split an identifier on `_ - .` and case changes: `getCurrentTime` -> get, current, time.
@@ -127,6 +94,16 @@ pub fn split_name(name: &str) -> Vec<String> {
         words.push(cur);
     }
     words
+}
+
+/// The routing words of a server's name: its words but stop words (`mcp-server-git` -> git).
+pub fn name_words(name: &str) -> Vec<String> {
+    let mut out: Vec<String> = split_name(name)
+        .into_iter()
+        .filter(|w| !is_stop(w))
+        .collect();
+    out.dedup();
+    out
 }
 
 /// The routing words of one tool: its name's words and up to 12 salient description words
@@ -180,5 +157,7 @@ mod tests {
                 && w.contains(&"json".to_string())
         );
         assert!(!w.contains(&"get".to_string()) && !w.contains(&"the".to_string()));
+        assert_eq!(name_words("mcp-server-git"), ["git"]);
+        assert_eq!(name_words("memory"), ["memory"]);
     }
 }

@@ -44,6 +44,9 @@ pub struct ServerInput {
     pub rules: Rules,
     /// Its tools and their words.
     pub tools: Vec<ToolWords>,
+    /// The words of its name ("memory", "github"), which count as a tool name's words do;
+    /// none for a server the endpoint leaves out.
+    pub name_words: Vec<String>,
 }
 
 /// One tool's routing words ([`super::catalog_terms::tool_words`]).

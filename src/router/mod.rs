@@ -86,30 +86,7 @@ impl Router {
                 }
                 attached.push(names);
                 examples.push(rules.examples.clone());
-                let tools: Vec<ToolWords> = catalog
-                    .map(|c| {
-                        c.tools
-                            .items()
-                            .iter()
-                            .filter(|t| t.server == i)
-                            .map(|t| {
-                                let renamed =
-                                    endpoint.is_some_and(|e| e.renamed_from(&t.exposed).is_some());
-                                let name = match renamed {
-                                    true => format!("{} {}", t.original, t.exposed),
-                                    false => t.original.to_string(),
-                                };
-                                let (words, from_name) =
-                                    catalog_terms::tool_words(&name, t.description.as_deref());
-                                ToolWords {
-                                    name: t.exposed.clone(),
-                                    words,
-                                    from_name,
-                                }
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let tools = tool_words(catalog, i, endpoint);
                 if rules.gazetteer.is_empty() {
                     let words = tools
                         .iter()
@@ -122,6 +99,10 @@ impl Router {
                     name: spec.name.clone(),
                     rules,
                     tools,
+                    name_words: match included {
+                        true => catalog_terms::name_words(&spec.name),
+                        false => Vec::new(),
+                    },
                 }
             })
             .collect();
@@ -177,6 +158,36 @@ impl Router {
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
+}
+
+/// The routing words of server `i`'s tools in `catalog`, as `endpoint` shows them (a renamed
+/// tool's new name counts too).
+fn tool_words(
+    catalog: Option<&Catalog>,
+    i: usize,
+    endpoint: Option<&crate::config::Endpoint>,
+) -> Vec<ToolWords> {
+    let Some(c) = catalog else {
+        return Vec::new();
+    };
+    c.tools
+        .items()
+        .iter()
+        .filter(|t| t.server == i)
+        .map(|t| {
+            let renamed = endpoint.is_some_and(|e| e.renamed_from(&t.exposed).is_some());
+            let name = match renamed {
+                true => format!("{} {}", t.original, t.exposed),
+                false => t.original.to_string(),
+            };
+            let (words, from_name) = catalog_terms::tool_words(&name, t.description.as_deref());
+            ToolWords {
+                name: t.exposed.clone(),
+                words,
+                from_name,
+            }
+        })
+        .collect()
 }
 
 impl Analysis {

@@ -1,8 +1,10 @@
 //! Compiling the engine: every server's keywords, related words, places, example words and
-//! catalog words into one automaton of stems (each term's hits per server, idf-weighted where
-//! derived), its patterns behind the prefilter, and the fuzzy index.
+//! catalog words (its name's and its tools', and the words WordNet relates to them) into one
+//! automaton of stems (each term's hits per server, idf-weighted where derived), its patterns
+//! behind the prefilter, and the fuzzy index.
 
 use super::{Engine, Kind, Pattern, ServerInput, Term};
+use crate::config::lexicons::SYNONYM_FACTOR;
 use crate::router::context::Implied;
 use crate::router::examples;
 use crate::router::fuzzy::Fuzzy;
@@ -83,18 +85,45 @@ impl Terms {
         }
     }
 
-    /// Server `s`'s catalog words: a tool's name words at `weight`, its description words at
-    /// [`DESCRIPTION_SHARE`] of it, both idf-weighted.
-    fn add_catalog(&mut self, input: &ServerInput, s: u32, weight: f64, vocabulary: &Vocabulary) {
-        for (t, tool) in input.tools.iter().enumerate() {
-            for (i, w) in tool.words.iter().enumerate() {
+    /// Server `s`'s catalog words: its own name's words and a tool's name words at `weight`, a
+    /// tool's description words at [`DESCRIPTION_SHARE`] of it, all idf-weighted; and the words
+    /// WordNet relates to each ([`crate::config::related_to`]) at [`SYNONYM_FACTOR`] of its
+    /// points, as related words of it (into `synonym_of`), where the server has no such word of
+    /// its own.
+    fn add_catalog(
+        &mut self,
+        input: &ServerInput,
+        s: u32,
+        weight: f64,
+        vocabulary: &Vocabulary,
+        synonym_of: &mut HashMap<(usize, u32), Arc<str>>,
+    ) {
+        let own = &vocabulary.servers[s as usize].words;
+        let named = input.name_words.iter().map(|w| (w, 1.0, None));
+        let tools = input.tools.iter().enumerate().flat_map(|(t, tool)| {
+            tool.words.iter().enumerate().map(move |(i, w)| {
                 let share = match i < tool.from_name {
                     true => 1.0,
                     false => DESCRIPTION_SHARE,
                 };
-                let points = weight * share * vocabulary.idf(&inflect::form(w).key());
-                if points > 0.0 {
-                    self.add(w, (s, round(points), Kind::Catalog, Some(t as u32)));
+                (w, share, Some(t as u32))
+            })
+        });
+        for (w, share, tool) in named.chain(tools) {
+            let points = weight * share * vocabulary.idf(&inflect::form(w).key());
+            if points <= 0.0 {
+                continue;
+            }
+            self.add(w, (s, round(points), Kind::Catalog, tool));
+            for r in crate::config::related_to(w) {
+                if own.contains(&inflect::form(r).key()) {
+                    continue;
+                }
+                let hit = (s, round(points * SYNONYM_FACTOR), Kind::Synonym, tool);
+                if let Some(term) = self.add(r, hit) {
+                    synonym_of
+                        .entry((term, s))
+                        .or_insert_with(|| Arc::from(w.as_str()));
                 }
             }
         }
@@ -113,7 +142,7 @@ impl Engine {
             let s = s as u32;
             all.add_rules(input, s, &vocabulary, &mut synonym_of);
             if catalog_weight > 0.0 {
-                all.add_catalog(input, s, catalog_weight, &vocabulary);
+                all.add_catalog(input, s, catalog_weight, &vocabulary, &mut synonym_of);
             }
             patterns.extend(compile(input, s));
         }
@@ -206,6 +235,8 @@ struct Vocabulary {
 struct ServerWords {
     /// Keys of its keywords.
     keywords: HashSet<String>,
+    /// Keys of every word it has: keywords, related words, example and catalog words.
+    words: HashSet<String>,
     /// The content words of its examples.
     example_words: Vec<String>,
 }
@@ -228,11 +259,13 @@ impl Vocabulary {
                     .iter()
                     .flat_map(|t| t.words.iter().map(|w| key(w))),
             );
-            all.push(every);
+            every.extend(input.name_words.iter().map(|w| key(w)));
             servers.push(ServerWords {
                 keywords,
+                words: every.clone(),
                 example_words,
             });
+            all.push(every);
         }
         let df = examples::document_frequency(&all)
             .into_iter()

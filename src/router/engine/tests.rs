@@ -25,6 +25,7 @@ fn server(
             ..Default::default()
         },
         tools: Vec::new(),
+        name_words: Vec::new(),
     }
 }
 
@@ -140,6 +141,30 @@ fn catalog_words_route_without_rules_and_rank_tools() {
     // Weight 0 turns catalog words off.
     let e = Engine::build(&[server("x", &[], &[], &[])], 0.0);
     assert!(e.score("weather").is_empty());
+}
+
+#[test]
+fn a_servers_name_counts_and_hears_the_words_wordnet_relates_to_it() {
+    let named = |name: &str| ServerInput {
+        name_words: vec![name.into()],
+        ..server(name, &[], &[], &[])
+    };
+    let e = Engine::build(&[named("memory"), named("other")], 0.5);
+    // Its name, as a tool name's word: the whole catalog weight (idf 1: one server has it).
+    let r = e.score("what is in memory");
+    assert_eq!((&*r[0].server, r[0].score), ("memory", 0.5));
+    assert_eq!(r[0].matches[0].kind, Kind::Catalog);
+    // WordNet relates "remember" to "memory": half the points, explained as a related word.
+    let r = e.score("remember that I parked on level 3");
+    assert_eq!((&*r[0].server, r[0].score), ("memory", 0.25));
+    let m = &r[0].matches[0];
+    assert_eq!((m.kind, &*m.term), (Kind::Synonym, "remember"));
+    assert_eq!(m.of.as_deref(), Some("memory"));
+    // A server whose name does not count (an endpoint leaves it out) has no such words.
+    let unnamed = server("memory", &[], &[], &[]);
+    assert!(Engine::build(&[unnamed], 0.5)
+        .score("remember it")
+        .is_empty());
 }
 
 #[test]
