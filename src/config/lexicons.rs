@@ -24,15 +24,21 @@ const RELATED: &str = include_str!("../../router-config/related-wordnet.txt");
 
 /// The words related to `word` (lowercase) in [`RELATED`]; none for a word it does not hold.
 pub fn related_to(word: &str) -> &'static [&'static str] {
-    static MAP: std::sync::LazyLock<HashMap<&str, Vec<&str>>> = std::sync::LazyLock::new(|| {
-        RELATED
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .filter_map(|l| l.split_once(": "))
-            .map(|(w, r)| (w, r.split(", ").collect()))
-            .collect()
-    });
+    static MAP: std::sync::LazyLock<HashMap<&str, Vec<&str>>> =
+        std::sync::LazyLock::new(|| entries(RELATED).collect());
     MAP.get(word).map_or(&[], Vec::as_slice)
+}
+
+/// The entries of a thesaurus's text (`word: related, related` per line; `#` starts a comment
+/// line).
+fn entries(text: &str) -> impl Iterator<Item = (&str, Vec<&str>)> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once(':'))
+        .map(|(w, rest)| {
+            let related = rest.split(',').map(str::trim).filter(|r| !r.is_empty());
+            (w.trim(), related.collect())
+        })
 }
 
 /// The gazetteers a rule set can name (`gazetteer = "timezones"`): generated from real data
@@ -101,14 +107,11 @@ pub(super) fn named<'a>(
 /// The related words `table` has for `keywords`, each below its keyword.
 pub(super) fn related(table: &str, keywords: &[Weighted]) -> Vec<Synonym> {
     let mut out = Vec::new();
-    for line in table.lines() {
-        let Some((word, rest)) = line.split_once(':') else {
+    for (word, related) in entries(table) {
+        let Some(k) = keywords.iter().find(|k| k.text == word) else {
             continue;
         };
-        let Some(k) = keywords.iter().find(|k| k.text == word.trim()) else {
-            continue;
-        };
-        for r in rest.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+        for r in related {
             out.push(Synonym {
                 text: r.to_string(),
                 weight: k.weight * SYNONYM_FACTOR,

@@ -67,7 +67,7 @@ const STOP: &[&str] = &[
 fn is_stop(w: &str) -> bool {
     w.len() < 3
         || STOP.contains(&w)
-        || stop_words::get("en").contains(&w)
+        || super::examples::is_stop_word(w)
         || w.chars().all(|c| c.is_ascii_digit())
 }
 

@@ -12,20 +12,24 @@ pub const EXAMPLE_WEIGHT: f64 = 1.0;
 /// The distinct content words of `examples`: lowercase, three letters or more, no digits, not
 /// one of NLTK's English stop words.
 pub fn words(examples: &[String]) -> Vec<String> {
-    // Built once: the router is rebuilt on every catalog change, for every server.
-    static STOP: std::sync::LazyLock<HashSet<&'static str>> =
-        std::sync::LazyLock::new(|| stop_words::get("en").iter().copied().collect());
-    let stop = &*STOP;
     let mut out: Vec<String> = Vec::new();
     for e in examples {
         for w in e.split(|c: char| !c.is_ascii_alphabetic()) {
             let w = w.to_ascii_lowercase();
-            if w.len() >= 3 && !stop.contains(w.as_str()) && !out.contains(&w) {
+            if w.len() >= 3 && !is_stop_word(&w) && !out.contains(&w) {
                 out.push(w);
             }
         }
     }
     out
+}
+
+/// Whether `word` (lowercase) is one of NLTK's English stop words (crate `stop-words`).
+pub fn is_stop_word(word: &str) -> bool {
+    // Built once: the router is rebuilt on every catalog change, for every server.
+    static STOP: std::sync::LazyLock<HashSet<&'static str>> =
+        std::sync::LazyLock::new(|| stop_words::get("en").iter().copied().collect());
+    STOP.contains(word)
 }
 
 /// Inverse document frequency over servers, in [0, 1]: 1 when one of `n` servers has the

@@ -244,7 +244,6 @@ struct ServerWords {
 impl Vocabulary {
     fn of(inputs: &[ServerInput]) -> Vocabulary {
         let key = |w: &str| inflect::form(w).key();
-        let mut all: Vec<HashSet<String>> = Vec::with_capacity(inputs.len());
         let mut servers = Vec::with_capacity(inputs.len());
         for input in inputs {
             let keywords: HashSet<String> =
@@ -262,12 +261,11 @@ impl Vocabulary {
             every.extend(input.name_words.iter().map(|w| key(w)));
             servers.push(ServerWords {
                 keywords,
-                words: every.clone(),
+                words: every,
                 example_words,
             });
-            all.push(every);
         }
-        let df = examples::document_frequency(&all)
+        let df = examples::document_frequency(servers.iter().map(|s| &s.words))
             .into_iter()
             .map(|(k, n)| (k.to_string(), n))
             .collect();
