@@ -97,11 +97,12 @@ fn related_texts_are_nearer_than_unrelated_ones() {
 /// matched) beside the lexical, once the catalog's vectors are ready; a request the words alone
 /// miss finds its tool by meaning.
 /// A gateway with the model, the real time server and the real memory server (its graph in
-/// `graph` under the temporary directory, `extra` added to its entry, [`EXAMPLE`] its example).
+/// `graph` under the temporary directory, `extra` added to its entry, [`EXAMPLE`] its example),
+/// and an endpoint `clock` of the time server alone.
 fn time_and_memory(graph: &str, extra: &str) -> common::Gateway {
     let dir = common::tools_dir();
     let config = format!(
-        "[router.semantic]\nmodel = \"{model}\"\nweight = 1.0\n\n[servers.time]\ncommand = \"{time}\"\n\n[servers.memory]\ncommand = \"node\"\nargs = [\"{memory}\"]\nenv = {{ MEMORY_FILE_PATH = \"{graph}\" }}\n{extra}examples = [\"{example}\"]\n",
+        "[router.semantic]\nmodel = \"{model}\"\nweight = 1.0\n\n[servers.time]\ncommand = \"{time}\"\n\n[servers.memory]\ncommand = \"node\"\nargs = [\"{memory}\"]\nenv = {{ MEMORY_FILE_PATH = \"{graph}\" }}\n{extra}examples = [\"{example}\"]\n\n[endpoints.clock]\nservers = [\"time\"]\n",
         example = EXAMPLE,
         model = dir.join("models/all-MiniLM-L6-v2").display(),
         time = common::time_server().display(),
@@ -169,6 +170,26 @@ async fn find_tools_and_analyze_explain_semantic_evidence() {
     assert_eq!(near["server"], "memory", "{a}");
     assert_eq!(near["matched"], EXAMPLE, "{a}");
     assert_eq!(a["semantic"]["fused"][0]["server"], "memory", "{a}");
+    // An endpoint's caller hears nothing by meaning of a server it leaves out: neither its
+    // example nor its name nor the server itself.
+    let a = common::get_json(&format!(
+        "{}/analyze?endpoint=clock&prompt={}",
+        gw.base, "note%20for%20later%3A%20Priya%20now%20runs%20the%20payments%20group"
+    ))
+    .await;
+    assert!(a["semantic"]["evidence"].as_array().is_some(), "{a}");
+    assert!(!a.to_string().contains("memory"), "{a}");
+    // A server's name is embedded too: it says what the server is for.
+    let a = common::get_json(&format!(
+        "{}/analyze?prompt={}",
+        gw.base, "what%20do%20you%20remember%20about%20me"
+    ))
+    .await;
+    let named = a["semantic"]["evidence"].as_array().unwrap();
+    let named = named.iter().find(|e| e["name"] == true);
+    let named = named.unwrap_or_else(|| panic!("no name among the evidence: {a}"));
+    assert_eq!(named["server"], "memory", "{a}");
+    assert_eq!(named["matched"], "memory", "{a}");
     // `/route` acts on the order `/analyze` explains: no word routes this prompt to memory,
     // meaning does, and the tool called is memory's nearest.
     let routed = common::post_json(
@@ -226,7 +247,7 @@ fn fused_search_beats_words_alone_and_meaning_alone() {
     }
     let model_dir = common::tools_dir().join("models/all-MiniLM-L6-v2");
     let state = tempfile::tempdir().unwrap();
-    let rows = |set: &str| -> std::collections::HashMap<String, (f64, f64)> {
+    let rows = |set: &str| -> std::collections::HashMap<String, (f64, f64, bool)> {
         let out = std::process::Command::new(common::switchboard_bin())
             .args(["eval", "--json", "--model"])
             .arg(&model_dir)
@@ -254,13 +275,24 @@ fn fused_search_beats_words_alone_and_meaning_alone() {
                     (
                         r["precision_at_1"].as_f64().unwrap(),
                         r["recall_at_k"].as_f64().unwrap(),
+                        r["used"].as_bool().unwrap(),
                     ),
                 )
             })
             .collect()
     };
+    // The row of the fusion the gateway uses, and its name.
+    let used = |rows: &std::collections::HashMap<String, (f64, f64, bool)>| {
+        let (name, row) = rows
+            .iter()
+            .find(|(_, r)| r.2)
+            .expect("one row is the gateway's");
+        (name.clone(), *row)
+    };
     let tools = rows("eval-metatool.jsonl");
-    let (fused, words, meaning) = (tools["saturating"], tools["lexical"], tools["semantic"]);
+    let (name, fused) = used(&tools);
+    assert_eq!(name, "saturating", "{tools:?}");
+    let (words, meaning) = (tools["lexical"], tools["semantic"]);
     assert!(
         fused.0 > words.0 && fused.0 > meaning.0,
         "tool search p@1: {tools:?}"
@@ -270,7 +302,12 @@ fn fused_search_beats_words_alone_and_meaning_alone() {
         "tool search recall@5: {tools:?}"
     );
     let routing = rows("eval-personas-test.jsonl");
-    let (fused, words, meaning) = (routing["weighted"], routing["lexical"], routing["semantic"]);
+    let (name, fused) = used(&routing);
+    assert_eq!(
+        name, "weighted",
+        "the built-in rules fuse weighted: {routing:?}"
+    );
+    let (words, meaning) = (routing["lexical"], routing["semantic"]);
     assert!(
         fused.0 > words.0 && fused.0 > meaning.0,
         "routing p@1: {routing:?}"

@@ -5,7 +5,7 @@
 use crate::call::Identity;
 use crate::catalog::Named;
 use crate::gateway::{Gateway, Meant, View};
-use crate::router::search::{servers, Fusion, Meaning};
+use crate::router::search::{routing_fusion, servers, Meaning};
 use crate::router::semantic::{cosine, Embedded};
 use crate::router::{Analysis, Scored};
 use serde_json::{json, Value};
@@ -32,7 +32,7 @@ fn fused(
         index,
         query,
         weight: *weight,
-        fusion: Fusion::Weighted,
+        fusion: routing_fusion(&view.router),
     };
     let admit = |e: &Embedded| named(gw, view, caller, e).is_some();
     servers(&view.router, analysis, Some(&meaning), &admit)
@@ -105,9 +105,10 @@ pub(super) fn reorder(
 }
 
 /// The semantic evidence of the analysed prompt with `[router.semantic]`: the nearest tools the
-/// caller may see and the nearest example prompts of the rules (`kind: semantic`, the
-/// similarity, the text it matched; an example's says `example: true`), and the servers in the
-/// fused order (the router's score and each server's nearest tool or example), `top` of each.
+/// caller may see, the nearest example prompts of the rules and servers' names (`kind:
+/// semantic`, the similarity, the text it matched; an example's says `example: true`, a name's
+/// `name: true`), and the servers in the fused order (the router's score and each server's
+/// nearest tool, example or name), `top` of each; only of the servers the view includes.
 pub(super) fn evidence(
     gw: &Gateway,
     view: &View,
@@ -124,9 +125,13 @@ pub(super) fn evidence(
         Some((similarity, at, e.text.as_str()))
     });
     let names = view.router.engine().servers();
-    let examples = index.examples.iter().filter_map(|e| {
+    let said = index.examples.iter().map(|e| (e, "example"));
+    let said = said.chain(index.names.iter().map(|e| (e, "name")));
+    // An endpoint's caller hears nothing of the servers it leaves out.
+    let said = said.filter(|(e, _)| view.router.includes(e.server));
+    let examples = said.filter_map(|(e, what)| {
         let similarity = cosine(&e.vector, query);
-        let at = json!({ "server": &**names.get(e.server)?, "example": true });
+        let at = json!({ "server": &**names.get(e.server)?, what: true });
         Some((similarity, at, e.text.as_str()))
     });
     let mut nearest: Vec<(f32, Value, &str)> = tools.chain(examples).collect();

@@ -4,7 +4,7 @@
 use crate::call::Failure;
 use crate::catalog::Named;
 use crate::jsonrpc;
-use crate::router::search::{rank, Found, Fusion, Meaning};
+use crate::router::search::{rank, Found, Meaning, TOOL_FUSION};
 use crate::router::Analysis;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -166,7 +166,7 @@ impl super::Gateway {
             index,
             query,
             weight: *weight,
-            fusion: Fusion::Saturating,
+            fusion: TOOL_FUSION,
         });
         let visible = |t: &Named| self.may_see(view, caller, &t.exposed);
         let found = rank(&view.catalog, &analysis, meaning.as_ref(), &visible);

@@ -34,6 +34,10 @@ pub struct Router {
     pub attached: Vec<Vec<String>>,
     /// Each server's example prompts, its own and its attached sets' (for the semantic scorer).
     pub examples: Vec<Vec<String>>,
+    /// Whether each server is in this router's slice (every one but for an endpoint's).
+    included: Vec<bool>,
+    /// Whether any server in the slice has rules (its own or a built-in set's).
+    ruled: bool,
 }
 
 /// The answer of `/analyze`.
@@ -66,12 +70,15 @@ impl Router {
     ) -> Router {
         let mut attached = Vec::with_capacity(config.servers.len());
         let mut examples = Vec::with_capacity(config.servers.len());
+        let mut slice = Vec::with_capacity(config.servers.len());
+        let mut ruled = false;
         let inputs: Vec<ServerInput> = config
             .servers
             .iter()
             .enumerate()
             .map(|(i, spec)| {
                 let included = endpoint.is_none_or(|e| e.has_server(i));
+                slice.push(included);
                 let mut rules = if included {
                     spec.rules.clone()
                 } else {
@@ -85,6 +92,7 @@ impl Router {
                     }
                 }
                 attached.push(names);
+                ruled |= !rules.is_empty();
                 examples.push(rules.examples.clone());
                 let tools = tool_words(catalog, i, endpoint);
                 if rules.gazetteer.is_empty() {
@@ -116,7 +124,21 @@ impl Router {
             fallback,
             attached,
             examples,
+            included: slice,
+            ruled,
         }
+    }
+
+    /// Whether any server this router scores has rules (keywords, patterns, examples...), its
+    /// own or a built-in set's; otherwise only catalog words speak.
+    pub fn ruled(&self) -> bool {
+        self.ruled
+    }
+
+    /// Whether server `i` (its position in the configuration) is in this router's slice: an
+    /// endpoint's router scores only the servers the endpoint includes, by words or meaning.
+    pub fn includes(&self, i: usize) -> bool {
+        self.included.get(i).copied().unwrap_or(false)
     }
 
     /// Rank the servers for `prompt`; `top` limits the ranking (0: all). When no server

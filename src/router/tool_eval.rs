@@ -56,6 +56,9 @@ pub struct Row {
     pub k: usize,
     /// Cases scored (a routing case none of whose servers is configured is skipped).
     pub cases: usize,
+    /// Whether the gateway ranks this way (tool search: saturating; routing:
+    /// [`super::search::routing_fusion`]).
+    pub used: bool,
 }
 
 const METHODS: [(&str, Fusion); 5] = [
@@ -80,7 +83,7 @@ pub fn index_of(
 fn each_method(
     semantic: Option<(&Semantic, &ToolIndex)>,
     queries: &[Vec<f32>],
-    k: usize,
+    (k, used): (usize, Fusion),
     judge: impl Fn(usize, Option<&Meaning<'_>>) -> (bool, f64),
 ) -> Vec<Row> {
     let mut rows = Vec::new();
@@ -99,7 +102,9 @@ fn each_method(
             let (h, f) = judge(i, meaning.as_ref());
             (hit, found) = (hit + usize::from(h), found + f);
         }
-        rows.push(row(method, hit, found, queries.len(), k));
+        let mut row = row(method, hit, found, queries.len(), k);
+        row.used = fusion == used;
+        rows.push(row);
     }
     rows
 }
@@ -113,7 +118,8 @@ pub fn tools(
 ) -> Result<Vec<Row>, String> {
     let analyses: Vec<Analysis> = cases.iter().map(|c| router.analyze(&c.prompt, 0)).collect();
     let queries = query_vectors(semantic.map(|(s, _)| s), &analyses)?;
-    Ok(each_method(semantic, &queries, 5, |i, meaning| {
+    let used = (5, super::search::TOOL_FUSION);
+    Ok(each_method(semantic, &queries, used, |i, meaning| {
         let c = &cases[i];
         let ranked = rank(catalog, &analyses[i], meaning, &|_| true);
         let names: Vec<&str> = ranked.iter().map(|f| &*f.tool.original).collect();
@@ -148,7 +154,8 @@ pub fn servers(
         .map(|(c, _)| router.analyze(&c.prompt, 0))
         .collect();
     let queries = query_vectors(semantic.map(|(s, _)| s), &analyses)?;
-    Ok(each_method(semantic, &queries, 3, |i, meaning| {
+    let used = (3, super::search::routing_fusion(router));
+    Ok(each_method(semantic, &queries, used, |i, meaning| {
         let expected = &cases[i].1;
         let order: Vec<Arc<str>> = super::search::servers(router, &analyses[i], meaning, &|_| true)
             .into_iter()
@@ -191,6 +198,7 @@ fn row(method: &'static str, hit: usize, found: f64, n: usize, k: usize) -> Row 
         recall_at_k: share(found),
         k,
         cases: n,
+        used: false,
     }
 }
 
@@ -198,14 +206,18 @@ fn row(method: &'static str, hit: usize, found: f64, n: usize, k: usize) -> Row 
 pub fn table(title: &str, rows: &[Row]) -> String {
     let n = rows.first().map_or(0, |r| r.cases);
     let mut out = format!(
-        "{title} ({n} prompts)\n{:<10} {:>7} {:>9}\n",
+        "{title} ({n} prompts)\n{:<11} {:>7} {:>9}\n",
         "METHOD", "P@1", "RECALL@K"
     );
     for r in rows {
+        let method = format!("{}{}", r.method, if r.used { "*" } else { "" });
         out.push_str(&format!(
-            "{:<10} {:>7.3} {:>7.3}@{}\n",
-            r.method, r.precision_at_1, r.recall_at_k, r.k
+            "{method:<11} {:>7.3} {:>7.3}@{}\n",
+            r.precision_at_1, r.recall_at_k, r.k
         ));
+    }
+    if rows.iter().any(|r| r.used) {
+        out.push_str("* what the gateway does\n");
     }
     out
 }

@@ -144,6 +144,37 @@ fn catalog_words_route_without_rules_and_rank_tools() {
 }
 
 #[test]
+fn a_url_counts_once_as_the_thing_a_catalog_fetches() {
+    let with = |name: &str, tool: &str, words: &[&str]| ServerInput {
+        tools: vec![ToolWords {
+            name: Arc::from(tool),
+            words: words.iter().map(|w| w.to_string()).collect(),
+            from_name: 1,
+        }],
+        ..server(name, &[], &[], &[])
+    };
+    let e = Engine::build(
+        &[
+            with("notes", "notes__open_nodes", &["open", "nodes"]),
+            with("fetch", "fetch__fetch", &["fetch", "url", "internet"]),
+        ],
+        0.5,
+    );
+    let prompt = "open https://example.com/timetable";
+    let r = e.score(prompt);
+    // "url" and "internet" are description words (0.25 each): the URL is one thing, its best
+    // word once, at IMPLIED_FACTOR times: 0.75, above "open" of a tool's name (0.5).
+    assert_eq!((&*r[0].server, r[0].score), ("fetch", 0.75), "{r:?}");
+    let m = &r[0].matches;
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(
+        (m[0].kind, m[0].start, m[0].end),
+        (Kind::Catalog, 5, prompt.len())
+    );
+    assert_eq!(&*r[0].tools[0], "fetch__fetch");
+    assert_eq!((&*r[1].server, r[1].score), ("notes", 0.5));
+}
+#[test]
 fn a_servers_name_counts_and_hears_the_words_wordnet_relates_to_it() {
     let named = |name: &str| ServerInput {
         name_words: vec![name.into()],

@@ -35,7 +35,7 @@ pub struct Embedded {
     pub vector: Vec<f32>,
 }
 
-/// One example prompt of a server's rules, embedded.
+/// One example prompt of a server's rules, or a server's name, embedded.
 #[derive(Debug, Clone)]
 pub struct Example {
     /// Position of its server in the configuration.
@@ -53,13 +53,15 @@ pub struct ToolIndex {
     pub tools: Vec<Embedded>,
     /// Every example embedded, in configuration order.
     pub examples: Vec<Example>,
+    /// Every server's name words, embedded (a server's name says what it is for: `memory`).
+    pub names: Vec<Example>,
     /// By (server, the upstream's name).
     by_tool: std::collections::HashMap<(usize, Arc<str>), usize>,
 }
 
 impl ToolIndex {
     /// The index of `tools` and `examples`.
-    pub fn new(tools: Vec<Embedded>, examples: Vec<Example>) -> ToolIndex {
+    pub fn new(tools: Vec<Embedded>, examples: Vec<Example>, names: Vec<Example>) -> ToolIndex {
         let by_tool = tools
             .iter()
             .enumerate()
@@ -68,6 +70,7 @@ impl ToolIndex {
         ToolIndex {
             tools,
             examples,
+            names,
             by_tool,
         }
     }
@@ -84,28 +87,31 @@ impl ToolIndex {
             .map(|&i| &self.tools[i])
     }
 
-    /// The similarity of `server`'s nearest example to `query`.
+    /// The similarity of `server`'s nearest example, or its name, to `query`.
     pub fn nearest_example(&self, server: usize, query: &[f32]) -> Option<f32> {
         self.examples
             .iter()
+            .chain(&self.names)
             .filter(|e| e.server == server)
             .map(|e| cosine(&e.vector, query))
             .reduce(f32::max)
     }
 }
 
-/// What is embedded: the catalog's tools (server, the upstream's name, text) and the rules'
-/// example prompts (server, text).
+/// What is embedded: the catalog's tools (server, the upstream's name, text), the rules'
+/// example prompts and the servers' name words (server, text).
 #[derive(Debug, Default, Clone)]
 pub struct Texts {
     /// Each tool's.
     pub tools: Vec<(usize, Arc<str>, String)>,
     /// Each example's.
     pub examples: Vec<(usize, String)>,
+    /// Each server's name words (for the servers whose name words count: [`super::catalog_terms::name_words`]).
+    pub names: Vec<(usize, String)>,
 }
 
 impl Texts {
-    /// The texts of `catalog`'s tools and of `router`'s examples.
+    /// The texts of `catalog`'s tools, of `router`'s examples and of its servers' names.
     pub fn of(catalog: &crate::catalog::Catalog, router: &super::Router) -> Texts {
         let examples = router
             .examples
@@ -113,18 +119,24 @@ impl Texts {
             .enumerate()
             .flat_map(|(i, all)| all.iter().map(move |e| (i, e.clone())))
             .collect();
+        let names = router.engine().servers().iter().enumerate();
+        let names = names
+            .filter(|&(i, _)| router.includes(i))
+            .map(|(i, n)| (i, super::catalog_terms::name_words(n).join(" ")))
+            .filter(|(_, words)| !words.is_empty())
+            .collect();
         Texts {
             tools: catalog_texts(catalog),
             examples,
+            names,
         }
     }
 
-    /// Every text, tools first.
+    /// Every text: tools, examples, names.
     fn all(&self) -> Vec<String> {
         let tools = self.tools.iter().map(|t| t.2.clone());
-        tools
-            .chain(self.examples.iter().map(|e| e.1.clone()))
-            .collect()
+        let said = self.examples.iter().chain(&self.names);
+        tools.chain(said.map(|e| e.1.clone())).collect()
     }
 }
 
@@ -289,17 +301,18 @@ fn assemble(texts: Texts, vectors: Vec<Option<Vec<f32>>>) -> ToolIndex {
             vector,
         })
         .collect();
-    let examples = texts
-        .examples
-        .into_iter()
-        .zip(vectors)
-        .map(|((server, text), vector)| Example {
+    let mut said = |texts: Vec<(usize, String)>| -> Vec<Example> {
+        let with = texts.into_iter().zip(vectors.by_ref());
+        let each = with.map(|((server, text), vector)| Example {
             server,
             text,
             vector,
-        })
-        .collect();
-    ToolIndex::new(tools, examples)
+        });
+        each.collect()
+    };
+    let examples = said(texts.examples);
+    let names = said(texts.names);
+    ToolIndex::new(tools, examples, names)
 }
 
 /// The kept vector of each text, if any.
