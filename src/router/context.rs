@@ -2,7 +2,8 @@
 //! `docs.rs/tokio`), only the URL as a whole (a fetch) and its host's name (`github.com`) say
 //! something; a word, an extension or a path in the rest of it does not
 //! ("index.html" in `https://example.com/index.html` is no file to read, "issues" in a URL's path
-//! no issue tracker). Hand-written: finding `scheme://` and the run after it is all it takes.
+//! no issue tracker); inside a path, a word names a file, not what is asked. Hand-written:
+//! finding `scheme://` and the run after it is all it takes.
 
 /// A URL in the prompt: its byte span, and its host's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,6 +153,15 @@ pub fn implied(prompt: &str, urls: &[Url]) -> Vec<(Implied, usize, usize)> {
     out
 }
 
+/// Whether `start..end` lies inside one of the paths of `implied` ([`implied`]) without
+/// being all of it: a word there names a file or a folder ("debug" in `target/debug`, "env"
+/// in `.env`), not what the prompt asks.
+pub fn inside_path(implied: &[(Implied, usize, usize)], start: usize, end: usize) -> bool {
+    implied.iter().any(|&(kind, s, e)| {
+        kind == Implied::Path && s <= start && end <= e && (s, e) != (start, end)
+    })
+}
+
 /// Common web domains: a name ending in one is a host, not a file.
 const DOMAINS: &[&str] = &[
     "com", "org", "net", "io", "dev", "ai", "co", "rs", "uk", "de",
@@ -176,14 +186,19 @@ fn is_domain(label: &str) -> bool {
     DOMAINS.iter().any(|d| label.eq_ignore_ascii_case(d))
 }
 
-/// `~/x`, `./x`, `/a/b`, `a/b.ext`, or `name.ext` with a short extension (two to five letters
-/// or digits, not all digits) that is not a web domain's.
+/// `~/x`, `./x`, `/a/b`, `a/b.ext`, `name.ext` with a short extension (two to five letters
+/// or digits, not all digits) that is not a web domain's, a dotfile (`.env`, `.gitignore`), or
+/// a relative path of names (`target/debug`, `src/router`: two or more, one at least not a
+/// stop word, so "and/or" is none; not a date's digits).
 fn is_path(t: &str) -> bool {
     if t.starts_with("~/") || t.starts_with("./") || t.starts_with("../") {
         return true;
     }
     let slashes = t.matches('/').count();
     if t.starts_with('/') && t.len() > 1 && slashes >= 2 {
+        return true;
+    }
+    if is_dotfile(t) || (slashes > 0 && is_relative(t)) {
         return true;
     }
     let Some((name, ext)) = t.rsplit_once('.') else {
@@ -194,6 +209,34 @@ fn is_path(t: &str) -> bool {
         && ext.bytes().all(|b| b.is_ascii_alphanumeric())
         && ext.bytes().any(|b| b.is_ascii_alphabetic());
     file_like && (slashes > 0 || !is_domain(ext))
+}
+
+/// `.env`, `.gitignore`, `.env.example`: a dot, then a lowercase name with a letter.
+fn is_dotfile(t: &str) -> bool {
+    let Some(name) = t.strip_prefix('.') else {
+        return false;
+    };
+    let first = name.bytes().next();
+    first.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && name.bytes().any(|b| b.is_ascii_lowercase())
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        })
+}
+
+/// `target/debug`, `src/router/`: names (letters, digits, `.`, `_`, `-`) joined by slashes,
+/// each with a letter, not all of them stop words ("and/or", "he/she").
+fn is_relative(t: &str) -> bool {
+    let t = t.strip_suffix('/').unwrap_or(t);
+    let parts: Vec<&str> = t.split('/').collect();
+    let name = |p: &&str| {
+        !p.is_empty()
+            && p.bytes().any(|b| b.is_ascii_alphabetic())
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    };
+    let says = |p: &&str| !super::examples::is_stop_word(&p.to_ascii_lowercase());
+    parts.len() >= 2 && parts.iter().all(name) && parts.iter().any(says)
 }
 
 #[cfg(test)]
@@ -260,6 +303,19 @@ mod tests {
         );
         assert!(is_path("Cargo.toml") && is_path("src/main.rs") && is_path("/var/log/syslog"));
         assert!(!is_path("example.com") && !is_path("3.14") && !is_path("e.g"));
+        assert!(is_path(".env") && is_path(".env.example") && is_path(".gitignore"));
+        assert!(is_path("target/debug") && is_path("src/router/"));
+        assert!(!is_path("and/or") && !is_path("12/05") && !is_path(".NET") && !is_path("..."));
+        let q = "delete target/debug and .env";
+        let found = implied(q, &urls(q));
+        let at = |w: &str| (q.find(w).unwrap(), q.find(w).unwrap() + w.len());
+        assert!(inside_path(&found, at("debug").0, at("debug").1));
+        assert!(inside_path(&found, at("env").0, at("env").1));
+        assert!(
+            !inside_path(&found, at("target/debug").0, at("target/debug").1),
+            "all of it"
+        );
+        assert!(!inside_path(&found, at("delete").0, at("delete").1));
         assert!(is_bare_url("status.example.com") && is_bare_url("example.com/a.md"));
         assert!(!is_bare_url("Cargo.toml") && !is_bare_url("v2.3.0") && !is_bare_url("e.g"));
     }

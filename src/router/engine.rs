@@ -159,20 +159,23 @@ impl Engine {
         let kept = outermost(self.keyword_spans(prompt));
         // Inside a URL only the URL and its host say anything ([`context`]).
         let urls = context::urls(prompt);
+        let implied = context::implied(prompt, &urls);
         let counts = |s: usize, e: usize| context::counts(&urls, s, e);
+        // A word inside a path names a file, not what is asked ("debug" in `target/debug`).
+        let said = |s: usize, e: usize| counts(s, e) && !context::inside_path(&implied, s, e);
         let mut tally = Tally::default();
-        for &(start, end, t) in kept.iter().filter(|k| counts(k.0, k.1)) {
+        for &(start, end, t) in kept.iter().filter(|k| said(k.0, k.1)) {
             self.count_keyword(&mut tally, start, end, t, false);
         }
         // A URL, a path, an address: catalog points for the thing it is.
-        for (kind, start, end) in context::implied(prompt, &urls) {
+        for (kind, start, end) in implied.iter().copied() {
             if let Some((_, ts)) = self.implied.iter().find(|(k, _)| *k == kind) {
                 self.count_implied(&mut tally, start, end, ts);
             }
         }
         if !self.fuzzy.is_empty() {
             for (start, end, t) in self.slips(prompt, &kept) {
-                if counts(start, end) {
+                if said(start, end) {
                     self.count_fuzzy(&mut tally, start, end, t);
                 }
             }
