@@ -97,6 +97,22 @@ pub struct Match {
     pub of: Option<Arc<str>>,
 }
 
+impl Match {
+    /// A match of `term` of kind `kind` at `span` of the prompt, giving `points` (of nothing:
+    /// only a synonym stands for a keyword).
+    fn new(kind: Kind, term: Arc<str>, span: (usize, usize), points: f64) -> Match {
+        let (start, end) = span;
+        Match {
+            kind,
+            term,
+            start,
+            end,
+            points,
+            of: None,
+        }
+    }
+}
+
 /// One server's score for a prompt.
 #[derive(Debug, Clone, Serialize)]
 pub struct Scored {
@@ -165,7 +181,7 @@ impl Engine {
         let said = |s: usize, e: usize| counts(s, e) && !context::inside_path(&implied, s, e);
         let mut tally = Tally::default();
         for &(start, end, t) in kept.iter().filter(|k| said(k.0, k.1)) {
-            self.count_keyword(&mut tally, start, end, t, false);
+            self.count_keyword(&mut tally, start, end, t);
         }
         // A URL, a path, an address: catalog points for the thing it is.
         for (kind, start, end) in implied.iter().copied() {
@@ -188,16 +204,9 @@ impl Engine {
             if !counts(m.start(), m.end()) {
                 continue;
             }
-            let entry = self.entry(&mut tally.per, p.server);
-            entry.score += p.weight;
-            entry.matches.push(Match {
-                kind: Kind::Pattern,
-                term: p.source.clone(),
-                start: m.start(),
-                end: m.end(),
-                points: p.weight,
-                of: None,
-            });
+            let span = (m.start(), m.end());
+            let m = Match::new(Kind::Pattern, p.source.clone(), span, p.weight);
+            self.credit(&mut tally, p.server, None, m);
         }
         self.rank(tally)
     }
@@ -273,38 +282,16 @@ impl Engine {
                 continue;
             }
             let points = (weight * fuzzy::FACTOR * 1000.0).round() / 1000.0;
-            if let Some(tool) = tool {
-                *tally.tool_points.entry((server, tool)).or_default() += points;
-            }
-            let entry = self.entry(&mut tally.per, server);
-            entry.score += points;
-            entry.matches.push(Match {
-                kind: Kind::Fuzzy,
-                term: self.terms[t].text.clone(),
-                start,
-                end,
-                points,
-                of: None,
-            });
+            let term = self.terms[t].text.clone();
+            let m = Match::new(Kind::Fuzzy, term, (start, end), points);
+            self.credit(tally, server, tool, m);
         }
     }
 
     /// One kept keyword match: its points to every server the term belongs to (once per server
-    /// and kind, however often it occurs), and catalog points to its tool. `catalog_only`: a
-    /// span that implies the term ([`Implied`]) rather than saying it, which only counts for
-    /// catalogs (a rule author wrote patterns for URLs and paths already).
-    fn count_keyword(
-        &self,
-        tally: &mut Tally,
-        start: usize,
-        end: usize,
-        t: usize,
-        catalog_only: bool,
-    ) {
+    /// and kind, however often it occurs), and catalog points to its tool.
+    fn count_keyword(&self, tally: &mut Tally, start: usize, end: usize, t: usize) {
         for &(server, weight, kind, tool) in &self.terms[t].hits {
-            if catalog_only && kind != Kind::Catalog {
-                continue;
-            }
             if let Some(tool) = tool {
                 *tally.tool_points.entry((server, tool)).or_default() += weight;
             }
@@ -316,20 +303,28 @@ impl Engine {
             } else {
                 weight
             };
-            let entry = self.entry(&mut tally.per, server);
-            entry.score += points;
-            entry.matches.push(Match {
-                kind,
-                term: self.terms[t].text.clone(),
-                start,
-                end,
-                points,
-                of: match kind {
-                    Kind::Synonym => self.synonym_of.get(&(t, server)).cloned(),
-                    _ => None,
-                },
-            });
+            let of = match kind {
+                Kind::Synonym => self.synonym_of.get(&(t, server)).cloned(),
+                _ => None,
+            };
+            let term = self.terms[t].text.clone();
+            let m = Match {
+                of,
+                ..Match::new(kind, term, (start, end), points)
+            };
+            self.credit(tally, server, None, m);
         }
+    }
+
+    /// `m`'s points to `server`'s score (and to its tool `tool`'s, when given), and `m` to its
+    /// matches.
+    fn credit(&self, tally: &mut Tally, server: u32, tool: Option<u32>, m: Match) {
+        if let Some(tool) = tool {
+            *tally.tool_points.entry((server, tool)).or_default() += m.points;
+        }
+        let entry = self.entry(&mut tally.per, server);
+        entry.score += m.points;
+        entry.matches.push(m);
     }
 
     /// A span that is a thing ([`Implied`]): per server, its best catalog word for the thing,
@@ -353,19 +348,9 @@ impl Engine {
                 continue;
             }
             let points = (weight * IMPLIED_FACTOR * 1000.0).round() / 1000.0;
-            if let Some(tool) = tool {
-                *tally.tool_points.entry((server, tool)).or_default() += points;
-            }
-            let entry = self.entry(&mut tally.per, server);
-            entry.score += points;
-            entry.matches.push(Match {
-                kind: Kind::Catalog,
-                term: self.terms[t].text.clone(),
-                start,
-                end,
-                points,
-                of: None,
-            });
+            let term = self.terms[t].text.clone();
+            let m = Match::new(Kind::Catalog, term, (start, end), points);
+            self.credit(tally, server, tool, m);
         }
     }
 
@@ -397,18 +382,12 @@ impl Engine {
     }
 
     fn entry<'a>(&self, per: &'a mut HashMap<u32, Scored>, server: u32) -> &'a mut Scored {
-        per.entry(server).or_insert_with(|| Scored {
-            server: self.servers[server as usize].clone(),
-            score: 0.0,
-            matches: Vec::new(),
-            tools: Vec::new(),
-            tool_scores: Vec::new(),
-            index: server as usize,
+        per.entry(server).or_insert_with(|| {
+            Scored::unmatched(self.servers[server as usize].clone(), server as usize)
         })
     }
 }
 
-/// What one prompt's matches add up to, per server.
 /// How much more a thing in the prompt (a URL, a path, an address: [`Implied`]) says than the
 /// catalog word it stands for: the thing is what the tool takes. Chosen on the development half
 /// of `router-config/eval-personas-*.jsonl` with zero rules over real servers (README,
@@ -417,6 +396,7 @@ impl Engine {
 /// word ("open" of `open_nodes`).
 pub const IMPLIED_FACTOR: f64 = 3.0;
 
+/// What one prompt's matches add up to, per server.
 #[derive(Default)]
 struct Tally {
     per: HashMap<u32, Scored>,

@@ -174,6 +174,7 @@ fn a_url_counts_once_as_the_thing_a_catalog_fetches() {
     assert_eq!(&*r[0].tools[0], "fetch__fetch");
     assert_eq!((&*r[1].server, r[1].score), ("notes", 0.5));
 }
+
 #[test]
 fn a_servers_name_counts_and_hears_the_words_wordnet_relates_to_it() {
     let named = |name: &str| ServerInput {
