@@ -125,11 +125,11 @@ pub(super) fn evidence(
         Some((similarity, at, e.text.as_str()))
     });
     let names = view.router.engine().servers();
-    let said = index.examples.iter().map(|e| (e, "example"));
-    let said = said.chain(index.names.iter().map(|e| (e, "name")));
+    let sentences = index.examples.iter().map(|e| (e, "example"));
+    let sentences = sentences.chain(index.names.iter().map(|e| (e, "name")));
     // An endpoint's caller hears nothing of the servers it leaves out.
-    let said = said.filter(|(e, _)| view.router.includes(e.server));
-    let examples = said.filter_map(|(e, what)| {
+    let sentences = sentences.filter(|(e, _)| view.router.includes(e.server));
+    let examples = sentences.filter_map(|(e, what)| {
         let similarity = cosine(&e.vector, query);
         let at = json!({ "server": &**names.get(e.server)?, what: true });
         Some((similarity, at, e.text.as_str()))

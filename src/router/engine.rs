@@ -178,9 +178,10 @@ impl Engine {
         let implied = context::implied(prompt, &urls);
         let counts = |s: usize, e: usize| context::counts(&urls, s, e);
         // A word inside a path names a file, not what is asked ("debug" in `target/debug`).
-        let said = |s: usize, e: usize| counts(s, e) && !context::inside_path(&implied, s, e);
+        let word_counts =
+            |s: usize, e: usize| counts(s, e) && !context::inside_path(&implied, s, e);
         let mut tally = Tally::default();
-        for &(start, end, t) in kept.iter().filter(|k| said(k.0, k.1)) {
+        for &(start, end, t) in kept.iter().filter(|k| word_counts(k.0, k.1)) {
             self.count_keyword(&mut tally, start, end, t);
         }
         // A URL, a path, an address: catalog points for the thing it is.
@@ -191,7 +192,7 @@ impl Engine {
         }
         if !self.fuzzy.is_empty() {
             for (start, end, t) in self.slips(prompt, &kept) {
-                if said(start, end) {
+                if word_counts(start, end) {
                     self.count_fuzzy(&mut tally, start, end, t);
                 }
             }

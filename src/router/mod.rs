@@ -40,6 +40,16 @@ pub struct Router {
     ruled: bool,
 }
 
+/// The words of a server's name that count: its name's ([`catalog_terms::name_words`]) where
+/// the router's slice includes it, none otherwise (a caller's endpoint never routes to a server
+/// it leaves out).
+fn counted_name_words(name: &str, included: bool) -> Vec<String> {
+    match included {
+        true => catalog_terms::name_words(name),
+        false => Vec::new(),
+    }
+}
+
 /// The answer of `/analyze`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Analysis {
@@ -107,10 +117,7 @@ impl Router {
                     name: spec.name.clone(),
                     rules,
                     tools,
-                    name_words: match included {
-                        true => catalog_terms::name_words(&spec.name),
-                        false => Vec::new(),
-                    },
+                    name_words: counted_name_words(&spec.name, included),
                 }
             })
             .collect();
@@ -139,6 +146,12 @@ impl Router {
     /// endpoint's router scores only the servers the endpoint includes, by words or meaning.
     pub fn includes(&self, i: usize) -> bool {
         self.included.get(i).copied().unwrap_or(false)
+    }
+
+    /// The words of server `i`'s name that count for this router (by words and by meaning).
+    pub fn name_words(&self, i: usize) -> Vec<String> {
+        let name = self.engine.servers().get(i);
+        name.map_or_else(Vec::new, |n| counted_name_words(n, self.includes(i)))
     }
 
     /// Rank the servers for `prompt`; `top` limits the ranking (0: all). When no server

@@ -196,13 +196,14 @@ pub fn servers(
     admit: &dyn Fn(&super::semantic::Embedded) -> bool,
 ) -> Vec<(std::sync::Arc<str>, f64, Option<f32>)> {
     let names = router.engine().servers();
-    // A server's similarity is its nearest tool's or example's (examples are rules, like
-    // keywords: they count whatever the caller may see of its tools).
+    // A server's similarity is its nearest tool's, example's or name's (examples are rules, like
+    // keywords: they count whatever the caller may see of its tools); a server the router's
+    // slice leaves out has none.
     let best_similarity = |i: usize| -> Option<f32> {
         let m = meaning.filter(|_| router.includes(i))?;
         let tools = m.index.tools.iter().filter(|t| t.server == i && admit(t));
         let tool = tools.map(|t| super::semantic::cosine(&t.vector, m.query));
-        let example = m.index.nearest_example(i, m.query);
+        let example = m.index.nearest_sentence(i, m.query);
         tool.chain(example).reduce(f32::max)
     };
     let similarities: Vec<Option<f32>> = (0..names.len()).map(best_similarity).collect();

@@ -87,8 +87,8 @@ impl ToolIndex {
             .map(|&i| &self.tools[i])
     }
 
-    /// The similarity of `server`'s nearest example, or its name, to `query`.
-    pub fn nearest_example(&self, server: usize, query: &[f32]) -> Option<f32> {
+    /// The similarity of `server`'s nearest sentence (an example, or its name) to `query`.
+    pub fn nearest_sentence(&self, server: usize, query: &[f32]) -> Option<f32> {
         self.examples
             .iter()
             .chain(&self.names)
@@ -106,7 +106,8 @@ pub struct Texts {
     pub tools: Vec<(usize, Arc<str>, String)>,
     /// Each example's.
     pub examples: Vec<(usize, String)>,
-    /// Each server's name words (for the servers whose name words count: [`super::catalog_terms::name_words`]).
+    /// Each server's name words, for the servers whose name words count
+    /// ([`super::Router::name_words`]).
     pub names: Vec<(usize, String)>,
 }
 
@@ -119,10 +120,8 @@ impl Texts {
             .enumerate()
             .flat_map(|(i, all)| all.iter().map(move |e| (i, e.clone())))
             .collect();
-        let names = router.engine().servers().iter().enumerate();
-        let names = names
-            .filter(|&(i, _)| router.includes(i))
-            .map(|(i, n)| (i, super::catalog_terms::name_words(n).join(" ")))
+        let names = (0..router.engine().servers().len())
+            .map(|i| (i, router.name_words(i).join(" ")))
             .filter(|(_, words)| !words.is_empty())
             .collect();
         Texts {
@@ -135,8 +134,8 @@ impl Texts {
     /// Every text: tools, examples, names.
     fn all(&self) -> Vec<String> {
         let tools = self.tools.iter().map(|t| t.2.clone());
-        let said = self.examples.iter().chain(&self.names);
-        tools.chain(said.map(|e| e.1.clone())).collect()
+        let sentences = self.examples.iter().chain(&self.names);
+        tools.chain(sentences.map(|e| e.1.clone())).collect()
     }
 }
 
@@ -301,7 +300,7 @@ fn assemble(texts: Texts, vectors: Vec<Option<Vec<f32>>>) -> ToolIndex {
             vector,
         })
         .collect();
-    let mut said = |texts: Vec<(usize, String)>| -> Vec<Example> {
+    let mut sentences = |texts: Vec<(usize, String)>| -> Vec<Example> {
         let with = texts.into_iter().zip(vectors.by_ref());
         let each = with.map(|((server, text), vector)| Example {
             server,
@@ -310,8 +309,8 @@ fn assemble(texts: Texts, vectors: Vec<Option<Vec<f32>>>) -> ToolIndex {
         });
         each.collect()
     };
-    let examples = said(texts.examples);
-    let names = said(texts.names);
+    let examples = sentences(texts.examples);
+    let names = sentences(texts.names);
     ToolIndex::new(tools, examples, names)
 }
 
