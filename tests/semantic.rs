@@ -170,6 +170,10 @@ async fn find_tools_and_analyze_explain_semantic_evidence() {
     assert_eq!(near["server"], "memory", "{a}");
     assert_eq!(near["matched"], EXAMPLE, "{a}");
     assert_eq!(a["semantic"]["fused"][0]["server"], "memory", "{a}");
+    // Its similarity is half what its examples say together, shown beside it.
+    let fused = &a["semantic"]["fused"][0];
+    let together = fused["examples"].as_f64().expect("memory has examples");
+    assert!(together <= fused["similarity"].as_f64().unwrap(), "{a}");
     // An endpoint's caller hears nothing by meaning of a server it leaves out: neither its
     // example nor its name nor the server itself.
     let a = common::get_json(&format!(

@@ -108,7 +108,8 @@ pub(super) fn reorder(
 /// caller may see, the nearest example prompts of the rules and servers' names (`kind:
 /// semantic`, the similarity, the text it matched; an example's says `example: true`, a name's
 /// `name: true`), and the servers in the fused order (the router's score and each server's
-/// nearest tool, example or name), `top` of each; only of the servers the view includes.
+/// similarity: its nearest tool, example or name, blended with its examples' together, shown
+/// as `examples`), `top` of each; only of the servers the view includes.
 pub(super) fn evidence(
     gw: &Gateway,
     view: &View,
@@ -150,8 +151,16 @@ pub(super) fn evidence(
         .into_iter()
         .take(top.max(1))
         .map(|(server, score, similarity)| {
-            let similarity = similarity.map(|s| (s as f64 * 1000.0).round() / 1000.0);
-            json!({ "server": &*server, "score": score, "similarity": similarity })
+            let round = |s: f32| (s as f64 * 1000.0).round() / 1000.0;
+            let mut entry =
+                json!({ "server": &*server, "score": score, "similarity": similarity.map(round) });
+            // What the server's examples say together, which half its similarity is.
+            let i = names.iter().position(|n| *n == server);
+            let together = i.and_then(|i| index.examples_similarity(i, query));
+            if let (Some(together), Some(_)) = (together, similarity) {
+                entry["examples"] = json!(round(together));
+            }
+            entry
         })
         .collect();
     json!({ "weight": weight, "evidence": evidence, "fused": fused })

@@ -57,6 +57,8 @@ pub struct ToolIndex {
     pub names: Vec<Example>,
     /// By (server, the upstream's name).
     by_tool: std::collections::HashMap<(usize, Arc<str>), usize>,
+    /// Per server with examples, the unit vector of their mean: what its examples say together.
+    centroids: std::collections::HashMap<usize, Vec<f32>>,
 }
 
 impl ToolIndex {
@@ -67,11 +69,23 @@ impl ToolIndex {
             .enumerate()
             .map(|(i, t)| ((t.server, t.original.clone()), i))
             .collect();
+        let mut sums: std::collections::HashMap<usize, Vec<f32>> = Default::default();
+        for e in &examples {
+            let sum = sums
+                .entry(e.server)
+                .or_insert_with(|| vec![0.0; e.vector.len()]);
+            sum.iter_mut().zip(&e.vector).for_each(|(a, b)| *a += b);
+        }
+        let centroids = sums
+            .into_iter()
+            .filter_map(|(server, sum)| Some((server, unit(sum)?)))
+            .collect();
         ToolIndex {
             tools,
             examples,
             names,
             by_tool,
+            centroids,
         }
     }
 
@@ -87,6 +101,11 @@ impl ToolIndex {
             .map(|&i| &self.tools[i])
     }
 
+    /// The similarity of `query` to the mean of `server`'s examples (none without examples).
+    pub fn examples_similarity(&self, server: usize, query: &[f32]) -> Option<f32> {
+        Some(cosine(self.centroids.get(&server)?, query))
+    }
+
     /// The similarity of `server`'s nearest sentence (an example, or its name) to `query`.
     pub fn nearest_sentence(&self, server: usize, query: &[f32]) -> Option<f32> {
         self.examples
@@ -96,6 +115,16 @@ impl ToolIndex {
             .map(|e| cosine(&e.vector, query))
             .reduce(f32::max)
     }
+}
+
+/// `v` scaled to length 1 (none for a zero vector: examples that cancel out say nothing).
+fn unit(mut v: Vec<f32>) -> Option<Vec<f32>> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm <= f32::EPSILON || !norm.is_finite() {
+        return None;
+    }
+    v.iter_mut().for_each(|x| *x /= norm);
+    Some(v)
 }
 
 /// What is embedded: the catalog's tools (server, the upstream's name, text), the rules'
