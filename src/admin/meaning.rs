@@ -142,7 +142,7 @@ pub(super) fn evidence(
         .take(top.max(1))
         .map(|(similarity, mut at, text)| {
             at["kind"] = json!("semantic");
-            at["similarity"] = json!((similarity as f64 * 1000.0).round() / 1000.0);
+            at["similarity"] = json!(rounded(similarity));
             at["matched"] = json!(text);
             at
         })
@@ -151,17 +151,21 @@ pub(super) fn evidence(
         .into_iter()
         .take(top.max(1))
         .map(|(server, score, similarity)| {
-            let round = |s: f32| (s as f64 * 1000.0).round() / 1000.0;
             let mut entry =
-                json!({ "server": &*server, "score": score, "similarity": similarity.map(round) });
+                json!({ "server": &*server, "score": score, "similarity": similarity.map(rounded) });
             // What the server's examples say together, which half its similarity is.
             let i = names.iter().position(|n| *n == server);
             let together = i.and_then(|i| index.examples_similarity(i, query));
             if let (Some(together), Some(_)) = (together, similarity) {
-                entry["examples"] = json!(round(together));
+                entry["examples"] = json!(rounded(together));
             }
             entry
         })
         .collect();
     json!({ "weight": weight, "evidence": evidence, "fused": fused })
+}
+
+/// A similarity as `/analyze` shows it: to thousandths.
+fn rounded(similarity: f32) -> f64 {
+    (similarity as f64 * 1000.0).round() / 1000.0
 }

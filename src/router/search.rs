@@ -252,8 +252,7 @@ mod tests {
     use std::sync::Arc;
 
     fn unit(v: [f32; 3]) -> Vec<f32> {
-        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-        v.iter().map(|x| x / n).collect()
+        crate::router::semantic::unit(v.to_vec()).expect("not zero")
     }
 
     #[test]

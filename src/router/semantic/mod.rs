@@ -118,7 +118,7 @@ impl ToolIndex {
 }
 
 /// `v` scaled to length 1 (none for a zero vector: examples that cancel out say nothing).
-fn unit(mut v: Vec<f32>) -> Option<Vec<f32>> {
+pub fn unit(mut v: Vec<f32>) -> Option<Vec<f32>> {
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     if norm <= f32::EPSILON || !norm.is_finite() {
         return None;
