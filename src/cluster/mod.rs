@@ -16,13 +16,18 @@ pub use sessions::Record;
 use crate::config::ClusterSettings;
 use arc_swap::ArcSwapOption;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::time::Instant;
 
 /// How often a store that is down is tried again (callers meanwhile fall back at once).
 const PROBE_EVERY: Duration = Duration::from_millis(500);
+
+/// How many operations in a row must fail before the store counts as down: one answer late on
+/// a busy machine is not an outage, and while down every lookup falls back (a session or a
+/// parked call another replica holds would look unknown for [`PROBE_EVERY`]).
+const DOWN_AFTER: u32 = 3;
 
 /// The shared store of this process, once `[cluster]` started it.
 static STORE: OnceLock<Arc<Store>> = OnceLock::new();
@@ -37,15 +42,7 @@ pub fn store() -> Option<&'static Arc<Store>> {
 pub fn start(settings: &ClusterSettings) -> Result<&'static Arc<Store>, String> {
     let client =
         redis::Client::open(settings.redis.as_str()).map_err(|e| format!("cluster.redis: {e}"))?;
-    let store = Arc::new(Store {
-        client: client.clone(),
-        settings: settings.clone(),
-        conn: ArcSwapOption::empty(),
-        up: AtomicBool::new(false),
-        next_probe: AtomicU64::new(0),
-        born: Instant::now(),
-        advertised: OnceLock::new(),
-    });
+    let store = Arc::new(Store::new(client.clone(), settings.clone()));
     let s = store.clone();
     tokio::spawn(async move { s.connect(client).await });
     let _ = STORE.set(store);
@@ -58,8 +55,11 @@ pub struct Store {
     client: redis::Client,
     settings: ClusterSettings,
     conn: ArcSwapOption<ConnectionManager>,
-    /// Whether the last operation succeeded.
+    /// Whether it is reachable: the last operation succeeded, or fewer than [`DOWN_AFTER`]
+    /// failed since.
     up: AtomicBool,
+    /// Operations failed in a row.
+    failures: AtomicU32,
     /// When (ms since `born`) a store that is down may be tried again.
     next_probe: AtomicU64,
     born: Instant,
@@ -68,6 +68,20 @@ pub struct Store {
 }
 
 impl Store {
+    /// A store not connected yet (down until [`Store::connect`] succeeds).
+    fn new(client: redis::Client, settings: ClusterSettings) -> Store {
+        Store {
+            client,
+            settings,
+            conn: ArcSwapOption::empty(),
+            up: AtomicBool::new(false),
+            failures: AtomicU32::new(0),
+            next_probe: AtomicU64::new(0),
+            born: Instant::now(),
+            advertised: OnceLock::new(),
+        }
+    }
+
     /// Connect, retrying until it works (the connection manager reconnects by itself after).
     async fn connect(&self, client: redis::Client) {
         let t = self.settings.timeout;
@@ -114,7 +128,7 @@ impl Store {
         self.advertised.get().map(String::as_str)
     }
 
-    /// Whether the last operation on the store succeeded.
+    /// Whether the store is reachable (see [`DOWN_AFTER`]).
     pub fn is_up(&self) -> bool {
         self.up.load(Ordering::Relaxed)
     }
@@ -135,8 +149,18 @@ impl Store {
         })
     }
 
-    /// Record an operation's outcome; the change (down, back) is logged once.
-    fn mark(&self, up: bool) {
+    /// Record an operation's outcome: the store is down after [`DOWN_AFTER`] failures in a row
+    /// (or when one fails while it is down: a probe), up after one success; the change is
+    /// logged once.
+    fn mark(&self, ok: bool) {
+        let failed = match ok {
+            true => {
+                self.failures.store(0, Ordering::Relaxed);
+                0
+            }
+            false => self.failures.fetch_add(1, Ordering::Relaxed) + 1,
+        };
+        let up = ok || (self.is_up() && failed < DOWN_AFTER);
         if self.up.swap(up, Ordering::Relaxed) != up {
             match up {
                 true => {
@@ -239,5 +263,45 @@ impl Store {
     /// The full key of `name`.
     fn key(&self, name: &str) -> String {
         format!("{}{name}", self.settings.key_prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> Store {
+        let settings = crate::config::ClusterSettings {
+            redis: "redis://127.0.0.1:1/0".into(),
+            node_id: "t".into(),
+            advertise: None,
+            forward_timeout: Duration::from_secs(1),
+            timeout: Duration::from_millis(200),
+            fail_open: true,
+            key_prefix: "t:".into(),
+        };
+        Store::new(
+            redis::Client::open(settings.redis.as_str()).unwrap(),
+            settings,
+        )
+    }
+
+    #[tokio::test]
+    async fn one_late_answer_is_not_an_outage() {
+        let s = store();
+        s.mark(true);
+        for _ in 1..DOWN_AFTER {
+            s.mark(false);
+            assert!(s.is_up(), "down after fewer than {DOWN_AFTER} failures");
+        }
+        s.mark(true);
+        for _ in 1..DOWN_AFTER {
+            s.mark(false);
+        }
+        assert!(s.is_up(), "a success in between starts the count again");
+        s.mark(false);
+        assert!(!s.is_up(), "down after {DOWN_AFTER} failures in a row");
+        s.mark(true);
+        assert!(s.is_up(), "one success: up again");
     }
 }

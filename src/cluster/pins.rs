@@ -23,19 +23,32 @@ pub struct PinChange {
     pub pin: String,
 }
 
-/// KEYS[1]: the server's hash; ARGV: the tool, the base (`absent`, `none`, `d:DIGEST`), the pin.
-const SET_IF_BASE: &str = r#"
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-local base
-if not cur then
-  base = 'absent'
-else
-  local d = cjson.decode(cur).digest
-  if type(d) == 'string' then base = 'd:' .. d else base = 'none' end
+/// Every change in one call (one round trip, however many tools a start pins: each its own
+/// call made starting replicas miss `cluster.timeout` and take the store for down).
+/// KEYS[1]: the set of servers; KEYS[1 + i]: change i's server hash. ARGV[1]: the channel,
+/// ARGV[2]: this replica's node id; then per change: its server, tool, base (`absent`, `none`,
+/// `d:DIGEST`) and pin. Returns how many were applied (and announces them when any was).
+const APPLY: &str = r#"
+local applied = 0
+for i = 2, #KEYS do
+  local at = 3 + (i - 2) * 4
+  local server, tool, want, pin = ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
+  local cur = redis.call('HGET', KEYS[i], tool)
+  local base
+  if not cur then
+    base = 'absent'
+  else
+    local d = cjson.decode(cur).digest
+    if type(d) == 'string' then base = 'd:' .. d else base = 'none' end
+  end
+  redis.call('SADD', KEYS[1], server)
+  if base == want then
+    redis.call('HSET', KEYS[i], tool, pin)
+    applied = applied + 1
+  end
 end
-if base ~= ARGV[2] then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-return 1
+if applied > 0 then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
+return applied
 "#;
 
 /// The set of servers that have pins.
@@ -58,23 +71,15 @@ impl Store {
     /// (this one too) when one was: how many were, or `None` when the store did not answer.
     pub async fn change_pins(&self, changes: &[PinChange]) -> Option<usize> {
         let mut conn = self.connection()?;
-        let script = redis::Script::new(SET_IF_BASE);
-        let (servers, channel) = (servers_key(self), changed_channel(self));
-        self.within(async {
-            let mut applied = 0;
-            for c in changes {
-                conn.sadd::<_, _, ()>(&servers, &c.server).await?;
-                let mut call = script.key(server_key(self, &c.server));
-                call.arg(&c.tool).arg(&c.base).arg(&c.pin);
-                applied += call.invoke_async::<i64>(&mut conn).await? as usize;
-            }
-            if applied > 0 {
-                conn.publish::<_, _, ()>(channel, &self.settings.node_id)
-                    .await?;
-            }
-            Ok(applied)
-        })
-        .await
+        let script = redis::Script::new(APPLY);
+        let mut call = script.key(servers_key(self));
+        call.arg(changed_channel(self)).arg(&self.settings.node_id);
+        for c in changes {
+            call.key(server_key(self, &c.server));
+            call.arg(&c.server).arg(&c.tool).arg(&c.base).arg(&c.pin);
+        }
+        let applied: i64 = self.within(call.invoke_async(&mut conn)).await?;
+        Some(applied as usize)
     }
 
     /// Every pin in the store, as a state file holds them (JSON); `None` when the store did not
@@ -84,16 +89,24 @@ impl Store {
         let state = self
             .within(async {
                 let servers: Vec<String> = conn.smembers(servers_key(self)).await?;
-                let mut all = BTreeMap::new();
-                for server in servers {
-                    let pins: BTreeMap<String, String> =
-                        conn.hgetall(server_key(self, &server)).await?;
-                    let pins: BTreeMap<String, serde_json::Value> = pins
-                        .into_iter()
-                        .filter_map(|(tool, pin)| Some((tool, serde_json::from_str(&pin).ok()?)))
-                        .collect();
-                    all.insert(server, pins);
+                let mut each = redis::pipe();
+                for server in &servers {
+                    each.hgetall(server_key(self, server));
                 }
+                let pins: Vec<BTreeMap<String, String>> = each.query_async(&mut conn).await?;
+                let all: BTreeMap<String, BTreeMap<String, serde_json::Value>> = servers
+                    .into_iter()
+                    .zip(pins)
+                    .map(|(server, pins)| {
+                        let pins = pins
+                            .into_iter()
+                            .filter_map(|(tool, pin)| {
+                                Some((tool, serde_json::from_str(&pin).ok()?))
+                            })
+                            .collect();
+                        (server, pins)
+                    })
+                    .collect();
                 Ok(all)
             })
             .await?;

@@ -20,7 +20,8 @@ pub struct ClusterSettings {
     /// The longest a replica waits to connect to another it forwards a request to, before it
     /// counts that one as gone and takes the session over.
     pub forward_timeout: Duration,
-    /// The longest one store operation may take before the store counts as down for it.
+    /// The longest one store operation may take before it falls back (three in a row, and the
+    /// store counts as down).
     pub timeout: Duration,
     /// Whether calls go on (under each replica's local limits) while the store is down; `false`
     /// refuses calls that a shared limit governs until it is back.
