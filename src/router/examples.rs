@@ -9,6 +9,20 @@ use std::collections::{HashMap, HashSet};
 /// the development half of `router-config/eval-personas-*.jsonl` (README, "Prompt routing").
 pub const EXAMPLE_WEIGHT: f64 = 1.0;
 
+/// Share of [`EXAMPLE_WEIGHT`] a word gives that only one of a server's examples has: a word two
+/// or more of them share is what they are about, a lone one may be any word of one sentence
+/// ("table" in "export the sqlite table to csv"). Chosen on the development sets with 18
+/// examples a server (README, "Prompt routing").
+pub const LONE_EXAMPLE_SHARE: f64 = 0.5;
+
+/// The points share of a word `in_examples` of a server's examples have.
+pub fn share(in_examples: usize) -> f64 {
+    match in_examples {
+        0 | 1 => LONE_EXAMPLE_SHARE,
+        _ => 1.0,
+    }
+}
+
 /// The distinct content words of `examples`: lowercase, three letters or more, no digits, not
 /// one of NLTK's English stop words.
 pub fn words(examples: &[String]) -> Vec<String> {
@@ -66,5 +80,9 @@ mod tests {
         assert_eq!(idf(19, 19), 0.0);
         assert!((idf(2, 19) - 0.765).abs() < 0.01, "{}", idf(2, 19));
         assert_eq!(idf(1, 1), 1.0);
+        assert_eq!(
+            (share(1), share(2), share(5)),
+            (LONE_EXAMPLE_SHARE, 1.0, 1.0)
+        );
     }
 }

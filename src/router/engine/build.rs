@@ -76,9 +76,10 @@ impl Terms {
                 }
             }
         }
-        for w in &v.example_words {
+        for (w, in_examples) in &v.example_words {
             let key = inflect::form(w).key();
-            let points = examples::EXAMPLE_WEIGHT * vocabulary.idf(&key);
+            let points =
+                examples::EXAMPLE_WEIGHT * examples::share(*in_examples) * vocabulary.idf(&key);
             if !v.keywords.contains(&key) && points > 0.0 {
                 self.add(w, (s, round(points), Kind::Example, None));
             }
@@ -237,8 +238,8 @@ struct ServerWords {
     keywords: HashSet<String>,
     /// Keys of every word it has: keywords, related words, example and catalog words.
     words: HashSet<String>,
-    /// The content words of its examples.
-    example_words: Vec<String>,
+    /// The content words of its examples, each with how many of them have it (by stem).
+    example_words: Vec<(String, usize)>,
 }
 
 impl Vocabulary {
@@ -248,10 +249,27 @@ impl Vocabulary {
         for input in inputs {
             let keywords: HashSet<String> =
                 input.rules.keywords.iter().map(|k| key(&k.text)).collect();
-            let example_words = examples::words(&input.rules.examples);
+            let each: Vec<HashSet<String>> = input
+                .rules
+                .examples
+                .iter()
+                .map(|e| {
+                    examples::words(std::slice::from_ref(e))
+                        .iter()
+                        .map(|w| key(w))
+                        .collect()
+                })
+                .collect();
+            let example_words: Vec<(String, usize)> = examples::words(&input.rules.examples)
+                .into_iter()
+                .map(|w| {
+                    let k = key(&w);
+                    (w, each.iter().filter(|e| e.contains(&k)).count())
+                })
+                .collect();
             let mut every = keywords.clone();
             every.extend(input.rules.synonyms.iter().map(|r| key(&r.text)));
-            every.extend(example_words.iter().map(|w| key(w)));
+            every.extend(example_words.iter().map(|(w, _)| key(w)));
             every.extend(
                 input
                     .tools
