@@ -260,11 +260,13 @@ impl Vocabulary {
                         .collect()
                 })
                 .collect();
+            // How many of its examples have each stem: a document frequency over its examples.
+            let in_examples = examples::document_frequency(&each);
             let example_words: Vec<(String, usize)> = examples::words(&input.rules.examples)
                 .into_iter()
                 .map(|w| {
-                    let k = key(&w);
-                    (w, each.iter().filter(|e| e.contains(&k)).count())
+                    let n = in_examples.get(key(&w).as_str()).copied().unwrap_or(0);
+                    (w, n)
                 })
                 .collect();
             let mut every = keywords.clone();
