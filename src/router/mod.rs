@@ -227,9 +227,11 @@ fn tool_words(
 
 impl Analysis {
     /// The prompt with each word the router read as a typo of a term ([`Kind::Fuzzy`]) spelled
-    /// as that term: what the semantic scorer embeds, since a model reads "isssue" as noise
-    /// where the fuzzy evidence says it is "issue". Unchanged when nothing was read as a typo;
-    /// from the whole ranking (an analysis cut to its `top` may miss some).
+    /// as that term, and each thing it found named before it (`URL docs.rs/tokio`, `file
+    /// notes.md`: [`context::Implied::mark`]): what the semantic scorer embeds, since a model
+    /// reads "isssue" as noise where the fuzzy evidence says it is "issue", and a bare host as
+    /// its words. Unchanged when it has neither; the typos from the whole ranking (an analysis
+    /// cut to its `top` may miss some).
     pub fn spelled(&self) -> String {
         let prompt = self.prompt.as_str();
         let mut fixes: Vec<(usize, usize, &str)> = self
@@ -241,10 +243,22 @@ impl Analysis {
             .collect();
         fixes.sort_by_key(|f| std::cmp::Reverse(f.0));
         fixes.dedup_by_key(|f| f.0);
+        let implied = context::implied(prompt, &context::urls(prompt));
+        let marks = implied
+            .iter()
+            .map(|&(kind, start, _)| (start, start, kind.mark()));
+        // From the end back (a mark after the fix at its offset), so that each edit leaves the
+        // offsets before it as they were.
+        let mut edits: Vec<(usize, usize, &str)> = fixes.into_iter().chain(marks).collect();
+        edits.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
         let mut out = prompt.to_string();
-        for (start, end, term) in fixes {
+        for (start, end, text) in edits {
             if end <= out.len() && out.is_char_boundary(end) {
-                out.replace_range(start..end, term);
+                if start == end {
+                    out.insert_str(start, &format!("{text} "));
+                } else {
+                    out.replace_range(start..end, text);
+                }
             }
         }
         out
@@ -313,5 +327,30 @@ fn kind_name(k: Kind) -> &'static str {
         Kind::Gazetteer => "gazetteer",
         Kind::Example => "example",
         Kind::Synonym => "synonym",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_is_embedded_spells_typos_and_names_urls_and_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        let toml = "[router]\ndefault_rules = false\n\n[servers.tracker]\ncommand = \"true\"\n\
+                    keywords = [\"issue\"]\n";
+        std::fs::write(&path, toml).unwrap();
+        let router = Router::build(&Config::load(&path).unwrap(), None);
+        let spelled = |p: &str| router.analyze(p, 0).spelled();
+        assert_eq!(
+            spelled("file an isssue about docs.rs/tokio, see src/main.rs"),
+            "file an issue about URL docs.rs/tokio, see file src/main.rs"
+        );
+        assert_eq!(
+            spelled("mail bob@example.com the https://example.com/a link"),
+            "mail email address bob@example.com the URL https://example.com/a link"
+        );
+        assert_eq!(spelled("nothing to mark here"), "nothing to mark here");
     }
 }
