@@ -172,6 +172,12 @@ impl Engine {
     /// point traceable to a match. Servers without points are left out. Linear in the prompt:
     /// one scan per automaton, and the matches sorted once.
     pub fn score(&self, prompt: &str) -> Vec<Scored> {
+        self.read(prompt).0
+    }
+
+    /// [`Engine::score`], with the spans of the prompt that imply something
+    /// ([`context::implied`]), found on the way: what [`super::Analysis::spelled`] names.
+    pub fn read(&self, prompt: &str) -> (Vec<Scored>, Vec<(Implied, usize, usize)>) {
         let kept = outermost(self.keyword_spans(prompt));
         // Inside a URL only the URL and its host say anything ([`context`]).
         let urls = context::urls(prompt);
@@ -209,7 +215,7 @@ impl Engine {
             let m = Match::new(Kind::Pattern, p.source.clone(), span, p.weight);
             self.credit(&mut tally, p.server, None, m);
         }
-        self.rank(tally)
+        (self.rank(tally), implied)
     }
 
     /// Every keyword match at a word start that ends the word with an accepted ending:

@@ -63,6 +63,10 @@ pub struct Analysis {
     /// selected) in their place.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fallback: Option<Arc<str>>,
+    /// The spans of the prompt that imply something, as the engine found them
+    /// ([`engine::Engine::read`]): what [`Analysis::spelled`] names.
+    #[serde(skip)]
+    implied: Vec<(context::Implied, usize, usize)>,
 }
 
 impl Router {
@@ -157,7 +161,7 @@ impl Router {
     /// Rank the servers for `prompt`; `top` limits the ranking (0: all). When no server
     /// reaches the threshold, `router.fallback` (if any) is put first and selected.
     pub fn analyze(&self, prompt: &str, top: usize) -> Analysis {
-        let mut ranking = self.engine.score(prompt);
+        let (mut ranking, implied) = self.engine.read(prompt);
         let mut selected: Vec<Arc<str>> = ranking
             .iter()
             .filter(|s| s.score >= self.threshold)
@@ -181,6 +185,7 @@ impl Router {
             ranking,
             selected,
             fallback,
+            implied,
         }
     }
 
@@ -243,8 +248,8 @@ impl Analysis {
             .collect();
         fixes.sort_by_key(|f| std::cmp::Reverse(f.0));
         fixes.dedup_by_key(|f| f.0);
-        let implied = context::implied(prompt, &context::urls(prompt));
-        let marks = implied
+        let marks = self
+            .implied
             .iter()
             .map(|&(kind, start, _)| (start, start, kind.mark()));
         // From the end back (a mark after the fix at its offset), so that each edit leaves the
@@ -255,7 +260,8 @@ impl Analysis {
         for (start, end, text) in edits {
             if end <= out.len() && out.is_char_boundary(end) {
                 if start == end {
-                    out.insert_str(start, &format!("{text} "));
+                    out.insert(start, ' ');
+                    out.insert_str(start, text);
                 } else {
                     out.replace_range(start..end, text);
                 }
