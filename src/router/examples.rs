@@ -38,12 +38,16 @@ pub fn words(examples: &[String]) -> Vec<String> {
     out
 }
 
-/// Whether `word` (lowercase) is one of NLTK's English stop words (crate `stop-words`).
+/// Whether `word` (lowercase) is one of NLTK's English stop words (crate `stop-words`), or one
+/// written as chat writes it: without its apostrophe ("dont", "isnt", "its") or with a bare
+/// "s" for "'s" ("whats", "thats", "hows"), which are not words a server is about.
 pub fn is_stop_word(word: &str) -> bool {
     // Built once: the router is rebuilt on every catalog change, for every server.
-    static STOP: std::sync::LazyLock<HashSet<&'static str>> =
-        std::sync::LazyLock::new(|| stop_words::get("en").iter().copied().collect());
-    STOP.contains(word)
+    static STOP: std::sync::LazyLock<HashSet<String>> = std::sync::LazyLock::new(|| {
+        let listed = stop_words::get("en").iter();
+        listed.map(|w| w.replace('\'', "")).collect()
+    });
+    STOP.contains(word) || word.strip_suffix('s').is_some_and(|w| STOP.contains(w))
 }
 
 /// Inverse document frequency over servers, in [0, 1]: 1 when one of `n` servers has the
@@ -76,6 +80,8 @@ mod tests {
     fn content_words_and_idf() {
         let w = words(&["Pencil in a call with Sam on Friday's agenda".into()]);
         assert_eq!(w, ["pencil", "call", "sam", "friday", "agenda"]);
+        let chat = words(&["whats the diff, dont know hows it going".into()]);
+        assert_eq!(chat, ["diff", "know", "going"]);
         assert_eq!(idf(1, 19), 1.0);
         assert_eq!(idf(19, 19), 0.0);
         assert!((idf(2, 19) - 0.765).abs() < 0.01, "{}", idf(2, 19));
