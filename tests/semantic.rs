@@ -121,8 +121,9 @@ async fn find_tools_and_analyze_explain_semantic_evidence() {
     let mut c = common::RawClient::new(&gw.url);
     c.initialize().await;
     let find = |query: &'static str| serde_json::json!({"name": "switchboard__find_tools", "arguments": {"query": query, "limit": 3}});
-    // No word of it is a keyword or a catalog word of any server: meaning alone finds it.
-    let query = "who is connected to Bob in my contacts";
+    // No word of it is a keyword, an example word or a catalog word of any server: meaning
+    // alone finds it ("in my contacts" became a memory example word with 30 examples).
+    let query = "who is connected to Bob";
     let until = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     let tools = loop {
         let r = c.request(1, "tools/call", find(query)).await;
