@@ -162,13 +162,19 @@ impl RuleSpec {
             }
         };
         for (i, e) in self.examples.iter().enumerate() {
-            if e.trim().is_empty() {
-                return Err(ConfigError::invalid(
-                    file,
-                    &format!("{path}.examples[{i}]"),
-                    "an example prompt cannot be empty",
-                ));
-            }
+            let problem = if e.trim().is_empty() {
+                "an example prompt cannot be empty"
+            } else if self.examples[..i].iter().any(|o| same_example(o, e)) {
+                // Twice would count its words as two examples' (`router::examples::share`).
+                "this example prompt is already in the list"
+            } else {
+                continue;
+            };
+            return Err(ConfigError::invalid(
+                file,
+                &format!("{path}.examples[{i}]"),
+                problem,
+            ));
         }
         Ok(Rules {
             gazetteer,
@@ -193,7 +199,12 @@ impl Rules {
         self.patterns.extend(other.patterns);
         self.negative.extend(other.negative);
         self.gazetteer.extend(other.gazetteer);
-        self.examples.extend(other.examples);
+        // A user's example that repeats a built-in set's is one example, not two.
+        for e in other.examples {
+            if !self.examples.iter().any(|o| same_example(o, &e)) {
+                self.examples.push(e);
+            }
+        }
         self.synonyms.extend(other.synonyms);
     }
 
@@ -206,6 +217,11 @@ impl Rules {
             && self.examples.is_empty()
             && self.synonyms.is_empty()
     }
+}
+
+/// Whether two example prompts are the same one (case and surrounding space aside).
+fn same_example(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
 }
 
 /// The seed-004 router JSON's `default_limits`, as written (seconds).
@@ -387,6 +403,31 @@ mod tests {
         assert!(
             e.contains("servers.w.patterns[1]") && e.contains("(unclosed"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn an_example_is_counted_once() {
+        let e = parse_file(
+            "[servers.w]\nexamples = [\"will it rain\", \"umbrella today?\", \" Will it rain \"]\n",
+            "r.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("servers.w.examples[2]") && e.contains("already in the list"),
+            "{e}"
+        );
+        let rules = |list: &str| {
+            let text = format!("[servers.w]\nexamples = [{list}]\n");
+            parse_file(&text, "r.toml").unwrap().servers["w"].clone()
+        };
+        let mut mine = rules("\"will it rain\", \"umbrella today?\"");
+        mine.extend(rules("\"Will it rain\", \"is it windy\""));
+        assert_eq!(
+            mine.examples,
+            ["will it rain", "umbrella today?", "is it windy"],
+            "a repeat of one set's example by another is dropped"
         );
     }
 }
