@@ -166,12 +166,18 @@ pub fn implied(prompt: &str, urls: &[Url]) -> Vec<(Implied, usize, usize)> {
     out
 }
 
-/// Whether `start..end` lies inside one of the paths of `implied` ([`implied`]) without
-/// being all of it: a word there names a file or a folder ("debug" in `target/debug`, "env"
-/// in `.env`), not what the prompt asks.
-pub fn inside_path(implied: &[(Implied, usize, usize)], start: usize, end: usize) -> bool {
+/// Whether `start..end` lies inside one of the spans of `implied` ([`implied`]) of a kind in
+/// `kinds` without being all of it: a word in a path names a file or a folder ("debug" in
+/// `target/debug`, "env" in `.env`), one in an address a mailbox ("finance", "acme" in
+/// `finance@acme.com`), not what the prompt asks.
+pub fn inside(
+    implied: &[(Implied, usize, usize)],
+    kinds: &[Implied],
+    start: usize,
+    end: usize,
+) -> bool {
     implied.iter().any(|&(kind, s, e)| {
-        kind == Implied::Path && s <= start && end <= e && (s, e) != (start, end)
+        kinds.contains(&kind) && s <= start && end <= e && (s, e) != (start, end)
     })
 }
 
@@ -322,13 +328,28 @@ mod tests {
         let q = "delete target/debug and .env";
         let found = implied(q, &urls(q));
         let at = |w: &str| (q.find(w).unwrap(), q.find(w).unwrap() + w.len());
-        assert!(inside_path(&found, at("debug").0, at("debug").1));
-        assert!(inside_path(&found, at("env").0, at("env").1));
+        assert!(inside(
+            &found,
+            &[Implied::Path],
+            at("debug").0,
+            at("debug").1
+        ));
+        assert!(inside(&found, &[Implied::Path], at("env").0, at("env").1));
         assert!(
-            !inside_path(&found, at("target/debug").0, at("target/debug").1),
+            !inside(
+                &found,
+                &[Implied::Path],
+                at("target/debug").0,
+                at("target/debug").1
+            ),
             "all of it"
         );
-        assert!(!inside_path(&found, at("delete").0, at("delete").1));
+        assert!(!inside(
+            &found,
+            &[Implied::Path],
+            at("delete").0,
+            at("delete").1
+        ));
         assert!(is_bare_url("status.example.com") && is_bare_url("example.com/a.md"));
         assert!(!is_bare_url("Cargo.toml") && !is_bare_url("v2.3.0") && !is_bare_url("e.g"));
     }

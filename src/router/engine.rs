@@ -183,9 +183,16 @@ impl Engine {
         let urls = context::urls(prompt);
         let implied = context::implied(prompt, &urls);
         let counts = |s: usize, e: usize| context::counts(&urls, s, e);
-        // A word inside a path names a file, not what is asked ("debug" in `target/debug`).
-        let word_counts =
-            |s: usize, e: usize| counts(s, e) && !context::inside_path(&implied, s, e);
+        // A word inside a path names a file, not what is asked ("debug" in `target/debug`); one
+        // inside an address a mailbox ("finance" in `finance@acme.com`).
+        let word_counts = |s: usize, e: usize| {
+            counts(s, e) && !context::inside(&implied, &[Implied::Path, Implied::Email], s, e)
+        };
+        // A pattern inside an address names the mailbox too ("@acme", "acme.com" of
+        // `finance@acme.com`); inside a path it may be what is asked (`.db` of `notes.db`).
+        let pattern_counts = |s: usize, e: usize| {
+            counts(s, e) && !context::inside(&implied, &[Implied::Email], s, e)
+        };
         let mut tally = Tally::default();
         for &(start, end, t) in kept.iter().filter(|k| word_counts(k.0, k.1)) {
             self.count_keyword(&mut tally, start, end, t);
@@ -205,12 +212,24 @@ impl Engine {
         }
         for (i, from) in self.gate.candidates(prompt) {
             let p = &self.patterns[i];
-            let Some(m) = p.regex.find_at(prompt, from) else {
+            // Its first match that counts: one inside a URL or an address does not hide a later
+            // one outside.
+            let mut at = from;
+            let found = loop {
+                let Some(m) = p.regex.find_at(prompt, at) else {
+                    break None;
+                };
+                if pattern_counts(m.start(), m.end()) {
+                    break Some(m);
+                }
+                at = match prompt[m.start()..].chars().next() {
+                    Some(c) => m.end().max(m.start() + c.len_utf8()),
+                    None => break None,
+                };
+            };
+            let Some(m) = found else {
                 continue;
             };
-            if !counts(m.start(), m.end()) {
-                continue;
-            }
             let span = (m.start(), m.end());
             let m = Match::new(Kind::Pattern, p.source.clone(), span, p.weight);
             self.credit(&mut tally, p.server, None, m);

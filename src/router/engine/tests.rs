@@ -281,3 +281,25 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn what_is_inside_an_address_names_the_mailbox() {
+    let e = Engine::build(
+        &[
+            server("chat", &[], &[(r"@\w+", 1.0)], &[]),
+            server("finance", &[("finance", 1.0)], &[], &[]),
+            server("web", &[], &[(r"\b\w+\.com\b", 1.5)], &[]),
+        ],
+        0.5,
+    );
+    // The address is an email's: none of its parts is a mention, a word or a web host.
+    let r = e.score("send the report to finance@acme.com");
+    assert!(r.is_empty(), "{r:?}");
+    // A pattern's match inside the address does not hide its match outside it.
+    let prompt = "forward finance@acme.com to @sam";
+    let r = e.score(prompt);
+    assert_eq!(r.len(), 1, "{r:?}");
+    let m = &r[0].matches;
+    assert_eq!((&*r[0].server, m.len()), ("chat", 1), "{m:?}");
+    assert_eq!(&prompt[m[0].start..m[0].end], "@sam");
+}
