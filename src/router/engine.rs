@@ -194,8 +194,16 @@ impl Engine {
             counts(s, e) && !context::inside(&implied, &[Implied::Email], s, e)
         };
         let mut tally = Tally::default();
-        for &(start, end, t) in kept.iter().filter(|k| word_counts(k.0, k.1)) {
-            self.count_keyword(&mut tally, start, end, t);
+        let words: Vec<(usize, usize, usize)> = kept
+            .iter()
+            .copied()
+            .filter(|k| word_counts(k.0, k.1))
+            .collect();
+        for (i, &(start, end, t)) in words.iter().enumerate() {
+            // Spans come sorted: a word several terms matched has its terms side by side.
+            let same = |j: usize| words.get(j).is_some_and(|w| (w.0, w.1) == (start, end));
+            let shared = same(i + 1) || (i > 0 && same(i - 1));
+            self.count_keyword(&mut tally, (start, end, t), shared);
         }
         // A URL, a path, an address: catalog points for the thing it is.
         for (kind, start, end) in implied.iter().copied() {
@@ -316,7 +324,12 @@ impl Engine {
 
     /// One kept keyword match: its points to every server the term belongs to (once per server
     /// and kind, however often it occurs), and catalog points to its tool.
-    fn count_keyword(&self, tally: &mut Tally, start: usize, end: usize, t: usize) {
+    fn count_keyword(
+        &self,
+        tally: &mut Tally,
+        (start, end, t): (usize, usize, usize),
+        shared: bool,
+    ) {
         for &(server, weight, kind, tool) in &self.terms[t].hits {
             if let Some(tool) = tool {
                 *tally.tool_points.entry((server, tool)).or_default() += weight;
@@ -338,6 +351,29 @@ impl Engine {
                 of,
                 ..Match::new(kind, term, (start, end), points)
             };
+            // One word of the prompt is one piece of evidence per server and kind, however many
+            // of its terms it is a form of ("fix" of one example and "fixed" of another are two
+            // terms: a short word matches as written, a longer one by its stem): the best counts.
+            if !shared {
+                self.credit(tally, server, None, m);
+                continue;
+            }
+            let entry = self.entry(&mut tally.per, server);
+            let place = (server, start, end, kind);
+            if let Some(&(i, earlier)) = tally.spans.get(&place) {
+                let old = &mut entry.matches[i];
+                if m.points.abs() > old.points.abs() {
+                    entry.score += m.points - old.points;
+                    *old = m;
+                    // The term it replaced may still count where it occurs elsewhere.
+                    tally.counted.remove(&(server, earlier, kind));
+                    tally.spans.insert(place, (i, t));
+                } else {
+                    tally.counted.remove(&(server, t, kind));
+                }
+                continue;
+            }
+            tally.spans.insert(place, (entry.matches.len(), t));
             self.credit(tally, server, None, m);
         }
     }
@@ -428,6 +464,8 @@ struct Tally {
     per: HashMap<u32, Scored>,
     tool_points: HashMap<(u32, u32), f64>,
     counted: HashSet<(u32, usize, Kind)>,
+    /// Per (server, start, end, kind): where its match is in the server's matches, and its term.
+    spans: HashMap<(u32, usize, usize, Kind), (usize, usize)>,
 }
 
 mod build;

@@ -34,6 +34,15 @@ impl Form {
     }
 }
 
+/// The word a keyword is, whatever its length: the phrase's earlier words and its last word's
+/// Snowball stem. Keys keep a short word apart from a longer one ("row" matches as written,
+/// "rows" by its stem); the root tells that both are the word "row".
+pub fn root(keyword: &str) -> String {
+    let kw = keyword.trim().to_lowercase();
+    let head = kw.rfind(' ').map_or(0, |i| i + 1);
+    format!("{}\0{}", &kw[..head], stemmer().stem(&kw[head..]))
+}
+
 fn stemmer() -> &'static Stemmer {
     static STEMMER: std::sync::OnceLock<Stemmer> = std::sync::OnceLock::new();
     STEMMER.get_or_init(|| Stemmer::create(Algorithm::English))

@@ -70,7 +70,7 @@ impl Terms {
             self.add(&k.text, (s, k.weight, Kind::Gazetteer, None));
         }
         for r in &input.rules.synonyms {
-            if !v.keywords.contains(&inflect::form(&r.text).key()) {
+            if !v.keywords.contains(&inflect::root(&r.text)) {
                 if let Some(t) = self.add(&r.text, (s, r.weight, Kind::Synonym, None)) {
                     synonym_of.insert((t, s), Arc::from(r.of.as_str()));
                 }
@@ -80,7 +80,7 @@ impl Terms {
             let key = inflect::form(w).key();
             let points =
                 examples::EXAMPLE_WEIGHT * examples::share(*in_examples) * vocabulary.idf(&key);
-            if !v.keywords.contains(&key) && points > 0.0 {
+            if !v.keywords.contains(&inflect::root(w)) && points > 0.0 {
                 self.add(w, (s, round(points), Kind::Example, None));
             }
         }
@@ -234,7 +234,8 @@ struct Vocabulary {
 }
 
 struct ServerWords {
-    /// Keys of its keywords.
+    /// Its keywords' roots ([`inflect::root`]): a derived word that is one of them in another
+    /// form ("row" of an example, keyword "rows") is not counted twice.
     keywords: HashSet<String>,
     /// Keys of every word it has: keywords, related words, example and catalog words.
     words: HashSet<String>,
@@ -247,8 +248,12 @@ impl Vocabulary {
         let key = |w: &str| inflect::form(w).key();
         let mut servers = Vec::with_capacity(inputs.len());
         for input in inputs {
-            let keywords: HashSet<String> =
-                input.rules.keywords.iter().map(|k| key(&k.text)).collect();
+            let keywords: HashSet<String> = input
+                .rules
+                .keywords
+                .iter()
+                .map(|k| inflect::root(&k.text))
+                .collect();
             let each: Vec<HashSet<String>> = input
                 .rules
                 .examples
@@ -269,7 +274,8 @@ impl Vocabulary {
                     (w, n)
                 })
                 .collect();
-            let mut every = keywords.clone();
+            let mut every: HashSet<String> =
+                input.rules.keywords.iter().map(|k| key(&k.text)).collect();
             every.extend(input.rules.synonyms.iter().map(|r| key(&r.text)));
             every.extend(example_words.iter().map(|(w, _)| key(w)));
             every.extend(

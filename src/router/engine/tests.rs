@@ -303,3 +303,41 @@ fn what_is_inside_an_address_names_the_mailbox() {
     assert_eq!((&*r[0].server, m.len()), ("chat", 1), "{m:?}");
     assert_eq!(&prompt[m[0].start..m[0].end], "@sam");
 }
+
+#[test]
+fn a_word_counts_once_per_server_however_many_terms_it_is_a_form_of() {
+    // "row" matches as written (three letters), "rows" by its stem: two terms, one word.
+    let e = Engine::build(
+        &[
+            server("db", &[("row", 1.0), ("rows", 2.0)], &[], &[]),
+            server("other", &[("rows", 1.0)], &[], &[]),
+        ],
+        0.5,
+    );
+    let r = e.score("delete the rows");
+    assert_eq!(score_of(&r, "db"), Some(2.0), "the best of the two: {r:?}");
+    assert_eq!(r[0].matches.len(), 1, "{r:?}");
+    assert_eq!(score_of(&r, "other"), Some(1.0));
+    // Where the word occurs twice, each of its terms may count once.
+    let r = e.score("row after rows");
+    assert_eq!(score_of(&r, "db"), Some(3.0), "{r:?}");
+}
+
+#[test]
+fn an_example_word_that_is_a_keyword_in_another_form_is_the_keyword() {
+    let with_example = ServerInput {
+        rules: Rules {
+            keywords: vec![w("rows", 1.0)],
+            examples: vec!["insert a row for today".into()],
+            ..Default::default()
+        },
+        ..server("db", &[], &[], &[])
+    };
+    let e = Engine::build(
+        &[with_example, server("x", &[("file", 1.0)], &[], &[])],
+        0.5,
+    );
+    let r = e.score("add a row");
+    let kinds: Vec<Kind> = r[0].matches.iter().map(|m| m.kind).collect();
+    assert_eq!(kinds, [Kind::Keyword], "{r:?}");
+}
