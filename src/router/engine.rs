@@ -194,14 +194,12 @@ impl Engine {
             counts(s, e) && !context::inside(&implied, &[Implied::Email], s, e)
         };
         let mut tally = Tally::default();
-        let words: Vec<(usize, usize, usize)> = kept
-            .iter()
-            .copied()
-            .filter(|k| word_counts(k.0, k.1))
-            .collect();
-        for (i, &(start, end, t)) in words.iter().enumerate() {
+        for (i, &(start, end, t)) in kept.iter().enumerate() {
+            if !word_counts(start, end) {
+                continue;
+            }
             // Spans come sorted: a word several terms matched has its terms side by side.
-            let same = |j: usize| words.get(j).is_some_and(|w| (w.0, w.1) == (start, end));
+            let same = |j: usize| kept.get(j).is_some_and(|w| (w.0, w.1) == (start, end));
             let shared = same(i + 1) || (i > 0 && same(i - 1));
             self.count_keyword(&mut tally, (start, end, t), shared);
         }
